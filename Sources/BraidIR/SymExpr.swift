@@ -1,7 +1,7 @@
 /// A canonical symbolic integer expression: sizes, loop bounds and array subsets.
 ///
-/// Built only through the smart constructors (`+`, `-`, `*`, `floorDiv`, `mod`,
-/// `min`, `max`), which keep a canonical form so that equal values compare equal:
+/// Built only through the smart constructors (`+`, `-`, `*`, `floorDivide`, `modulo`,
+/// `minimum`, `maximum`), which keep a canonical form so that equal values compare equal:
 /// sums are flat linear combinations with sorted terms and one trailing constant,
 /// products are flat with the constant coefficient first. Simplification is
 /// deliberately bounded (no distribution of sums over sums, no general algebra).
@@ -123,7 +123,7 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
     public static func * (a: Int, b: SymExpr) -> SymExpr { .int(a) * b }
 
     /// Python `a // b`.
-    public static func floorDiv(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
+    public static func floorDivide(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
         if let x = a.constant, let y = b.constant, y != 0 { return .int(pyFloorDiv(x, y)) }
         if b == .one { return a }
         if let y = b.constant, y > 0 {
@@ -140,19 +140,19 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Python `a % b`.
-    public static func mod(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
+    public static func modulo(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
         if let x = a.constant, let y = b.constant, y != 0 { return .int(pyMod(x, y)) }
         if b == .one { return .zero }
         return .mod(a, b)
     }
 
-    public static func min(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
+    public static func minimum(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
         if a == b { return a }
         if let d = (a - b).constant { return d <= 0 ? a : b }
         return a.description <= b.description ? .min(a, b) : .min(b, a)
     }
 
-    public static func max(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
+    public static func maximum(_ a: SymExpr, _ b: SymExpr) -> SymExpr {
         if a == b { return a }
         if let d = (a - b).constant { return d >= 0 ? a : b }
         return a.description <= b.description ? .max(a, b) : .max(b, a)
@@ -167,10 +167,10 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
         case .sym(let s): return map[s] ?? self
         case .add(let ts): return SymExpr.makeSum(ts.map { $0.substituting(map) })
         case .mul(let fs): return SymExpr.makeProduct(fs.map { $0.substituting(map) })
-        case .floorDiv(let a, let b): return .floorDiv(a.substituting(map), b.substituting(map))
-        case .mod(let a, let b): return .mod(a.substituting(map), b.substituting(map))
-        case .min(let a, let b): return .min(a.substituting(map), b.substituting(map))
-        case .max(let a, let b): return .max(a.substituting(map), b.substituting(map))
+        case .floorDiv(let a, let b): return .floorDivide(a.substituting(map), b.substituting(map))
+        case .mod(let a, let b): return .modulo(a.substituting(map), b.substituting(map))
+        case .min(let a, let b): return .minimum(a.substituting(map), b.substituting(map))
+        case .max(let a, let b): return .maximum(a.substituting(map), b.substituting(map))
         }
     }
 
