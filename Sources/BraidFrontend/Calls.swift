@@ -1,0 +1,213 @@
+import BraidIR
+
+/// Arguments of a call, after lowering, with Python's positional/keyword rules.
+struct CallArgs {
+    var positional: [Value]
+    var keywords: [String: Value]
+    var loc: SourceLocation
+    var function: String
+
+    /// The argument at `position` or named `name`; `nil` if absent.
+    func get(_ position: Int, _ name: String) -> Value? {
+        if position < positional.count { return positional[position] }
+        return keywords[name]
+    }
+
+    func require(_ position: Int, _ name: String) throws -> Value {
+        guard let v = get(position, name) else {
+            throw Diagnostic(loc, "\(function)() missing required argument '\(name)'")
+        }
+        return v
+    }
+
+    /// Rejects keywords outside `allowed` and too many positionals.
+    func check(maxPositional: Int, allowed: Set<String>) throws {
+        if positional.count > maxPositional {
+            throw Diagnostic(loc, "\(function)() takes at most \(maxPositional) positional arguments here, \(positional.count) given")
+        }
+        for k in keywords.keys.sorted() where !allowed.contains(k) {
+            throw Diagnostic(loc, "\(function)(): keyword argument '\(k)' is not supported")
+        }
+    }
+}
+
+extension FunctionLowerer {
+    func call(_ fn: PyExpr, _ args: [PyExpr], _ kws: [PyKeyword], loc: SourceLocation) throws -> Value {
+        // Methods on arrays: A.sum(), A.copy(), ...
+        if case .attribute(let base, let attr) = fn.kind {
+            let b = try lowerExpr(base)
+            if case .array = b {
+                var a = try lowerArgs(args, kws, loc: loc, function: attr)
+                a.positional.insert(b, at: 0)
+                guard let entry = NumPyRegistry.methods[attr] else {
+                    throw Diagnostic(fn.loc, "array method '.\(attr)()' is not supported; supported: \(NumPyRegistry.methods.keys.sorted().joined(separator: ", "))")
+                }
+                return try entry.lower(self, a)
+            }
+        }
+        let callee = try lowerExpr(fn)
+        switch callee {
+        case .function(let name):
+            return try inline(name, args, kws, loc: loc)
+        case .module(let path):
+            let a = try lowerArgs(args, kws, loc: loc, function: path.split(separator: ".").last.map(String.init) ?? path)
+            if path.hasPrefix("builtins.") {
+                return try builtin(String(path.dropFirst("builtins.".count)), a)
+            }
+            if path.hasPrefix("numpy.") {
+                let name = String(path.dropFirst("numpy.".count))
+                guard let entry = NumPyRegistry.functions[name] else {
+                    throw Diagnostic(fn.loc, "NumPy function 'np.\(name)' is not supported yet; see `braid features` for the supported list")
+                }
+                return try entry.lower(self, a)
+            }
+            throw Diagnostic(fn.loc, "'\(path)' cannot be called in a compiled function")
+        case .dtype(let d):
+            // np.float64(x), br.int32(x)
+            let a = try lowerArgs(args, kws, loc: loc, function: d.rawValue)
+            let v = try a.require(0, "x")
+            switch v {
+            case .scalar(let x, _): return .scalar(cast(x, d), weak: false)
+            case .array(let l): return .array(castLazy(l, d))
+            default: throw Diagnostic(loc, "cannot convert a \(v.kindName) to \(d.rawValue)")
+            }
+        default:
+            throw Diagnostic(fn.loc, "a \(callee.kindName) is not callable")
+        }
+    }
+
+    func lowerArgs(_ args: [PyExpr], _ kws: [PyKeyword], loc: SourceLocation, function: String) throws -> CallArgs {
+        var kw: [String: Value] = [:]
+        for k in kws {
+            guard let name = k.arg else { throw Diagnostic(k.value.loc, "'**' arguments are not supported") }
+            kw[name] = try lowerExpr(k.value)
+        }
+        return CallArgs(positional: try args.map { try lowerExpr($0) }, keywords: kw, loc: loc, function: function)
+    }
+
+    func builtin(_ name: String, _ a: CallArgs) throws -> Value {
+        switch name {
+        case "len":
+            let v = try a.require(0, "obj")
+            switch v {
+            case .array(let l):
+                guard let first = l.shape.first else { throw Diagnostic(a.loc, "len() of a 0-d array") }
+                return .scalar(.symbol(first), weak: false)
+            case .tuple(let vs): return .scalar(.symbol(.int(vs.count)), weak: false)
+            default: throw Diagnostic(a.loc, "len() needs an array or a tuple")
+            }
+        case "min", "max":
+            guard a.positional.count >= 2 else {
+                if a.positional.count == 1, case .array = a.positional[0] {
+                    return try reduce(name == "min" ? .min : .max, a.positional[0], axis: nil, keepdims: false, loc: a.loc)
+                }
+                throw Diagnostic(a.loc, "\(name)() needs two or more scalar arguments")
+            }
+            var acc = a.positional[0]
+            for v in a.positional.dropFirst() {
+                guard case .scalar = acc, case .scalar = v else {
+                    throw Diagnostic(a.loc, "\(name)() of arrays is not elementwise; use np.\(name == "min" ? "minimum" : "maximum")")
+                }
+                acc = try arith(name == "min" ? .min : .max, acc, v, loc: a.loc)
+            }
+            return acc
+        case "abs":
+            return try intrinsic(.abs, [try a.require(0, "x")], loc: a.loc)
+        case "float", "int", "bool", "complex":
+            let t: DType = name == "float" ? .float64 : name == "int" ? .int64 : name == "bool" ? .bool : .complex128
+            guard case .scalar(let x, _) = try a.require(0, "x") else {
+                throw Diagnostic(a.loc, "\(name)() needs a scalar")
+            }
+            if t == .int64 && x.dtype.isFloat {
+                // Python's int() truncates toward zero, as C's cast does.
+                return .scalar(.cast(x, .int64), weak: false)
+            }
+            if t == .bool { return .scalar(truth(x), weak: false) }
+            return .scalar(cast(x, t), weak: false)
+        case "sum":
+            return try reduce(.add, try a.require(0, "iterable"), axis: nil, keepdims: false, loc: a.loc)
+        case "print":
+            throw Diagnostic(a.loc, "print() is not supported in compiled functions; return the values instead")
+        case "range":
+            throw Diagnostic(a.loc, "range() is only supported as the iterable of a for loop")
+        default:
+            throw Diagnostic(a.loc, "builtin '\(name)' is not supported")
+        }
+    }
+
+    /// Inlines a helper function defined in the same file.
+    func inline(_ name: String, _ args: [PyExpr], _ kws: [PyKeyword], loc: SourceLocation) throws -> Value {
+        guard let f = ctx.functions[name] else { throw Diagnostic(loc, "unknown function '\(name)'") }
+        if inlineStack.contains(name) || inlineStack.count > 16 {
+            throw Diagnostic(loc, "recursive call to '\(name)' cannot be inlined; rewrite it as a loop")
+        }
+        let a = try lowerArgs(args, kws, loc: loc, function: name)
+        var bound: [String: Value] = [:]
+        let firstDefault = f.args.count - f.defaults.count
+        for (k, p) in f.args.enumerated() {
+            if let v = a.get(k, p.name) {
+                bound[p.name] = v
+            } else if k >= firstDefault {
+                bound[p.name] = try lowerExpr(f.defaults[k - firstDefault])
+            } else {
+                throw Diagnostic(loc, "\(name)() missing required argument '\(p.name)'")
+            }
+        }
+        if a.positional.count > f.args.count {
+            throw Diagnostic(loc, "\(name)() takes \(f.args.count) arguments, \(a.positional.count) given")
+        }
+        for k in a.keywords.keys where !f.args.contains(where: { $0.name == k }) {
+            throw Diagnostic(loc, "\(name)() got an unexpected keyword argument '\(k)'")
+        }
+        // A return is supported as the helper's last statement (possibly after loops/branches that don't return).
+        var body = f.body
+        var returnExpr: PyExpr? = nil
+        var hasReturn = false
+        if let last = body.last, case .return(let e) = last.kind {
+            returnExpr = e
+            hasReturn = true
+            body.removeLast()
+        }
+        if containsReturn(body) {
+            throw Diagnostic(loc, "helper '\(name)' returns from inside a loop or branch; only a final 'return' can be inlined")
+        }
+        let savedEnv = env, savedDepth = bindingDepth, savedPrefix = inlinePrefix
+        inlineStack.append(name)
+        inlinePrefix = "\(name)_"
+        env = [:]
+        bindingDepth = [:]
+        for (k, v) in bound {
+            switch v {
+            case .scalar(let x, let weak):
+                // Parameters are local variables: copy so the helper may reassign them.
+                let t = scalarVariableType(x.dtype, weak: weak)
+                let c = newScalar(k, widened[inlinePrefix + k].map { DType.promote($0, t) } ?? t, named: true)
+                emitTasklet(.point(c, []), cast(x, container(c).dtype), loc: loc)
+                env[k] = readScalarContainer(c)
+            default:
+                env[k] = v
+            }
+            bindingDepth[k] = loopDepth
+        }
+        defer {
+            env = savedEnv
+            bindingDepth = savedDepth
+            inlinePrefix = savedPrefix
+            inlineStack.removeLast()
+        }
+        try lowerBlock(body)
+        guard hasReturn, let returnExpr else { return .none }
+        return try lowerExpr(returnExpr)
+    }
+
+    func containsReturn(_ stmts: [PyStmt]) -> Bool {
+        stmts.contains { s in
+            switch s.kind {
+            case .return: return true
+            case .for(_, _, let b, let o), .while(_, let b, let o), .if(_, let b, let o):
+                return containsReturn(b) || containsReturn(o)
+            default: return false
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+import BraidIR
+
+extension FunctionLowerer {
+    func cast(_ e: ScalarExpr, _ t: DType) -> ScalarExpr {
+        if e.dtype == t { return e }
+        if case .literal(let l, _) = e {
+            switch (l, t) {
+            case (.float(let v), _) where t.isFloat: return .literal(.float(v), t)
+            case (.int(let v), _) where t.isInteger: return .literal(.int(v), t)
+            default: break
+            }
+        }
+        if case .symbol(.int(let v)) = e {
+            if t.isFloat { return .literal(.float(Double(v)), t) }
+            if t.isInteger { return .literal(.int(v), t) }
+            if t.isBool { return .literal(.bool(v != 0), t) }
+        }
+        return .cast(e, t)
+    }
+
+    func lowerExpr(_ e: PyExpr) throws -> Value {
+        switch e.kind {
+        case .name(let n):
+            return try lookupName(n, loc: e.loc)
+        case .constant(let c):
+            switch c {
+            case .int(let v): return .scalar(.symbol(.int(v)), weak: true)
+            case .float(let v): return .scalar(.literal(.float(v), .float64), weak: true)
+            case .bool(let b): return .scalar(.literal(.bool(b), .bool), weak: true)
+            case .complex(let r, let i): return .scalar(.literal(.complex(r, i), .complex128), weak: true)
+            case .string(let s): return .string(s)
+            case .none: return .none
+            case .ellipsis: throw Diagnostic(e.loc, "'...' is only supported as A[...]")
+            }
+        case .attribute(let base, let attr):
+            return try attribute(try lowerExpr(base), attr, loc: e.loc)
+        case .subscript(let base, let index):
+            let b = try lowerExpr(base)
+            switch b {
+            case .array(let l):
+                let view = try l.asView ?? materializeNew(l, hint: "tmp", loc: base.loc).asView!
+                let sub = try subscriptView(view, index)
+                return sub.shape.isEmpty ? .scalar(.load(sub.memlet(at: []), sub.dtype), weak: false)
+                    : .array(Lazy(node: .view(sub), shape: sub.shape, dtype: sub.dtype))
+            case .tuple(let vs):
+                guard case .scalar(.symbol(.int(let k)), _) = try lowerExpr(index), (-vs.count..<vs.count).contains(k) else {
+                    throw Diagnostic(index.loc, "tuples can only be indexed by an integer constant in range")
+                }
+                return vs[k < 0 ? k + vs.count : k]
+            default:
+                throw Diagnostic(e.loc, "cannot index a \(b.kindName)")
+            }
+        case .tuple(let es), .list(let es):
+            return .tuple(try es.map { try lowerExpr($0) })
+        case .binOp(let a, let op, let b):
+            return try binaryOp(op, try lowerExpr(a), try lowerExpr(b), loc: e.loc)
+        case .unaryOp(let op, let a):
+            return try unaryOp(op, try lowerExpr(a), loc: e.loc)
+        case .boolOp(let op, let vs):
+            var acc = try scalarOperand(vs[0])
+            for v in vs.dropFirst() {
+                let x = try scalarOperand(v)
+                acc = .binary(op == .and ? .and : .or, truth(acc), truth(x), .bool)
+            }
+            return .scalar(acc, weak: false)
+        case .compare(let first, let ops, let rest):
+            var left = try lowerExpr(first)
+            var result: Value? = nil
+            for (op, r) in zip(ops, rest) {
+                let right = try lowerExpr(r)
+                let bop: BinaryOp
+                switch op {
+                case .eq: bop = .eq
+                case .notEq: bop = .ne
+                case .lt: bop = .lt
+                case .ltE: bop = .le
+                case .gt: bop = .gt
+                case .gtE: bop = .ge
+                default: throw Diagnostic(e.loc, "comparison '\(op.rawValue)' is not supported; use ==, !=, <, <=, >, >=")
+                }
+                let c = try arith(bop, left, right, loc: e.loc)
+                if let prev = result {
+                    result = try arith(.and, prev, c, loc: e.loc)
+                } else {
+                    result = c
+                }
+                left = right
+            }
+            return result!
+        case .call(let fn, let args, let kws):
+            return try call(fn, args, kws, loc: e.loc)
+        case .ifExp(let test, let body, let orelse):
+            let c = try condition(test)
+            let a = try lowerExpr(body), b = try lowerExpr(orelse)
+            return try select(.scalar(c, weak: false), a, b, loc: e.loc)
+        case .slice:
+            throw Diagnostic(e.loc, "a slice is only valid inside [...]")
+        case .starred:
+            throw Diagnostic(e.loc, "'*' unpacking is not supported; pass arguments one by one")
+        case .unsupported(let kind):
+            throw Diagnostic(e.loc, "unsupported expression '\(kind)'; \(kind.hasSuffix("Comp") ? "write an explicit loop or a NumPy array expression" : "rewrite it with NumPy operations")")
+        }
+    }
+
+    func scalarOperand(_ e: PyExpr) throws -> ScalarExpr {
+        guard case .scalar(let x, _) = try lowerExpr(e) else {
+            throw Diagnostic(e.loc, "'and'/'or' work on scalars; for arrays use np.logical_and / & ")
+        }
+        return x
+    }
+
+    func lookupName(_ n: String, loc: SourceLocation) throws -> Value {
+        if let v = env[n] { return v }
+        if ctx.symbols.contains(n) {
+            if !symbols.contains(n) { symbols.append(n) }
+            return .scalar(.symbol(.sym(n)), weak: false)
+        }
+        if let c = ctx.constants[n] {
+            switch c {
+            case .int(let v): return .scalar(.symbol(.int(v)), weak: true)
+            case .float(let v): return .scalar(.literal(.float(v), .float64), weak: true)
+            case .bool(let b): return .scalar(.literal(.bool(b), .bool), weak: true)
+            case .complex(let r, let i): return .scalar(.literal(.complex(r, i), .complex128), weak: true)
+            case .string(let s): return .string(s)
+            default: break
+            }
+        }
+        if ctx.functions[n] != nil { return .function(n) }
+        if ctx.numpyAliases.contains(n) { return .module("numpy") }
+        if ctx.braidAliases.contains(n) { return .module("braid") }
+        if let imp = ctx.fromImports[n] {
+            if imp.module == "braid" && imp.name == "map" { return .mapRange }
+            if let d = DTypeNames.lookup(imp.name) { return .dtype(d) }
+            return .module("\(imp.module).\(imp.name)")
+        }
+        if Builtins.names.contains(n) { return .module("builtins.\(n)") }
+        throw Diagnostic(loc, "name '\(n)' is not defined in the compiled function (module-level variables must be symbols or constants)")
+    }
+
+    func attribute(_ base: Value, _ attr: String, loc: SourceLocation) throws -> Value {
+        switch base {
+        case .module(let m):
+            if m == "braid" {
+                if attr == "map" { return .mapRange }
+                if let d = DTypeNames.lookup(attr) { return .dtype(d) }
+                return .module("braid.\(attr)")
+            }
+            if m == "numpy" {
+                switch attr {
+                case "pi": return .scalar(.literal(.float(Double.pi), .float64), weak: true)
+                case "e": return .scalar(.literal(.float(2.718281828459045), .float64), weak: true)
+                case "inf", "Inf": return .scalar(.literal(.float(Double.infinity), .float64), weak: true)
+                case "nan", "NaN": return .scalar(.literal(.float(Double.nan), .float64), weak: true)
+                case "newaxis": return .none
+                default: break
+                }
+                if let d = DTypeNames.lookup(attr), attr != "int", attr != "float", attr != "complex", attr != "bool" {
+                    return .dtype(d)
+                }
+            }
+            return .module("\(m).\(attr)")
+        case .array(let l):
+            switch attr {
+            case "shape": return .tuple(l.shape.map { .scalar(.symbol($0), weak: false) })
+            case "ndim": return .scalar(.symbol(.int(l.shape.count)), weak: false)
+            case "size": return .scalar(.symbol(l.shape.reduce(SymExpr.one, *)), weak: false)
+            case "dtype": return .dtype(l.dtype)
+            default:
+                return .module("array.\(attr)")  // a method, resolved when called
+            }
+        default:
+            throw Diagnostic(loc, "a \(base.kindName) has no attribute '\(attr)' that Braid supports")
+        }
+    }
+
+    // MARK: Indexing
+
+    /// `view[index]` as a new view (NumPy basic indexing: integers, slices).
+    func subscriptView(_ view: ArrayView, _ index: PyExpr) throws -> ArrayView {
+        var items: [PyExpr]
+        if case .tuple(let ts) = index.kind { items = ts } else { items = [index] }
+        if items.count == 1, case .constant(.ellipsis) = items[0].kind { items = [] }
+        let kept = view.dims.enumerated().filter { if case .range = $0.element { return true } else { return false } }
+        guard items.count <= kept.count else {
+            throw Diagnostic(index.loc, "too many indices: the array has \(kept.count) dimensions, \(items.count) were given")
+        }
+        var dims = view.dims
+        for (k, item) in items.enumerated() {
+            let pos = kept[k].offset
+            guard case .range(let start, let length, let step) = view.dims[pos] else { continue }
+            if case .slice(let lo, let hi, let st) = item.kind {
+                var stepValue = SymExpr.one
+                if let st {
+                    stepValue = try symbolic(st)
+                    guard let c = stepValue.constant, c > 0 else {
+                        throw Diagnostic(st.loc, "slice steps must be positive integer constants (negative steps are not supported yet)")
+                    }
+                }
+                let a = try lo.map { try clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? .zero
+                let b = try hi.map { try clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? length
+                // Slices are assumed in bounds unless provably not (Python clamps; constant overshoot is clamped above).
+                let n = stepValue == .one ? b - a : SymExpr.floorDivide(b - a + stepValue - 1, stepValue)
+                dims[pos] = .range(start: start + step * a, length: n.constant.map { .int(max($0, 0)) } ?? n,
+                                   step: step * stepValue)
+            } else {
+                let v = try lowerExpr(item)
+                guard case .scalar(let x, _) = v, x.dtype.isInteger else {
+                    if case .none = v {
+                        throw Diagnostic(item.loc, "np.newaxis / None indexing is not supported yet")
+                    }
+                    throw Diagnostic(item.loc, "array indices must be integers or slices (fancy and boolean indexing are not supported yet)")
+                }
+                if case .symbol(let s) = x {
+                    let i = try normalizedBound(s, length, loc: item.loc)
+                    dims[pos] = .fixed(.sym(start + step * i))
+                } else {
+                    dims[pos] = .fixed(ArrayView.offset(start, step, .dynamic(cast(x, .int64))))
+                }
+            }
+        }
+        return ArrayView(container: view.container, dims: dims, dtype: view.dtype)
+    }
+
+    /// Python's negative indices count from the end; only constants are adjusted statically.
+    func normalizedBound(_ i: SymExpr, _ length: SymExpr, loc: SourceLocation) throws -> SymExpr {
+        if let c = i.constant, c < 0 { return length + .int(c) }
+        return i
+    }
+
+    /// Python clamps slice bounds to the dimension; applied where provable.
+    func clamp(_ i: SymExpr, _ length: SymExpr) -> SymExpr {
+        if let over = (i - length).constant, over > 0 { return length }
+        if let c = i.constant, c < 0 { return .zero }
+        return i
+    }
+}
+
+/// Python builtins the compiler understands.
+enum Builtins {
+    static let names: Set<String> = ["range", "len", "min", "max", "abs", "float", "int", "bool", "complex", "print", "sum"]
+}

@@ -1,0 +1,32 @@
+import BraidIR
+
+/// The frontend's entry point: Python source in, data-centric IR out.
+public enum Frontend {
+    /// Parses `source` and lowers every entry point (programs, exported functions, or
+    /// the functions named by `signatures`, in `#pythran export` syntax).
+    public static func lower(source: String, file: String, moduleName: String,
+                             signatures: [String] = []) throws -> IRModule {
+        let module = try PythonParser.parse(source: source, file: file)
+        let ctx = try ModuleContext(module: module, signatures: signatures)
+        guard !ctx.entries.isEmpty else {
+            throw Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+                             "no function to compile: decorate one with @braid.program (or @dace.program), add a '#pythran export name(float64[:])' comment, or pass --signature")
+        }
+        var programs: [Program] = []
+        for entry in ctx.entries {
+            var widened: [String: DType] = [:]
+            for _ in 0..<16 {
+                do {
+                    programs.append(try FunctionLowerer(ctx: ctx, entry: entry, widened: widened).lower())
+                    break
+                } catch let w as WidenRestart {
+                    widened[w.name] = w.dtype
+                }
+            }
+        }
+        return IRModule(name: moduleName, sourceFile: file, programs: programs)
+    }
+
+    /// Markdown table of the supported NumPy surface, generated from the registry.
+    public static func featureTable() -> String { NumPyRegistry.featureTable() }
+}

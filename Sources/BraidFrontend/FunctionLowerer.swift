@@ -1,0 +1,235 @@
+import BraidIR
+
+/// Thrown when a scalar variable turns out to need a wider type than its first
+/// assignment gave it; lowering restarts with the wider type (a tiny fixpoint
+/// type inference that needs no separate pass over the AST).
+struct WidenRestart: Error {
+    var name: String
+    var dtype: DType
+}
+
+/// Lowers one entry-point function (and the helpers it calls, inlined) to a `Program`.
+final class FunctionLowerer {
+    let ctx: ModuleContext
+    let entry: EntryPoint
+    /// Scalar variables whose type must be at least this (from earlier restarts).
+    let widened: [String: DType]
+
+    var containers: [Container] = []
+    var containerIndex: [String: Int] = [:]
+    /// Python names in the current (possibly inlined) function scope.
+    var env: [String: Value] = [:]
+    /// Loop depth at which each array name was bound (to reject rebinding inside loops).
+    var bindingDepth: [String: Int] = [:]
+    var loopDepth = 0
+    var blocks: [[Node]] = [[]]
+    /// Scalars created inside each enclosing map scope (innermost last).
+    var mapLocals: [[String]] = []
+    var symbols: [String] = []
+    var assertions: [(SymExpr, SymExpr, String)] = []
+    var results: [String]? = nil
+    var usedNames: Set<String> = []
+    var counter = 0
+    /// Names of scalar variables private to the current inlined helper (for renaming).
+    var inlinePrefix = ""
+    /// Set while inlining a helper: where its `return` value goes.
+    var helperReturn: [Value]? = nil
+    var inlineStack: [String] = []
+
+    init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType]) {
+        self.ctx = ctx
+        self.entry = entry
+        self.widened = widened
+        usedNames = Set(ctx.symbols).union(CNames.reserved)
+    }
+
+    // MARK: Entry
+
+    func lower() throws -> Program {
+        let f = entry.function
+        var params: [String] = []
+        for (k, (arg, type)) in zip(f.args, entry.paramTypes).enumerated() {
+            let name = unique(arg.name)
+            switch type {
+            case .array(let d, let shape):
+                for s in shape.flatMap(\.freeSymbols) where !symbols.contains(s) { symbols.append(s) }
+                addContainer(Container(name: name, dtype: d, shape: shape, role: .argument(index: k), storage: .hostHeap))
+                env[arg.name] = .array(Lazy(node: .view(.whole(containers.last!)), shape: shape, dtype: d))
+            case .scalar(let d):
+                addContainer(Container(name: name, dtype: d, shape: [], role: .argument(index: k), storage: .register))
+                env[arg.name] = readScalarContainer(name)
+            }
+            bindingDepth[arg.name] = 0
+            params.append(name)
+        }
+        var defaults: [String: String] = [:]
+        let firstDefault = f.args.count - f.defaults.count
+        for (k, d) in f.defaults.enumerated() {
+            guard case .constant(let c) = d.kind else {
+                throw Diagnostic(d.loc, "default values must be literals (numbers, True/False)")
+            }
+            defaults[params[firstDefault + k]] = Self.literalText(c)
+        }
+        try lowerBlock(f.body)
+        let body = blocks.removeLast()
+        return Program(name: f.name, params: params, defaults: defaults, symbols: symbols,
+                       containers: containers, results: results ?? [], shapeAssertions: assertions,
+                       body: body, loc: f.loc)
+    }
+
+    static func literalText(_ c: PyConstant) -> String {
+        switch c {
+        case .int(let v): return "\(v)"
+        case .float(let v): return "\(v)"
+        case .bool(let b): return b ? "True" : "False"
+        case .complex(let r, let i): return "complex(\(r), \(i))"
+        case .string(let s): return "'\(s)'"
+        case .none: return "None"
+        case .ellipsis: return "..."
+        }
+    }
+
+    // MARK: Containers and names
+
+    func unique(_ base: String) -> String {
+        var name = CNames.sanitize(base)
+        if usedNames.contains(name) {
+            var k = 1
+            while usedNames.contains("\(name)_\(k)") { k += 1 }
+            name = "\(name)_\(k)"
+        }
+        usedNames.insert(name)
+        return name
+    }
+
+    func fresh(_ hint: String) -> String {
+        counter += 1
+        return unique("_\(hint)\(counter)")
+    }
+
+    func addContainer(_ c: Container) {
+        containerIndex[c.name] = containers.count
+        containers.append(c)
+    }
+
+    func container(_ name: String) -> Container { containers[containerIndex[name]!] }
+
+    func markWritten(_ name: String) {
+        containers[containerIndex[name]!].isWritten = true
+    }
+
+    /// A new scalar transient (private to the innermost enclosing map, if any).
+    func newScalar(_ hint: String, _ dtype: DType, named: Bool = false) -> String {
+        let name = named ? unique(inlinePrefix + hint) : fresh(hint)
+        addContainer(Container(name: name, dtype: dtype, shape: [], role: .transient, storage: .register))
+        if !mapLocals.isEmpty { mapLocals[mapLocals.count - 1].append(name) }
+        return name
+    }
+
+    /// A new array transient of the given shape.
+    func newArray(_ hint: String, _ dtype: DType, _ shape: [SymExpr], loc: SourceLocation) throws -> ArrayView {
+        for s in shape.flatMap(\.freeSymbols) where !symbols.contains(s) {
+            if let c = containerIndex[s].map({ containers[$0] }), c.isArgument { continue }
+            throw Diagnostic(loc, "this array's shape depends on '\(s)', which changes while the program runs; Braid allocates arrays once per call, so shapes may use only symbols and integer parameters")
+        }
+        let name = unique(inlinePrefix + hint)
+        addContainer(Container(name: name, dtype: dtype, shape: shape, role: .transient, storage: .hostHeap))
+        return .whole(container(name))
+    }
+
+    /// The value of reading a scalar container: int64 scalars are symbolic so indices stay analyzable.
+    func readScalarContainer(_ name: String) -> Value {
+        let c = container(name)
+        if c.dtype == .int64 { return .scalar(.symbol(.sym(name)), weak: false) }
+        return .scalar(.load(.point(name, []), c.dtype), weak: false)
+    }
+
+    // MARK: Emission
+
+    func emit(_ n: Node) { blocks[blocks.count - 1].append(n) }
+
+    func nested(_ f: () throws -> Void) rethrows -> [Node] {
+        blocks.append([])
+        try f()
+        return blocks.removeLast()
+    }
+
+    func emitTasklet(_ out: Memlet, _ value: ScalarExpr, wcr: WCR? = nil, loc: SourceLocation) {
+        markWritten(out.data)
+        emit(.tasklet(Tasklet(output: out, wcr: wcr, value: value, loc: loc)))
+    }
+
+    /// Emits a map over `shape` whose body `body(idx)` builds; returns nothing.
+    func emitMap(_ shape: [SymExpr], loc: SourceLocation, reductions: [String: WCR] = [:],
+                 _ body: ([Index]) throws -> Void) rethrows {
+        if shape.isEmpty {
+            try body([])
+            return
+        }
+        let params = shape.map { _ in fresh("i") }
+        mapLocals.append([])
+        let inner = try nested { try body(params.map { .sym(.sym($0)) }) }
+        let locals = mapLocals.removeLast()
+        emit(.map(MapScope(params: params, ranges: shape.map { SymRange(.zero, $0) }, schedule: .sequential,
+                           body: inner, locals: locals, reductions: reductions, loc: loc)))
+    }
+
+    // MARK: Shapes
+
+    /// NumPy broadcasting of two shapes; unprovable equalities become run-time checks
+    /// (export-signature entries) or errors (declared shapes).
+    func broadcast(_ a: [SymExpr], _ b: [SymExpr], loc: SourceLocation) throws -> [SymExpr] {
+        let n = max(a.count, b.count)
+        var out: [SymExpr] = []
+        for k in 0..<n {
+            let x = k - (n - a.count) >= 0 ? a[k - (n - a.count)] : SymExpr.one
+            let y = k - (n - b.count) >= 0 ? b[k - (n - b.count)] : SymExpr.one
+            out.append(try agree(x, y, loc: loc, broadcasting: true))
+        }
+        return out
+    }
+
+    /// Two dimensions that must be equal (or, when broadcasting, one of them 1).
+    func agree(_ x: SymExpr, _ y: SymExpr, loc: SourceLocation, broadcasting: Bool) throws -> SymExpr {
+        if x == y { return x }
+        if broadcasting && x == .one { return y }
+        if broadcasting && y == .one { return x }
+        if let d = (x - y).constant, d != 0 {
+            throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y)")
+        }
+        if entry.declaredShapes {
+            throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y); declare both with the same symbol if they are equal")
+        }
+        let msg = "\(loc): shapes do not agree: \(x) != \(y)"
+        if !assertions.contains(where: { $0.0 == x && $0.1 == y }) { assertions.append((x, y, msg)) }
+        return x
+    }
+}
+
+/// C identifiers: names from Python are kept, except where they collide with C.
+enum CNames {
+    static let reserved: Set<String> = [
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+        "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+        "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+        "volatile", "while", "bool", "true", "false", "main", "exp", "log", "sqrt", "sin", "cos", "tan",
+        "abs", "fabs", "pow", "floor", "ceil", "round", "max", "min", "fmax", "fmin", "exit", "malloc",
+        "free", "printf", "memcpy", "memset", "errno", "I", "NAN", "INFINITY", "kernel", "global", "local",
+        "private", "constant", "half", "atan2", "tanh", "sinh", "cosh", "time", "index", "signal", "y0", "y1",
+        "j0", "j1", "yn", "jn", "gamma", "div", "rand", "new", "delete", "class", "this", "template",
+        "namespace", "operator", "public", "protected", "virtual", "complex", "imag", "real",
+    ]
+
+    static func sanitize(_ s: String) -> String {
+        var out = ""
+        for ch in s.unicodeScalars {
+            if ch.properties.isAlphabetic && ch.isASCII || ch == "_" || (ch.isASCII && ch.properties.numericType != nil) {
+                out.unicodeScalars.append(ch)
+            } else {
+                out += "_"
+            }
+        }
+        if out.isEmpty || out.first!.isNumber { out = "_" + out }
+        return out
+    }
+}

@@ -1,0 +1,213 @@
+import BraidIR
+
+/// One NumPy function Braid compiles: its family, a one-line summary, and its lowering.
+struct NumPyFunction: Sendable {
+    enum Family: String, CaseIterable, Sendable {
+        case ufunc = "elementwise (ufuncs)"
+        case reduction = "reductions"
+        case creation = "array creation"
+        case linalg = "linear algebra"
+        case selection = "selection"
+    }
+
+    var family: Family
+    var summary: String
+    var lower: @Sendable (FunctionLowerer, CallArgs) throws -> Value
+}
+
+/// The single registry of NumPy functions and array methods: the lowering consults it,
+/// and `braid features` prints it, so the documented subset cannot drift from the compiler.
+public enum NumPyRegistry {
+    static let functions: [String: NumPyFunction] = {
+        var r: [String: NumPyFunction] = [:]
+        func unary(_ name: String, _ f: Intrinsic) {
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
+                try a.check(maxPositional: 1, allowed: [])
+                return try l.intrinsic(f, [try a.require(0, "x")], loc: a.loc)
+            }
+        }
+        for (n, f) in [("exp", Intrinsic.exp), ("log", .log), ("sqrt", .sqrt), ("sin", .sin), ("cos", .cos),
+                       ("tan", .tan), ("arcsin", .arcsin), ("arccos", .arccos), ("arctan", .arctan),
+                       ("sinh", .sinh), ("cosh", .cosh), ("tanh", .tanh), ("abs", .abs), ("absolute", .abs),
+                       ("floor", .floor), ("ceil", .ceil), ("log10", .log10), ("log2", .log2),
+                       ("expm1", .expm1), ("log1p", .log1p), ("real", .real), ("imag", .imag),
+                       ("conj", .conj), ("conjugate", .conj)] {
+            unary(n, f)
+        }
+        func binaryIntrinsic(_ name: String, _ f: Intrinsic) {
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
+                try a.check(maxPositional: 2, allowed: [])
+                return try l.intrinsic(f, [try a.require(0, "x1"), try a.require(1, "x2")], loc: a.loc)
+            }
+        }
+        binaryIntrinsic("arctan2", .arctan2)
+        binaryIntrinsic("hypot", .hypot)
+        func binaryOperator(_ name: String, _ op: BinaryOp) {
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
+                try a.check(maxPositional: 2, allowed: [])
+                return try l.arith(op, try a.require(0, "x1"), try a.require(1, "x2"), loc: a.loc)
+            }
+        }
+        for (n, op) in [("add", BinaryOp.add), ("subtract", .sub), ("multiply", .mul), ("divide", .div),
+                        ("true_divide", .div), ("floor_divide", .floorDiv), ("mod", .mod), ("remainder", .mod),
+                        ("power", .pow), ("maximum", .max), ("minimum", .min), ("greater", .gt), ("less", .lt),
+                        ("equal", .eq), ("not_equal", .ne), ("greater_equal", .ge), ("less_equal", .le),
+                        ("bitwise_and", .bitAnd), ("bitwise_or", .bitOr), ("bitwise_xor", .bitXor),
+                        ("left_shift", .shl), ("right_shift", .shr)] {
+            binaryOperator(n, op)
+        }
+        r["where"] = NumPyFunction(family: .selection, summary: "where(cond, a, b), elementwise select") { l, a in
+            try a.check(maxPositional: 3, allowed: [])
+            guard a.positional.count == 3 else {
+                throw Diagnostic(a.loc, "np.where with one argument (indices) is not supported; pass where(cond, a, b)")
+            }
+            return try l.select(a.positional[0], a.positional[1], a.positional[2], loc: a.loc)
+        }
+        func reduction(_ name: String, _ op: WCR) {
+            r[name] = NumPyFunction(family: .reduction, summary: "\(name)(a, axis=None|int, keepdims=False)") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+                return try l.reduceCall(op, a)
+            }
+        }
+        reduction("sum", .add)
+        reduction("prod", .mul)
+        reduction("max", .max)
+        reduction("amax", .max)
+        reduction("min", .min)
+        reduction("amin", .min)
+        func creation(_ name: String, fill: FillKind, like: Bool) {
+            r[name] = NumPyFunction(family: .creation,
+                                    summary: like ? "\(name)(a, dtype=None)" : "\(name)(shape, \(fill == .value ? "fill_value, " : "")dtype=float64)") { l, a in
+                try l.create(fill, like: like, a)
+            }
+        }
+        creation("empty", fill: .none, like: false)
+        creation("zeros", fill: .zero, like: false)
+        creation("ones", fill: .one, like: false)
+        creation("full", fill: .value, like: false)
+        creation("empty_like", fill: .none, like: true)
+        creation("zeros_like", fill: .zero, like: true)
+        creation("ones_like", fill: .one, like: true)
+        creation("full_like", fill: .value, like: true)
+        r["copy"] = NumPyFunction(family: .creation, summary: "copy(a)") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            let x = try l.lazy(try a.require(0, "a"), loc: a.loc)
+            return .array(try l.materializeNew(x, hint: "copy", loc: a.loc))
+        }
+        r["dot"] = NumPyFunction(family: .linalg, summary: "dot(a, b) for 1-D and 2-D operands (BLAS)") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            let x = try a.require(0, "a"), y = try a.require(1, "b")
+            if case .scalar = x { return try l.arith(.mul, x, y, loc: a.loc) }
+            if case .scalar = y { return try l.arith(.mul, x, y, loc: a.loc) }
+            return try l.matmul(x, y, loc: a.loc)
+        }
+        r["matmul"] = NumPyFunction(family: .linalg, summary: "matmul(a, b), also the @ operator (BLAS)") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            return try l.matmul(try a.require(0, "a"), try a.require(1, "b"), loc: a.loc)
+        }
+        return r
+    }()
+
+    /// Array methods (`A.sum(axis=0)`, `A.copy()`); the array is the first positional argument.
+    static let methods: [String: NumPyFunction] = {
+        var m: [String: NumPyFunction] = [:]
+        for n in ["sum", "prod", "max", "min", "copy"] { m[n] = functions[n] }
+        m["astype"] = NumPyFunction(family: .creation, summary: "a.astype(dtype)") { l, a in
+            let x = try l.lazy(try a.require(0, "a"), loc: a.loc)
+            guard case .dtype(let d)? = a.get(1, "dtype") else {
+                throw Diagnostic(a.loc, "astype() needs a dtype such as np.float32")
+            }
+            return .array(try l.materializeNew(l.castLazy(x, d), hint: "cast", loc: a.loc))
+        }
+        return m
+    }()
+
+    /// The supported NumPy surface as Markdown, generated from the registry.
+    public static func featureTable() -> String {
+        var out = "| family | function | form |\n|---|---|---|\n"
+        for fam in NumPyFunction.Family.allCases {
+            for name in functions.keys.sorted() where functions[name]!.family == fam {
+                out += "| \(fam.rawValue) | `np.\(name)` | \(functions[name]!.summary) |\n"
+            }
+        }
+        for name in methods.keys.sorted() {
+            out += "| array methods | `a.\(name)()` | \(methods[name]!.summary) |\n"
+        }
+        return out
+    }
+}
+
+enum FillKind { case none, zero, one, value }
+
+extension FunctionLowerer {
+    func reduceCall(_ op: WCR, _ a: CallArgs) throws -> Value {
+        let x = try a.require(0, "a")
+        var axis: Int? = nil
+        if let ax = a.get(1, "axis") {
+            switch ax {
+            case .none: axis = nil
+            case .scalar(.symbol(.int(let v)), _): axis = v
+            default: throw Diagnostic(a.loc, "axis must be an integer constant or None (axis tuples are not supported yet)")
+            }
+        }
+        var keepdims = false
+        if let kd = a.keywords["keepdims"] {
+            guard case .scalar(.literal(.bool(let b), _), _) = kd else {
+                throw Diagnostic(a.loc, "keepdims must be True or False")
+            }
+            keepdims = b
+        }
+        if case .scalar = x, axis == nil { return x }
+        return try reduce(op, x, axis: axis, keepdims: keepdims, loc: a.loc)
+    }
+
+    func shapeArgument(_ v: Value, loc: SourceLocation) throws -> [SymExpr] {
+        switch v {
+        case .scalar(.symbol(let s), _): return [s]
+        case .scalar(let x, _) where x.dtype.isInteger: return [symbolicValue(x, loc: loc)]
+        case .tuple(let vs): return try vs.flatMap { try shapeArgument($0, loc: loc) }
+        default: throw Diagnostic(loc, "a shape must be an integer or a tuple of integers")
+        }
+    }
+
+    func create(_ fill: FillKind, like: Bool, _ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: fill == .value ? 3 : 2, allowed: ["dtype", "shape", "fill_value", "order"])
+        var shape: [SymExpr]
+        var dtype = DType.float64
+        if like {
+            let proto = try lazy(try a.require(0, "a"), loc: a.loc)
+            shape = proto.shape
+            dtype = proto.dtype
+        } else {
+            shape = try shapeArgument(try a.require(0, "shape"), loc: a.loc)
+        }
+        var fillValue: ScalarExpr? = nil
+        if fill == .value {
+            guard case .scalar(let x, _) = try a.require(1, "fill_value") else {
+                throw Diagnostic(a.loc, "fill_value must be a scalar")
+            }
+            fillValue = x
+            if !like {
+                // NumPy: full's dtype defaults to the fill value's.
+                dtype = x.dtype == .int64 || x.dtype.isInexact || x.dtype.isBool ? x.dtype : dtype
+            }
+        }
+        if let d = a.get(fill == .value ? 2 : 1, "dtype") {
+            guard case .dtype(let t) = d else { throw Diagnostic(a.loc, "dtype must be a type such as np.float32") }
+            dtype = t
+        }
+        let view = try newArray(fill == .none ? "empty" : "arr", dtype, shape, loc: a.loc)
+        markWritten(view.container)
+        let value: ScalarExpr?
+        switch fill {
+        case .none: value = nil
+        case .zero: value = cast(.symbol(.zero), dtype)
+        case .one: value = cast(.symbol(.one), dtype)
+        case .value: value = cast(fillValue!, dtype)
+        }
+        if let value {
+            try emitMap(shape, loc: a.loc) { idx in emitTasklet(view.memlet(at: idx), value, loc: a.loc) }
+        }
+        return .array(Lazy(node: .view(view), shape: view.shape, dtype: dtype))
+    }
+}

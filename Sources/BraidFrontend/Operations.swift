@@ -1,0 +1,332 @@
+import BraidIR
+
+extension FunctionLowerer {
+    func binaryOp(_ op: PyBinOp, _ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        let bop: BinaryOp
+        switch op {
+        case .add: bop = .add
+        case .sub: bop = .sub
+        case .mult: bop = .mul
+        case .div: bop = .div
+        case .floorDiv: bop = .floorDiv
+        case .mod: bop = .mod
+        case .pow: bop = .pow
+        case .lShift: bop = .shl
+        case .rShift: bop = .shr
+        case .bitAnd: bop = .bitAnd
+        case .bitOr: bop = .bitOr
+        case .bitXor: bop = .bitXor
+        case .matMult: return try matmul(a, b, loc: loc)
+        }
+        return try arith(bop, a, b, loc: loc)
+    }
+
+    /// An elementwise operator on scalars and/or arrays, with NumPy 2 typing and broadcasting.
+    func arith(_ op: BinaryOp, _ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        switch (a, b) {
+        case (.scalar(let x, let wx), .scalar(let y, let wy)):
+            let (t, weak) = Typing.common(x.dtype, weakA: wx, y.dtype, weakB: wy)
+            try checkOperandKinds(op, t, loc: loc)
+            let (ot, rt) = Typing.binary(op, t)
+            // Integer arithmetic on symbolic values stays symbolic (indices, bounds).
+            if rt == .int64, case .symbol(let s) = x, case .symbol(let u) = y {
+                switch op {
+                case .add: return .scalar(.symbol(s + u), weak: weak)
+                case .sub: return .scalar(.symbol(s - u), weak: weak)
+                case .mul: return .scalar(.symbol(s * u), weak: weak)
+                case .floorDiv: return .scalar(.symbol(.floorDivide(s, u)), weak: weak)
+                case .mod: return .scalar(.symbol(.modulo(s, u)), weak: weak)
+                case .max: return .scalar(.symbol(.maximum(s, u)), weak: weak)
+                case .min: return .scalar(.symbol(.minimum(s, u)), weak: weak)
+                default: break
+                }
+            }
+            return .scalar(.binary(op, cast(x, ot), cast(y, ot), rt), weak: weak && !op.isComparison)
+        default:
+            let la = try lazy(a, loc: loc), lb = try lazy(b, loc: loc)
+            let (t, _) = Typing.common(la.dtype, weakA: isWeak(a), lb.dtype, weakB: isWeak(b))
+            try checkOperandKinds(op, t, loc: loc)
+            let (ot, rt) = Typing.binary(op, t)
+            let shape = try broadcast(la.shape, lb.shape, loc: loc)
+            return .array(Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt))
+        }
+    }
+
+    func checkOperandKinds(_ op: BinaryOp, _ t: DType, loc: SourceLocation) throws {
+        switch op {
+        case .bitAnd, .bitOr, .bitXor, .shl, .shr:
+            if !(t.isInteger || t.isBool) {
+                throw Diagnostic(loc, "bitwise operators need integer or boolean operands, not \(t.rawValue)")
+            }
+            if t.isBool && (op == .shl || op == .shr) {
+                throw Diagnostic(loc, "shifts need integer operands, not bool")
+            }
+        case .floorDiv, .mod, .lt, .le, .gt, .ge, .max, .min:
+            if t.isComplex { throw Diagnostic(loc, "this operator is not defined for complex numbers") }
+        default: break
+        }
+    }
+
+    func isWeak(_ v: Value) -> Bool {
+        if case .scalar(_, let w) = v { return w }
+        return false
+    }
+
+    /// Any array-like value as a lazy expression (scalars broadcast as 0-d).
+    func lazy(_ v: Value, loc: SourceLocation) throws -> Lazy {
+        switch v {
+        case .array(let l): return l
+        case .scalar(let x, _): return Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
+        case .tuple(let vs):
+            // A tuple of scalars is a 1-D array literal.
+            var elems: [ScalarExpr] = []
+            for e in vs {
+                guard case .scalar(let x, _) = e else {
+                    throw Diagnostic(loc, "nested sequences cannot be used as arrays; build the array with np.empty and assignments")
+                }
+                elems.append(x)
+            }
+            let t = elems.map(\.dtype).reduce(elems.first?.dtype ?? .float64) { DType.promote($0, $1) }
+            let view = try newArray("lit", t, [.int(elems.count)], loc: loc)
+            for (k, x) in elems.enumerated() { emitTasklet(view.memlet(at: [.sym(.int(k))]), cast(x, t), loc: loc) }
+            return Lazy(node: .view(view), shape: view.shape, dtype: t)
+        default:
+            throw Diagnostic(loc, "expected an array or a number, got a \(v.kindName)")
+        }
+    }
+
+    func castLazy(_ l: Lazy, _ t: DType) -> Lazy {
+        if l.dtype == t { return l }
+        if case .scalar(let x) = l.node { return Lazy(node: .scalar(cast(x, t)), shape: [], dtype: t) }
+        return Lazy(node: .cast(l), shape: l.shape, dtype: t)
+    }
+
+    func unaryOp(_ op: PyUnaryOp, _ a: Value, loc: SourceLocation) throws -> Value {
+        switch op {
+        case .uAdd: return a
+        case .uSub:
+            if case .scalar(.symbol(let s), let w) = a { return .scalar(.symbol(-s), weak: w) }
+            if case .scalar(.literal(.float(let v), let t), let w) = a { return .scalar(.literal(.float(-v), t), weak: w) }
+            return try mapUnary(.neg, a, loc: loc) { t in t.isBool ? nil : t }
+        case .not:
+            guard case .scalar(let x, _) = a else {
+                throw Diagnostic(loc, "'not' needs a scalar; for arrays use np.logical_not or ~")
+            }
+            return .scalar(.unary(.not, truth(x), .bool), weak: false)
+        case .invert:
+            return try mapUnary(.bitNot, a, loc: loc) { t in t.isInteger || t.isBool ? t : nil }
+        }
+    }
+
+    func mapUnary(_ op: UnaryOp, _ a: Value, loc: SourceLocation, _ type: (DType) -> DType?) throws -> Value {
+        switch a {
+        case .scalar(let x, let w):
+            guard let t = type(x.dtype) else { throw Diagnostic(loc, "operator not defined for \(x.dtype.rawValue)") }
+            let opr: UnaryOp = (op == .bitNot && t == .bool) ? .not : op
+            return .scalar(.unary(opr, cast(x, t), t), weak: w)
+        default:
+            let l = try lazy(a, loc: loc)
+            guard let t = type(l.dtype) else { throw Diagnostic(loc, "operator not defined for \(l.dtype.rawValue)") }
+            let opr: UnaryOp = (op == .bitNot && t == .bool) ? .not : op
+            return .array(Lazy(node: .unary(opr, castLazy(l, t)), shape: l.shape, dtype: t))
+        }
+    }
+
+    /// `np.where(c, a, b)` and conditional expressions.
+    func select(_ c: Value, _ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        let ta: DType, tb: DType
+        switch (a, b) {
+        case (.scalar(let x, let wx), .scalar(let y, let wy)):
+            let (t, w) = Typing.common(x.dtype, weakA: wx, y.dtype, weakB: wy)
+            if case .scalar(let cx, _) = c {
+                return .scalar(.select(truth(cx), cast(x, t), cast(y, t), t), weak: w)
+            }
+            ta = t
+            tb = t
+        default:
+            let la = try lazy(a, loc: loc), lb = try lazy(b, loc: loc)
+            ta = Typing.common(la.dtype, weakA: isWeak(a), lb.dtype, weakB: isWeak(b)).0
+            tb = ta
+        }
+        let lc = try lazy(c, loc: loc), la = try lazy(a, loc: loc), lb = try lazy(b, loc: loc)
+        let shape = try broadcast(try broadcast(lc.shape, la.shape, loc: loc), lb.shape, loc: loc)
+        let cond = lc.dtype == .bool ? lc : Lazy(node: .binary(.ne, lc, Lazy(node: .scalar(cast(.symbol(.zero), lc.dtype)), shape: [], dtype: lc.dtype)), shape: lc.shape, dtype: .bool)
+        return .array(Lazy(node: .select(cond, castLazy(la, ta), castLazy(lb, tb)), shape: shape, dtype: ta))
+    }
+
+    /// A math function applied elementwise.
+    func intrinsic(_ f: Intrinsic, _ args: [Value], loc: SourceLocation) throws -> Value {
+        let resultType: (DType) -> DType
+        switch f {
+        case .abs:
+            resultType = { $0.isComplex ? $0.realPart : $0 }
+        case .real, .imag:
+            resultType = { $0.realPart }
+        case .conj:
+            resultType = { $0 }
+        default:
+            resultType = Typing.floatResult
+        }
+        if args.allSatisfy({ if case .scalar = $0 { return true } else { return false } }) {
+            var xs = args.map { v -> (ScalarExpr, Bool) in
+                if case .scalar(let x, let w) = v { return (x, w) }
+                fatalError("unreachable")
+            }
+            var t = xs[0].0.dtype
+            var weak = xs[0].1
+            for (x, w) in xs.dropFirst() { (t, weak) = Typing.common(t, weakA: weak, x.dtype, weakB: w) }
+            let opType = (f == .abs || f == .conj || f == .real || f == .imag) ? t : Typing.floatResult(t)
+            if weak && opType == .float32 { t = .float64 }
+            xs = xs.map { (cast($0.0, f == .abs || f == .conj || f == .real || f == .imag ? t : opType), $0.1) }
+            if (f == .real || f == .imag) && !t.isComplex {
+                return f == .real ? .scalar(xs[0].0, weak: weak) : .scalar(cast(.symbol(.zero), t), weak: weak)
+            }
+            return .scalar(.call(f, xs.map(\.0), resultType(t)), weak: weak)
+        }
+        var ls = try args.map { try lazy($0, loc: loc) }
+        var t = ls[0].dtype
+        var weak = isWeak(args[0])
+        var shape = ls[0].shape
+        for (k, l) in ls.enumerated().dropFirst() {
+            (t, weak) = Typing.common(t, weakA: weak, l.dtype, weakB: isWeak(args[k]))
+            shape = try broadcast(shape, l.shape, loc: loc)
+        }
+        let opType = (f == .abs || f == .conj || f == .real || f == .imag) ? t : Typing.floatResult(t)
+        ls = ls.map { castLazy($0, opType) }
+        if (f == .real || f == .imag) && !t.isComplex {
+            return f == .real ? .array(ls[0]) : .array(Lazy(node: .scalar(cast(.symbol(.zero), t)), shape: shape, dtype: t))
+        }
+        return .array(Lazy(node: .call(f, ls), shape: shape, dtype: resultType(opType)))
+    }
+
+    /// Makes an array value addressable (a view), materializing expressions.
+    func viewOf(_ v: Value, loc: SourceLocation) throws -> ArrayView {
+        let l = try lazy(v, loc: loc)
+        if let view = l.asView { return view }
+        if l.shape.isEmpty, case .scalar(let x) = l.node {
+            let name = newScalar("s", x.dtype)
+            emitTasklet(.point(name, []), x, loc: loc)
+            return .whole(container(name))
+        }
+        return try materializeNew(l, hint: "tmp", loc: loc).asView!
+    }
+
+    // MARK: Library operations
+
+    /// `a @ b` with NumPy's rules for 1-D and 2-D operands.
+    func matmul(_ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        let va = try viewOf(a, loc: loc), vb = try viewOf(b, loc: loc)
+        let sa = va.shape, sb = vb.shape
+        guard (1...2).contains(sa.count), (1...2).contains(sb.count) else {
+            throw Diagnostic(loc, "matmul supports 1-D and 2-D operands here (got \(sa.count)-D @ \(sb.count)-D); batched matmul is not supported yet")
+        }
+        let t = DType.promote(va.dtype, vb.dtype)
+        if t.isBool { throw Diagnostic(loc, "matmul of boolean arrays is not supported") }
+        let ka = sa.last!, kb = sb.count == 2 ? sb[0] : sb[0]
+        _ = try agree(ka, kb, loc: loc, broadcasting: false)
+        var outShape: [SymExpr] = []
+        if sa.count == 2 { outShape.append(sa[0]) }
+        if sb.count == 2 { outShape.append(sb[1]) }
+        let ca = va.dtype == t ? va : try viewOf(.array(castLazy(Lazy(node: .view(va), shape: sa, dtype: va.dtype), t)), loc: loc)
+        let cb = vb.dtype == t ? vb : try viewOf(.array(castLazy(Lazy(node: .view(vb), shape: sb, dtype: vb.dtype), t)), loc: loc)
+        if outShape.isEmpty {
+            let name = newScalar("dot", t)
+            markWritten(name)
+            emit(.library(LibraryNode(op: .matmul(a: ca.memlet, b: cb.memlet, c: .point(name, []), accumulate: false), loc: loc)))
+            return .scalar(.load(.point(name, []), t), weak: false)
+        }
+        let out = try newArray("mm", t, outShape, loc: loc)
+        markWritten(out.container)
+        emit(.library(LibraryNode(op: .matmul(a: ca.memlet, b: cb.memlet, c: out.memlet, accumulate: false), loc: loc)))
+        return .array(Lazy(node: .view(out), shape: outShape, dtype: t))
+    }
+
+    /// `np.sum/max/min/prod` over all axes or one axis, as maps with write-conflict resolution.
+    func reduce(_ op: WCR, _ v: Value, axis: Int?, keepdims: Bool, loc: SourceLocation) throws -> Value {
+        let l = try lazy(v, loc: loc)
+        var t = l.dtype
+        if op == .add || op == .mul {
+            if t.isBool || (t.isSignedInteger && t.itemSize < 8) { t = .int64 }
+            if t.isUnsignedInteger && t.itemSize < 8 { t = .uint64 }
+        }
+        let input = castLazy(l, t)
+        let rank = l.shape.count
+        let initial = reductionIdentity(op, t)
+        guard let axis else {
+            // Whole-array reduction into a scalar, combined across parallel iterations.
+            let acc = newScalar("red", t)
+            emitTasklet(.point(acc, []), initial, loc: loc)
+            try emitMap(l.shape, loc: loc, reductions: [acc: op]) { idx in
+                emitTasklet(.point(acc, []), input.element(at: idx), wcr: op, loc: loc)
+            }
+            let result = ScalarExpr.load(.point(acc, []), t)
+            if keepdims && rank > 0 {
+                let out = try newArray("red", t, Array(repeating: .one, count: rank), loc: loc)
+                emitTasklet(out.memlet(at: Array(repeating: .sym(.zero), count: rank)), result, loc: loc)
+                return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+            }
+            return .scalar(result, weak: false)
+        }
+        let ax = axis < 0 ? axis + rank : axis
+        guard (0..<rank).contains(ax) else {
+            throw Diagnostic(loc, "axis \(axis) is out of bounds for an array of dimension \(rank)")
+        }
+        var keptShape = l.shape
+        keptShape.remove(at: ax)
+        var outShape = l.shape
+        outShape[ax] = .one
+        let out = try newArray("red", t, keepdims ? outShape : keptShape, loc: loc)
+        // Each output element is independent; the reduced axis runs sequentially inside.
+        try emitMap(keptShape, loc: loc) { idx in
+            let acc = newScalar("acc", t)
+            emitTasklet(.point(acc, []), initial, loc: loc)
+            let k = fresh("k")
+            var full = idx
+            full.insert(.sym(.sym(k)), at: ax)
+            let inner = nested {
+                emitTasklet(.point(acc, []), input.element(at: full), wcr: op, loc: loc)
+            }
+            emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, l.shape[ax]), body: inner, loc: loc)))
+            var o = idx
+            if keepdims { o.insert(.sym(.zero), at: ax) }
+            emitTasklet(out.memlet(at: o), .load(.point(acc, []), t), loc: loc)
+        }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+    }
+
+    func reductionIdentity(_ op: WCR, _ t: DType) -> ScalarExpr {
+        switch op {
+        case .add: return cast(.symbol(.zero), t)
+        case .mul: return cast(.symbol(.one), t)
+        case .max:
+            if t.isFloat { return .literal(.float(-Double.infinity), t) }
+            if t.isBool { return .literal(.bool(false), t) }
+            return .literal(.int(t.isUnsignedInteger ? 0 : Self.minValue(t)), t)
+        case .min:
+            if t.isFloat { return .literal(.float(Double.infinity), t) }
+            if t.isBool { return .literal(.bool(true), t) }
+            return .literal(.int(Self.maxValue(t)), t)
+        }
+    }
+
+    static func minValue(_ t: DType) -> Int {
+        switch t {
+        case .int8: return Int(Int8.min)
+        case .int16: return Int(Int16.min)
+        case .int32: return Int(Int32.min)
+        default: return Int.min
+        }
+    }
+
+    static func maxValue(_ t: DType) -> Int {
+        switch t {
+        case .int8: return Int(Int8.max)
+        case .int16: return Int(Int16.max)
+        case .int32: return Int(Int32.max)
+        case .uint8: return Int(UInt8.max)
+        case .uint16: return Int(UInt16.max)
+        case .uint32: return Int(UInt32.max)
+        default: return Int.max  // uint64's max is written as -1 cast in C
+        }
+    }
+}

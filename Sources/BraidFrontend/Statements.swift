@@ -1,0 +1,422 @@
+import BraidIR
+
+extension FunctionLowerer {
+    func lowerBlock(_ stmts: [PyStmt]) throws {
+        for s in stmts { try lowerStmt(s) }
+    }
+
+    func lowerStmt(_ s: PyStmt) throws {
+        switch s.kind {
+        case .assign(let targets, let value):
+            let v = try lowerExpr(value)
+            // a = b = expr: every target gets the same value (arrays alias, as in Python).
+            var value = v
+            if targets.count > 1, case .array(let l) = v, l.asView == nil {
+                value = .array(try materializeNew(l, hint: "tmp", loc: s.loc))
+            }
+            for t in targets { try assign(t, value, loc: s.loc) }
+        case .annAssign(let target, _, let value):
+            guard let value else { return }
+            try assign(target, try lowerExpr(value), loc: s.loc)
+        case .augAssign(let target, let op, let value):
+            try augAssign(target, op, value, loc: s.loc)
+        case .exprStmt(let e):
+            if case .constant(.string) = e.kind { return }  // docstring
+            _ = try lowerExpr(e)
+        case .return(let e):
+            try lowerReturn(e, loc: s.loc)
+        case .for(let target, let iter, let body, let orelse):
+            guard orelse.isEmpty else { throw Diagnostic(s.loc, "'for ... else' is not supported; use a flag variable") }
+            try lowerFor(target, iter, body, loc: s.loc)
+        case .while(let test, let body, let orelse):
+            guard orelse.isEmpty else { throw Diagnostic(s.loc, "'while ... else' is not supported; use a flag variable") }
+            loopDepth += 1
+            var cond = ScalarExpr.literal(.bool(true), .bool)
+            let pre = try nested { cond = try condition(test) }
+            let inner = try nested { try lowerBlock(body) }
+            loopDepth -= 1
+            if pre.isEmpty {
+                // The condition re-reads its containers every iteration.
+                emit(.whileLoop(WhileLoop(condition: cond, body: inner, loc: s.loc)))
+            } else {
+                // The condition needs computation: evaluate it at the top of every iteration.
+                let exit = Node.branch(Branch(condition: .unary(.not, cond, .bool), then: [.breakLoop(s.loc)],
+                                              orElse: [], loc: test.loc))
+                emit(.whileLoop(WhileLoop(condition: .literal(.bool(true), .bool), body: pre + [exit] + inner,
+                                          loc: s.loc)))
+            }
+        case .if(let test, let body, let orelse):
+            let cond = try condition(test)
+            if case .literal(.bool(let b), _) = cond {
+                try lowerBlock(b ? body : orelse)
+                return
+            }
+            let thenNodes = try nested { try lowerBlock(body) }
+            let elseNodes = try nested { try lowerBlock(orelse) }
+            emit(.branch(Branch(condition: cond, then: thenNodes, orElse: elseNodes, loc: s.loc)))
+        case .break:
+            emit(.breakLoop(s.loc))
+        case .continue:
+            emit(.continueLoop(s.loc))
+        case .pass, .import, .importFrom:
+            break
+        case .assert:
+            break  // assertions are for CPython runs; the compiled module checks shapes itself
+        case .functionDef(let f):
+            throw Diagnostic(f.loc, "nested function definitions are not supported; define '\(f.name)' at module level")
+        case .unsupported(let kind):
+            throw Diagnostic(s.loc, "unsupported statement '\(PythonNames.statement(kind))'; \(PythonNames.advice(kind))")
+        }
+    }
+
+    /// A scalar boolean condition for `if`/`while`.
+    func condition(_ e: PyExpr) throws -> ScalarExpr {
+        let v = try lowerExpr(e)
+        guard case .scalar(let x, _) = v else {
+            if case .array = v {
+                throw Diagnostic(e.loc, "the truth value of an array is ambiguous; use np.any(...) or np.all(...)")
+            }
+            throw Diagnostic(e.loc, "a condition must be a scalar, not a \(v.kindName)")
+        }
+        return truth(x)
+    }
+
+    func truth(_ x: ScalarExpr) -> ScalarExpr {
+        if x.dtype == .bool { return x }
+        return .binary(.ne, x, cast(.symbol(.zero), x.dtype), .bool)
+    }
+
+    // MARK: Assignment
+
+    func assign(_ target: PyExpr, _ value: Value, loc: SourceLocation) throws {
+        switch target.kind {
+        case .name(let n):
+            try bindName(n, value, loc: target.loc)
+        case .tuple(let ts), .list(let ts):
+            guard case .tuple(let vs) = value else {
+                throw Diagnostic(target.loc, "cannot unpack a \(value.kindName) into \(ts.count) names; unpack a tuple")
+            }
+            guard vs.count == ts.count else {
+                throw Diagnostic(target.loc, "cannot unpack \(vs.count) values into \(ts.count) names")
+            }
+            for (t, v) in zip(ts, vs) { try assign(t, v, loc: loc) }
+        case .subscript(let base, let index):
+            let b = try lowerExpr(base)
+            guard case .array(let l) = b, let view = l.asView else {
+                throw Diagnostic(base.loc, "only arrays can be assigned into with [...]")
+            }
+            guard !container(view.container).isArgument || writableArgument(view.container) else {
+                throw Diagnostic(base.loc, "internal: argument not writable")
+            }
+            let sub = try subscriptView(view, index)
+            try store(value, into: sub, loc: target.loc)
+        case .attribute:
+            throw Diagnostic(target.loc, "assigning to attributes is not supported")
+        default:
+            throw Diagnostic(target.loc, "cannot assign to this expression")
+        }
+    }
+
+    func writableArgument(_ name: String) -> Bool { true }
+
+    func bindName(_ n: String, _ value: Value, loc: SourceLocation) throws {
+        if ctx.symbols.contains(n) && env[n] == nil {
+            throw Diagnostic(loc, "'\(n)' is a symbol; it cannot be assigned")
+        }
+        switch value {
+        case .scalar(let e, let weak):
+            let dtype = scalarVariableType(e.dtype, weak: weak)
+            if case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur), container(cname).isTransient
+                || container(cname).isArgument {
+                let have = container(cname).dtype
+                if have != dtype {
+                    let wider = DType.promote(have, dtype)
+                    if wider != have {
+                        throw WidenRestart(name: inlinePrefix + n, dtype: wider)
+                    }
+                }
+                emitTasklet(.point(cname, []), cast(e, have), loc: loc)
+                return
+            }
+            let t = widened[inlinePrefix + n].map { DType.promote($0, dtype) } ?? dtype
+            let cname = newScalar(n, t, named: true)
+            emitTasklet(.point(cname, []), cast(e, t), loc: loc)
+            env[n] = readScalarContainer(cname)
+        case .array(let l):
+            if let d = bindingDepth[n], d < loopDepth, case .array? = env[n] {
+                throw Diagnostic(loc, "rebinding array '\(n)' inside a loop is not supported yet; assign into it with \(n)[:] = ...")
+            }
+            if l.asView != nil {
+                env[n] = value  // a view: Python binds the same array
+            } else {
+                env[n] = .array(try materializeNew(l, hint: n, loc: loc))
+            }
+            bindingDepth[n] = loopDepth
+        default:
+            env[n] = value
+            bindingDepth[n] = loopDepth
+        }
+    }
+
+    /// The scalar type of a Python variable holding a value of type `t`.
+    func scalarVariableType(_ t: DType, weak: Bool) -> DType {
+        guard weak else { return t }
+        switch Typing.kindRank(t) {
+        case 0: return .bool
+        case 1: return .int64
+        case 2: return .float64
+        default: return .complex128
+        }
+    }
+
+    /// The container a scalar value reads directly, if it is a plain variable read.
+    func scalarContainerName(_ e: ScalarExpr) -> String? {
+        switch e {
+        case .symbol(.sym(let s)): return containerIndex[s] != nil && container(s).isScalar ? s : nil
+        case .load(let m, _): return m.subset.isEmpty ? m.data : nil
+        default: return nil
+        }
+    }
+
+    /// Writes a value into a view (element or slice), with NumPy's copy semantics.
+    func store(_ value: Value, into view: ArrayView, loc: SourceLocation) throws {
+        markWritten(view.container)
+        let shape = view.shape
+        switch value {
+        case .scalar(let e, _):
+            try emitMap(shape, loc: loc) { idx in
+                emitTasklet(view.memlet(at: idx), cast(e, view.dtype), loc: loc)
+            }
+        case .array(let l):
+            _ = try broadcast(shape, l.shape, loc: loc)
+            if l.shape.count > shape.count {
+                throw Diagnostic(loc, "cannot assign an array of shape (\(l.shape.map(\.description).joined(separator: ", "))) into a slice of shape (\(shape.map(\.description).joined(separator: ", ")))")
+            }
+            let target = Lazy(node: .cast(l), shape: shape, dtype: view.dtype)
+            // NumPy evaluates the right-hand side before writing: if it reads the target
+            // at any other element, go through a temporary.
+            var hazard = false
+            if l.views.contains(where: { $0.container == view.container }) {
+                let probe = (0..<shape.count).map { Index.sym(.sym("__probe\($0)")) }
+                let out = view.memlet(at: probe)
+                target.element(at: probe).visitLoads { m in
+                    if m.data == view.container && m != out { hazard = true }
+                }
+            }
+            if hazard {
+                let tmp = try materializeNew(l, hint: "tmp", loc: loc)
+                try store(.array(tmp), into: view, loc: loc)
+                return
+            }
+            try emitMap(shape, loc: loc) { idx in
+                emitTasklet(view.memlet(at: idx), target.element(at: idx), loc: loc)
+            }
+        default:
+            throw Diagnostic(loc, "cannot store a \(value.kindName) into an array")
+        }
+    }
+
+    /// Evaluates an elementwise expression into a new transient array.
+    func materializeNew(_ l: Lazy, hint: String, loc: SourceLocation) throws -> Lazy {
+        let view = try newArray(hint, l.dtype, l.shape, loc: loc)
+        try store(.array(l), into: view, loc: loc)
+        return Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)
+    }
+
+    func augAssign(_ target: PyExpr, _ op: PyBinOp, _ valueExpr: PyExpr, loc: SourceLocation) throws {
+        let cur = try lowerExpr(target)
+        let rhs = try lowerExpr(valueExpr)
+        let combined = try binaryOp(op, cur, rhs, loc: loc)
+        switch (target.kind, cur) {
+        case (.name(let n), .array(let l)):
+            // In-place on the array the name denotes (NumPy's `a += b` does not rebind).
+            guard let view = l.asView else { throw Diagnostic(loc, "internal: array name without storage") }
+            guard case .array(let c) = combined else { throw Diagnostic(loc, "internal: augmented array op") }
+            if DType.promote(view.dtype, c.dtype) != view.dtype && !(Typing.kindRank(c.dtype) <= Typing.kindRank(view.dtype)) {
+                throw Diagnostic(loc, "cannot cast the result of '\(n) \(PythonNames.binOp(op))= ...' from \(c.dtype.rawValue) to \(view.dtype.rawValue) in place (NumPy raises UFuncTypeError); write \(n) = \(n) \(PythonNames.binOp(op)) ... instead")
+            }
+            try store(combined, into: view, loc: loc)
+        default:
+            try assign(target, combined, loc: loc)
+        }
+    }
+
+    // MARK: Return
+
+    func lowerReturn(_ e: PyExpr?, loc: SourceLocation) throws {
+        let value = try e.map { try lowerExpr($0) } ?? .none
+        if helperReturn != nil {
+            throw Diagnostic(loc, "internal: helper return handled by inliner")
+        }
+        var values: [Value]
+        if case .tuple(let vs) = value { values = vs } else if case .none = value { values = [] } else { values = [value] }
+        if results == nil {
+            var rs: [String] = []
+            for (k, v) in values.enumerated() {
+                switch v {
+                case .scalar(let x, let weak):
+                    let t = scalarVariableType(x.dtype, weak: weak)
+                    let name = unique("_return\(k)")
+                    addContainer(Container(name: name, dtype: t, shape: [], role: .result(index: k), storage: .register))
+                    rs.append(name)
+                case .array(let l):
+                    for s in l.shape.flatMap(\.freeSymbols) where !symbols.contains(s) && !(containerIndex[s].map { containers[$0].isArgument } ?? false) {
+                        throw Diagnostic(loc, "the returned array's shape depends on '\(s)', which is only known while the program runs; return arrays whose shapes use symbols or parameters")
+                    }
+                    let name = unique("_return\(k)")
+                    addContainer(Container(name: name, dtype: l.dtype, shape: l.shape, role: .result(index: k), storage: .hostHeap))
+                    rs.append(name)
+                default:
+                    throw Diagnostic(loc, "cannot return a \(v.kindName); return scalars, arrays or a tuple of them")
+                }
+            }
+            results = rs
+        }
+        guard let rs = results, rs.count == values.count else {
+            throw Diagnostic(loc, "every return statement must return the same number of values")
+        }
+        for (r, v) in zip(rs, values) {
+            let c = container(r)
+            switch v {
+            case .scalar(let x, _):
+                guard c.isScalar else { throw Diagnostic(loc, "this return statement returns a scalar where another returns an array") }
+                emitTasklet(.point(r, []), cast(x, c.dtype), loc: loc)
+            case .array(let l):
+                guard !c.isScalar else { throw Diagnostic(loc, "this return statement returns an array where another returns a scalar") }
+                try store(.array(l), into: .whole(c), loc: loc)
+            default:
+                throw Diagnostic(loc, "cannot return a \(v.kindName)")
+            }
+        }
+        emit(.returnProgram(loc))
+    }
+
+    // MARK: Loops
+
+    func lowerFor(_ target: PyExpr, _ iter: PyExpr, _ body: [PyStmt], loc: SourceLocation) throws {
+        // for i, j in br.map[0:N, 0:M]
+        if case .subscript(let base, let idx) = iter.kind, case .mapRange = try lowerExpr(base) {
+            let names: [PyExpr]
+            if case .tuple(let ts) = target.kind { names = ts } else { names = [target] }
+            let dims: [PyExpr]
+            if case .tuple(let ds) = idx.kind { dims = ds } else { dims = [idx] }
+            guard names.count == dims.count else {
+                throw Diagnostic(iter.loc, "map has \(dims.count) ranges but \(names.count) loop variables")
+            }
+            var ranges: [SymRange] = []
+            for d in dims {
+                guard case .slice(let lo, let hi, let st) = d.kind, let hi else {
+                    throw Diagnostic(d.loc, "map ranges are written start:stop (e.g. 0:N)")
+                }
+                let start = try lo.map { try symbolic($0) } ?? .zero
+                let step = try st.map { try symbolic($0) } ?? .one
+                ranges.append(SymRange(start, try symbolic(hi), step: step))
+            }
+            var params: [String] = []
+            for n in names {
+                guard case .name(let v) = n.kind else { throw Diagnostic(n.loc, "map variables must be names") }
+                let p = unique(v)
+                params.append(p)
+                env[v] = .scalar(.symbol(.sym(p)), weak: false)
+            }
+            mapLocals.append([])
+            let inner = try nested { try lowerBlock(body) }
+            let locals = mapLocals.removeLast()
+            emit(.map(MapScope(params: params, ranges: ranges, schedule: .sequential, body: inner,
+                               locals: locals, loc: loc)))
+            return
+        }
+        // for i in range(...)
+        guard case .call(let fn, let args, let kws) = iter.kind, case .name("range") = fn.kind, kws.isEmpty,
+              (1...3).contains(args.count) else {
+            throw Diagnostic(iter.loc, "unsupported 'for' loop; iterate over range(...) or \(ctx.braidAliasName).map[...]")
+        }
+        guard case .name(let v) = target.kind else {
+            throw Diagnostic(target.loc, "the loop variable of a range loop must be a single name")
+        }
+        let bounds = try args.map { try symbolic($0) }
+        let range: SymRange
+        switch bounds.count {
+        case 1: range = SymRange(.zero, bounds[0])
+        case 2: range = SymRange(bounds[0], bounds[1])
+        default:
+            guard let st = bounds[2].constant, st != 0 else {
+                throw Diagnostic(args[2].loc, "the step of range() must be a nonzero integer constant")
+            }
+            range = SymRange(bounds[0], bounds[1], step: .int(st))
+        }
+        let p = unique(v)
+        let saved = env[v]
+        env[v] = .scalar(.symbol(.sym(p)), weak: false)
+        loopDepth += 1
+        let inner = try nested { try lowerBlock(body) }
+        loopDepth -= 1
+        emit(.forLoop(ForLoop(variable: p, range: range, body: inner, loc: loc)))
+        // After the loop Python's variable keeps its last value; reading it is rare and
+        // not modelled: restore the previous binding so a stale read is an error, not a wrong value.
+        env[v] = saved
+    }
+
+    /// An integer expression as a symbolic value; data-dependent integers are first
+    /// stored in a fresh integer scalar (whose name then acts as a symbol).
+    func symbolic(_ e: PyExpr) throws -> SymExpr {
+        let v = try lowerExpr(e)
+        guard case .scalar(let x, _) = v, x.dtype.isInteger || x.dtype.isBool else {
+            throw Diagnostic(e.loc, "expected an integer here, got a \(v.kindName == "scalar" ? "non-integer scalar" : v.kindName)")
+        }
+        return symbolicValue(x, loc: e.loc)
+    }
+
+    func symbolicValue(_ x: ScalarExpr, loc: SourceLocation) -> SymExpr {
+        if case .symbol(let s) = x { return s }
+        let t = newScalar("n", .int64)
+        emitTasklet(.point(t, []), cast(x, .int64), loc: loc)
+        return .sym(t)
+    }
+}
+
+/// Python spellings for diagnostics.
+enum PythonNames {
+    static func statement(_ kind: String) -> String {
+        switch kind {
+        case "With", "AsyncWith": return "with"
+        case "Try", "TryStar": return "try"
+        case "ClassDef": return "class"
+        case "Global": return "global"
+        case "Nonlocal": return "nonlocal"
+        case "Raise": return "raise"
+        case "Delete": return "del"
+        case "AsyncFor": return "async for"
+        case "AsyncFunctionDef": return "async def"
+        case "Match": return "match"
+        default: return kind
+        }
+    }
+
+    static func advice(_ kind: String) -> String {
+        switch kind {
+        case "Raise", "Try", "TryStar": return "compiled programs cannot raise or catch exceptions; check inputs before calling"
+        case "Global", "Nonlocal": return "pass the value as a parameter instead"
+        case "ClassDef": return "define classes outside the compiled file"
+        default: return "rewrite it with loops, assignments and function calls"
+        }
+    }
+
+    static func binOp(_ op: PyBinOp) -> String {
+        switch op {
+        case .add: return "+"
+        case .sub: return "-"
+        case .mult: return "*"
+        case .matMult: return "@"
+        case .div: return "/"
+        case .mod: return "%"
+        case .pow: return "**"
+        case .lShift: return "<<"
+        case .rShift: return ">>"
+        case .bitOr: return "|"
+        case .bitXor: return "^"
+        case .bitAnd: return "&"
+        case .floorDiv: return "//"
+        }
+    }
+}
