@@ -1,0 +1,42 @@
+import BraidIR
+
+/// What distinguishes one C-family output from another, as data over the shared lowering.
+public struct CDialect: Sendable {
+    public var name: String
+    /// Spelling of an element type.
+    public var typeName: @Sendable (DType) -> String
+    /// Qualifier for array pointer parameters (`restrict` in C, `__global` in OpenCL, ...).
+    public var pointerQualifier: String
+    /// Pragmas placed before the outermost loop of a map with this schedule.
+    public var mapPragmas: @Sendable (MapScope, _ collapse: Int) -> [String]
+    /// Pragmas placed inside the innermost loop of a map or a sequential loop (HLS pipelining).
+    public var innerLoopPragmas: @Sendable (_ isInnermost: Bool) -> [String]
+    /// Whether math functions are type-generic (OpenCL, C++) instead of suffixed (`expf`).
+    public var overloadedMath: Bool
+    public var supportsComplex: Bool
+    /// Lowers a library node the dialect calls a library for (BLAS on CPU); `nil` means
+    /// library nodes must have been expanded by a pass before codegen.
+    public var library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])?
+
+    public init(name: String, typeName: @escaping @Sendable (DType) -> String, pointerQualifier: String,
+                mapPragmas: @escaping @Sendable (MapScope, Int) -> [String],
+                innerLoopPragmas: @escaping @Sendable (Bool) -> [String] = { _ in [] },
+                overloadedMath: Bool, supportsComplex: Bool,
+                library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])? = nil) {
+        self.name = name
+        self.typeName = typeName
+        self.pointerQualifier = pointerQualifier
+        self.mapPragmas = mapPragmas
+        self.innerLoopPragmas = innerLoopPragmas
+        self.overloadedMath = overloadedMath
+        self.supportsComplex = supportsComplex
+        self.library = library
+    }
+}
+
+/// A construct a backend cannot express, reported at its Python source line.
+public struct BackendError: Error, CustomStringConvertible, Sendable {
+    public var diagnostic: Diagnostic
+    public init(_ loc: SourceLocation, _ message: String) { diagnostic = Diagnostic(loc, message) }
+    public var description: String { diagnostic.description }
+}

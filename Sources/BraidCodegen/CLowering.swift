@@ -1,0 +1,409 @@
+import Foundation
+import BraidIR
+
+/// The shared lowering from a `Program` to the C-shaped tree, parameterized by a `CDialect`.
+public final class CLowering {
+    public let program: Program
+    public let dialect: CDialect
+    let containerIndex: [String: Container]
+    /// Python source line of the node being lowered, for `// line N` comments.
+    var lastLine = -1
+
+    public init(program: Program, dialect: CDialect) {
+        self.program = program
+        self.dialect = dialect
+        var idx: [String: Container] = [:]
+        for c in program.containers { idx[c.name] = c }
+        containerIndex = idx
+    }
+
+    public func container(_ name: String) -> Container { containerIndex[name]! }
+
+    // MARK: Entry point
+
+    /// The native entry point with the calling convention of `ExtensionFunction`.
+    public func entryFunction(name: String) throws -> CFunction {
+        var params: [(type: String, name: String)] = program.symbols.map { ("int64_t", $0) }
+        for p in program.params {
+            let c = container(p)
+            params.append(c.isScalar ? (dialect.typeName(c.dtype), p) : ("\(dialect.typeName(c.dtype)) *\(dialect.pointerQualifier)", p))
+        }
+        for r in program.results {
+            let c = container(r)
+            params.append(c.isScalar ? ("\(dialect.typeName(c.dtype)) *", r) : ("\(dialect.typeName(c.dtype)) *\(dialect.pointerQualifier)", r))
+        }
+        var body: [CStmt] = [.decl(type: "int", name: "braid_status", initializer: "0")]
+        body += declarations(mapLocals: Set(allMapLocals(program.body)))
+        body += allocations()
+        body += try stmts(program.body)
+        body.append(.label("braid_exit"))
+        body += frees()
+        body.append(.return("braid_status"))
+        return CFunction(returnType: "int", name: name, params: params, body: body,
+                         comment: "Python function '\(program.name)' (\(program.loc))")
+    }
+
+    func allMapLocals(_ nodes: [Node]) -> [String] {
+        var out: [String] = []
+        for n in nodes {
+            switch n {
+            case .map(let m): out += m.locals + allMapLocals(m.body)
+            case .forLoop(let f): out += allMapLocals(f.body)
+            case .whileLoop(let w): out += allMapLocals(w.body)
+            case .branch(let b): out += allMapLocals(b.then) + allMapLocals(b.orElse)
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// Scalar transients declared at function scope (map locals are declared in their scope).
+    public func declarations(mapLocals: Set<String>) -> [CStmt] {
+        program.containers.filter { $0.isTransient && $0.isScalar && !mapLocals.contains($0.name) }.map {
+            .decl(type: dialect.typeName($0.dtype), name: $0.name, initializer: zero($0.dtype))
+        }
+    }
+
+    func zero(_ t: DType) -> String {
+        t.isBool ? "false" : "0"
+    }
+
+    /// Heap transients, allocated once per call.
+    public func allocations() -> [CStmt] {
+        program.containers.filter { $0.isTransient && !$0.isScalar }.flatMap { c -> [CStmt] in
+            let t = dialect.typeName(c.dtype)
+            return [
+                .decl(type: "\(t) *\(dialect.pointerQualifier)", name: c.name,
+                      initializer: "(\(t) *)braid_alloc((size_t)(\(size(c))) * sizeof(\(t)))"),
+                .ifElse(condition: "\(c.name) == NULL", then: [.assign(lhs: "braid_status", rhs: "1"), .goto("braid_exit")], orElse: []),
+            ]
+        }
+    }
+
+    public func frees() -> [CStmt] {
+        program.containers.filter { $0.isTransient && !$0.isScalar }.reversed().map { .expr("free(\($0.name))") }
+    }
+
+    /// Number of elements of a container, as C.
+    public func size(_ c: Container) -> String {
+        c.shape.isEmpty ? "1" : c.shape.map { "(\(sym($0)))" }.joined(separator: " * ")
+    }
+
+    // MARK: Statements
+
+    public func stmts(_ nodes: [Node]) throws -> [CStmt] {
+        try nodes.flatMap { try stmt($0) }
+    }
+
+    func lineComment(_ loc: SourceLocation) -> [CStmt] {
+        guard loc.line != lastLine else { return [] }
+        lastLine = loc.line
+        return [.comment("\(loc.file.split(separator: "/").last.map(String.init) ?? loc.file):\(loc.line)")]
+    }
+
+    public func stmt(_ n: Node) throws -> [CStmt] {
+        switch n {
+        case .tasklet(let t):
+            return lineComment(t.loc) + [try tasklet(t)]
+        case .library(let l):
+            guard let lib = dialect.library else {
+                throw BackendError(l.loc, "internal: library node reached the \(dialect.name) printer unexpanded")
+            }
+            return lineComment(l.loc) + (try lib(l, self))
+        case .map(let m):
+            return lineComment(m.loc) + (try map(m))
+        case .forLoop(let f):
+            let body = try stmts(f.body)
+            let innermost = !containsLoop(f.body)
+            return lineComment(f.loc) + [.forLoop(pragmas: [], variable: f.variable, start: sym(f.range.start),
+                                                  end: sym(f.range.end), step: sym(f.range.step),
+                                                  body: dialect.innerLoopPragmas(innermost).map { .pragma($0) } + body)]
+        case .whileLoop(let w):
+            return lineComment(w.loc) + [.whileLoop(condition: try expr(w.condition), body: try stmts(w.body))]
+        case .branch(let b):
+            return lineComment(b.loc) + [.ifElse(condition: try expr(b.condition), then: try stmts(b.then), orElse: try stmts(b.orElse))]
+        case .breakLoop: return [.break]
+        case .continueLoop: return [.continue]
+        case .returnProgram: return [.goto("braid_exit")]
+        }
+    }
+
+    func containsLoop(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .map, .forLoop, .whileLoop: return true
+            case .branch(let b): return containsLoop(b.then) || containsLoop(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    /// A map as a loop nest; the dialect's pragmas go on the outermost loop.
+    public func map(_ m: MapScope) throws -> [CStmt] {
+        var body: [CStmt] = m.locals.map { .decl(type: dialect.typeName(container($0).dtype), name: $0, initializer: zero(container($0).dtype)) }
+        body += try stmts(m.body)
+        // Ranges that don't depend on other params of the same map can be collapsed.
+        let rectangular = m.ranges.allSatisfy { r in
+            Set([r.start, r.end, r.step].flatMap(\.freeSymbols)).isDisjoint(with: m.params)
+        }
+        let collapse = rectangular ? m.params.count : 1
+        let innermost = !containsLoop(m.body)
+        for (k, (p, r)) in zip(m.params, m.ranges).enumerated().reversed() {
+            let pragmas = k == 0 ? dialect.mapPragmas(m, collapse) : []
+            let inner = k == m.params.count - 1 ? dialect.innerLoopPragmas(innermost).map { CStmt.pragma($0) } : []
+            body = [.forLoop(pragmas: pragmas, variable: p, start: sym(r.start), end: sym(r.end), step: sym(r.step),
+                             body: inner + body)]
+        }
+        return body
+    }
+
+    public func tasklet(_ t: Tasklet) throws -> CStmt {
+        let lhs = try lvalue(t.output)
+        let value = try expr(t.value)
+        let type = container(t.output.data).dtype
+        guard let wcr = t.wcr else { return .assign(lhs: lhs, rhs: value) }
+        switch wcr {
+        case .add: return .assign(lhs: lhs, rhs: narrow("\(lhs) + \(value)", type))
+        case .mul: return .assign(lhs: lhs, rhs: narrow("\(lhs) * \(value)", type))
+        case .max: return .assign(lhs: lhs, rhs: try minMax(.max, lhs, value, type))
+        case .min: return .assign(lhs: lhs, rhs: try minMax(.min, lhs, value, type))
+        }
+    }
+
+    // MARK: Memlets
+
+    /// The C lvalue of a point memlet.
+    public func lvalue(_ m: Memlet) throws -> String {
+        let c = container(m.data)
+        if c.isScalar {
+            if case .result = c.role { return "(*\(c.name))" }
+            return c.name
+        }
+        var terms: [String] = []
+        var strideText = ""
+        for (k, s) in m.subset.enumerated().reversed() {
+            guard case .index(let i) = s else {
+                throw BackendError(program.loc, "internal: range memlet \(IRPrinter.memlet(m)) used as a point")
+            }
+            let idx: String
+            switch i {
+            case .sym(let e): idx = sym(e)
+            case .dynamic(let e): idx = "(int64_t)(\(try expr(e)))"
+            }
+            terms.append(strideText.isEmpty ? idx : "(\(idx)) * \(strideText)")
+            let d = "(\(sym(c.shape[k])))"
+            strideText = strideText.isEmpty ? d : "\(strideText) * \(d)"
+        }
+        return "\(c.name)[\(terms.reversed().joined(separator: " + "))]"
+    }
+
+    /// Element strides of a container (row-major), as C.
+    public func strides(_ c: Container) -> [String] {
+        var out: [String] = []
+        var acc = ""
+        for d in c.shape.reversed() {
+            out.append(acc.isEmpty ? "1" : acc)
+            acc = acc.isEmpty ? "(\(sym(d)))" : "\(acc) * (\(sym(d)))"
+        }
+        return out.reversed()
+    }
+
+    // MARK: Expressions
+
+    public func sym(_ e: SymExpr) -> String {
+        e.render(symbol: { self.symbolName($0) }, floorDiv: "braid_floordiv(", mod: "braid_mod(",
+                 min: "braid_imin", max: "braid_imax")
+    }
+
+    func symbolName(_ s: String) -> String {
+        if let c = containerIndex[s], c.isScalar {
+            if case .result = c.role { return "(*\(s))" }
+            if c.dtype != .int64 { return "((int64_t)\(s))" }
+        }
+        return s
+    }
+
+    func narrow(_ text: String, _ t: DType) -> String {
+        // C promotes small integers to int; NumPy wraps in the element type.
+        if t.isInteger && t.itemSize < 4 || t == .bool { return "(\(dialect.typeName(t)))(\(text))" }
+        return text
+    }
+
+    public func literal(_ l: Literal, _ t: DType) -> String {
+        switch l {
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let v):
+            if t.isFloat { return floatLiteral(Double(v), t) }
+            if t == .bool { return v != 0 ? "true" : "false" }
+            if t == .uint64 && v == Int.max { return "UINT64_MAX" }
+            if v == Int.min { return "INT64_MIN" }
+            if t == .int64 { return "INT64_C(\(v))" }
+            if t == .uint64 || t == .uint32 { return "(\(dialect.typeName(t)))\(v)u" }
+            return "(\(dialect.typeName(t)))\(v)"
+        case .float(let v):
+            if t.isComplex { return complexLiteral(v, 0, t) }
+            return floatLiteral(v, t)
+        case .complex(let r, let i): return complexLiteral(r, i, t)
+        }
+    }
+
+    func floatLiteral(_ v: Double, _ t: DType) -> String {
+        let cast = t == .float32 ? "(float)" : ""
+        if v.isNaN { return "\(cast)NAN" }
+        if v.isInfinite { return v > 0 ? "\(cast)INFINITY" : "(-\(cast)INFINITY)" }
+        var s = String(format: "%.17g", v)
+        if !s.contains(".") && !s.contains("e") && !s.contains("n") { s += ".0" }
+        if t == .float32 { s = String(format: "%.9g", v); if !s.contains(".") && !s.contains("e") { s += ".0" }; s += "f" }
+        return v < 0 ? "(\(s))" : s
+    }
+
+    func complexLiteral(_ r: Double, _ i: Double, _ t: DType) -> String {
+        let p = t == .complex64 ? DType.float32 : .float64
+        return "\(t == .complex64 ? "CMPLXF" : "CMPLX")(\(floatLiteral(r, p)), \(floatLiteral(i, p)))"
+    }
+
+    public func expr(_ e: ScalarExpr) throws -> String {
+        switch e {
+        case .literal(let l, let t): return literal(l, t)
+        case .symbol(let s): return sym(s)
+        case .load(let m, _): return try lvalue(m)
+        case .unary(let op, let a, let t):
+            let x = try expr(a)
+            switch op {
+            case .neg: return narrow("-\(x)", t)
+            case .not: return "(!\(x))"
+            case .bitNot: return narrow("~\(x)", t)
+            }
+        case .binary(let op, let a, let b, let t):
+            return try binary(op, a, b, t)
+        case .call(let f, let args, let t):
+            return try call(f, args, t)
+        case .select(let c, let a, let b, _):
+            return "(\(try expr(c)) ? \(try expr(a)) : \(try expr(b)))"
+        case .cast(let a, let t):
+            let x = try expr(a)
+            if a.dtype.isComplex && !t.isComplex {
+                return "((\(dialect.typeName(t)))creal(\(x)))"
+            }
+            if t == .bool { return "(\(x) != 0)" }
+            return "((\(dialect.typeName(t)))(\(x)))"
+        }
+    }
+
+    func binary(_ op: BinaryOp, _ a: ScalarExpr, _ b: ScalarExpr, _ t: DType) throws -> String {
+        let x = try expr(a), y = try expr(b)
+        let ot = a.dtype
+        if ot.isComplex && !dialect.supportsComplex {
+            throw BackendError(program.loc, "complex arithmetic is not supported by the \(dialect.name) target yet")
+        }
+        switch op {
+        case .add: return narrow("(\(x) + \(y))", t)
+        case .sub: return narrow("(\(x) - \(y))", t)
+        case .mul: return narrow("(\(x) * \(y))", t)
+        case .div: return "(\(x) / \(y))"
+        case .floorDiv:
+            if ot.isInteger { return "((\(dialect.typeName(t)))braid_floordiv((int64_t)(\(x)), (int64_t)(\(y))))" }
+            return "\(math("floor", ot))(\(x) / \(y))"
+        case .mod:
+            if ot.isInteger { return "((\(dialect.typeName(t)))braid_mod((int64_t)(\(x)), (int64_t)(\(y))))" }
+            return ot == .float32 ? "braid_fmodf(\(x), \(y))" : "braid_fmod(\(x), \(y))"
+        case .pow:
+            if case .symbol(.int(2)) = b { return "(\(x) * \(x))" }
+            if case .literal(.float(2), _) = b { return "(\(x) * \(x))" }
+            if case .literal(.int(2), _) = b { return narrow("(\(x) * \(x))", t) }
+            if ot.isInteger { return "((\(dialect.typeName(t)))braid_ipow((int64_t)(\(x)), (int64_t)(\(y))))" }
+            if ot.isComplex { return "\(ot == .complex64 ? "cpowf" : "cpow")(\(x), \(y))" }
+            return "\(math("pow", ot))(\(x), \(y))"
+        case .bitAnd: return narrow("(\(x) & \(y))", t)
+        case .bitOr: return narrow("(\(x) | \(y))", t)
+        case .bitXor: return narrow("(\(x) ^ \(y))", t)
+        case .shl: return narrow("(\(x) << \(y))", t)
+        case .shr: return narrow("(\(x) >> \(y))", t)
+        case .eq: return "(\(x) == \(y))"
+        case .ne: return "(\(x) != \(y))"
+        case .lt: return "(\(x) < \(y))"
+        case .le: return "(\(x) <= \(y))"
+        case .gt: return "(\(x) > \(y))"
+        case .ge: return "(\(x) >= \(y))"
+        case .and: return "(\(x) && \(y))"
+        case .or: return "(\(x) || \(y))"
+        case .max: return try minMax(.max, x, y, t)
+        case .min: return try minMax(.min, x, y, t)
+        }
+    }
+
+    /// NumPy's maximum/minimum propagate NaN.
+    func minMax(_ op: WCR, _ x: String, _ y: String, _ t: DType) throws -> String {
+        let n = op == .max ? "max" : "min"
+        if t == .float64 { return "braid_f\(n)(\(x), \(y))" }
+        if t == .float32 { return "braid_f\(n)f(\(x), \(y))" }
+        if t.isComplex { throw BackendError(program.loc, "maximum/minimum of complex numbers is not supported") }
+        if t == .uint64 { return "braid_u\(n)(\(x), \(y))" }
+        return "((\(dialect.typeName(t)))braid_i\(n)((int64_t)(\(x)), (int64_t)(\(y))))"
+    }
+
+    func math(_ name: String, _ t: DType) -> String {
+        if dialect.overloadedMath { return name }
+        return t == .float32 ? name + "f" : name
+    }
+
+    func call(_ f: Intrinsic, _ args: [ScalarExpr], _ t: DType) throws -> String {
+        let xs = try args.map { try expr($0) }
+        let at = args[0].dtype
+        if at.isComplex {
+            guard dialect.supportsComplex else {
+                throw BackendError(program.loc, "complex math is not supported by the \(dialect.name) target yet")
+            }
+            let suffix = at == .complex64 ? "f" : ""
+            switch f {
+            case .abs: return "cabs\(suffix)(\(xs[0]))"
+            case .real: return "creal\(suffix)(\(xs[0]))"
+            case .imag: return "cimag\(suffix)(\(xs[0]))"
+            case .conj: return "conj\(suffix)(\(xs[0]))"
+            case .exp, .log, .sqrt, .sin, .cos, .tan, .sinh, .cosh, .tanh:
+                return "c\(f.rawValue)\(suffix)(\(xs[0]))"
+            case .power: return "cpow\(suffix)(\(xs[0]), \(xs[1]))"
+            default: throw BackendError(program.loc, "np.\(f.rawValue) of complex numbers is not supported yet")
+            }
+        }
+        if at.isInteger || at.isBool {
+            switch f {
+            case .abs: return at.isUnsignedInteger || at.isBool ? xs[0] : "((\(dialect.typeName(t)))braid_iabs((int64_t)(\(xs[0]))))"
+            case .real, .conj: return xs[0]
+            default: break
+            }
+        }
+        let name: String
+        switch f {
+        case .arcsin: name = "asin"
+        case .arccos: name = "acos"
+        case .arctan: name = "atan"
+        case .arctan2: name = "atan2"
+        case .abs: name = "fabs"
+        case .power: name = "pow"
+        case .real, .conj: return xs[0]
+        case .imag: return literal(.float(0), t)
+        default: name = f.rawValue
+        }
+        return "\(math(name, t))(\(xs.joined(separator: ", ")))"
+    }
+
+    /// C helpers every generated translation unit includes (Python integer semantics, NaN-propagating min/max).
+    public static let prelude = """
+    static inline int64_t braid_floordiv(int64_t a, int64_t b) { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+    static inline int64_t braid_mod(int64_t a, int64_t b) { if (b == 0) return 0; int64_t r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+    static inline int64_t braid_imin(int64_t a, int64_t b) { return a < b ? a : b; }
+    static inline int64_t braid_imax(int64_t a, int64_t b) { return a > b ? a : b; }
+    static inline uint64_t braid_umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
+    static inline uint64_t braid_umax(uint64_t a, uint64_t b) { return a > b ? a : b; }
+    static inline int64_t braid_iabs(int64_t a) { return a < 0 ? -a : a; }
+    static inline int64_t braid_ipow(int64_t a, int64_t b) { int64_t r = 1; if (b < 0) return 0; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
+    static inline double braid_fmax(double a, double b) { return (a > b || a != a) ? a : b; }
+    static inline double braid_fmin(double a, double b) { return (a < b || a != a) ? a : b; }
+    static inline float braid_fmaxf(float a, float b) { return (a > b || a != a) ? a : b; }
+    static inline float braid_fminf(float a, float b) { return (a < b || a != a) ? a : b; }
+    static inline double braid_fmod(double a, double b) { double r = fmod(a, b); if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }
+    static inline float braid_fmodf(float a, float b) { float r = fmodf(a, b); if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }
+
+    """
+}

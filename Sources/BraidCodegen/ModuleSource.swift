@@ -1,0 +1,58 @@
+import BraidIR
+
+/// Pieces shared by every backend's translation unit: the extension description of a
+/// program and the standard C headers and helpers.
+public enum ModuleSource {
+    /// Name of the native entry point of a program.
+    public static func nativeName(_ p: Program) -> String { "braid_native_\(p.name)" }
+
+    /// The extension wrapper's view of a program.
+    public static func extensionFunction(_ p: Program, doc: String) -> ExtensionFunction {
+        let params: [ExtensionFunction.Param] = p.params.map { name in
+            let c = p.container(name)!
+            return c.isScalar ? .scalar(name: name, dtype: c.dtype)
+                : .array(name: name, dtype: c.dtype, shape: c.shape, writable: c.isWritten)
+        }
+        let results: [ExtensionFunction.Result] = p.results.map { name in
+            let c = p.container(name)!
+            return c.isScalar ? .scalar(dtype: c.dtype) : .array(dtype: c.dtype, shape: c.shape)
+        }
+        return ExtensionFunction(
+            pythonName: p.name, nativeName: nativeName(p), params: params, defaults: p.defaults,
+            symbols: p.symbols, results: results,
+            shapeAssertions: p.shapeAssertions.map { ShapeAssertion(lhs: $0.0, rhs: $0.1, message: $0.2) },
+            doc: doc)
+    }
+
+    /// Standard headers and helpers for C targets (after `<Python.h>`).
+    public static let cHeaders = """
+    #include <stdint.h>
+    #include <stdbool.h>
+    #include <stdlib.h>
+    #include <string.h>
+    #include <math.h>
+    #include <complex.h>
+    #ifndef CMPLX
+    #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
+    #endif
+    #ifndef CMPLXF
+    #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
+    #endif
+
+    static void *braid_alloc(size_t bytes)
+    {
+        void *p = NULL;
+        if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0) return NULL;
+        return p;
+    }
+
+    const char *braid_error_message(int code)
+    {
+        switch (code) {
+        case 1: return "out of memory while allocating a temporary array";
+        default: return "native code failed";
+        }
+    }
+
+    """
+}
