@@ -106,7 +106,7 @@ public indirect enum PyExprKind: Sendable {
     case name(String)
     case constant(PyConstant)
     case attribute(PyExpr, String)
-    case subscript(PyExpr, PyExpr)
+    case `subscript`(PyExpr, PyExpr)
     /// `lower:upper:step` inside a subscript.
     case slice(lower: PyExpr?, upper: PyExpr?, step: PyExpr?)
     case tuple([PyExpr])

@@ -1,0 +1,643 @@
+/// Parsing Python source into the `PyModule` mirror (see PythonAST.swift).
+///
+/// The parser embeds CPython and calls its own `ast.parse`, so Braid accepts exactly
+/// the grammar of the Python it was built against. The interpreter is started once per
+/// process and only ever parses: the resulting `ast` tree is walked through the C API
+/// and copied into Swift values, and no Python object outlives a `parse` call.
+
+import BraidIR
+import CPython
+import CPythonShim
+
+/// Entry point of the frontend: Python source text in, `PyModule` out.
+public enum PythonParser {
+    /// Parses one Python module.
+    ///
+    /// - Parameters:
+    ///   - source: The module's text.
+    ///   - file: The file name used in every `SourceLocation` and in diagnostics.
+    /// - Returns: The module's statements (each node with its 1-based line and column;
+    ///   columns count Unicode code points, as CPython's own error messages do) and
+    ///   every comment of the file with its line number.
+    /// - Throws: A `Diagnostic` for a Python syntax error (at the error's line and
+    ///   column), for Python that Braid rejects already at this stage (`*args`,
+    ///   keyword-only and `**kwargs` parameters, integer literals outside the signed
+    ///   64-bit range), or, at line 1 column 1, for any other failure of the embedded
+    ///   interpreter. Node kinds that Braid does not model are not errors here: they
+    ///   come back as `.unsupported(className)`.
+    ///
+    /// Safe to call concurrently from any thread; calls are serialized on the
+    /// interpreter's global lock.
+    public static func parse(source: String, file: String) throws -> PyModule {
+        let startOfFile = SourceLocation(file: file, line: 1, column: 1)
+        let python: EmbeddedPython
+        switch EmbeddedPython.shared {
+        case .success(let running): python = running
+        case .failure(let failure): throw Diagnostic(startOfFile, failure.message)
+        }
+        return try python.withGIL {
+            guard let sourceObject = PyRef.newString(source), let fileObject = PyRef.newString(file),
+                  let result = python.parseHelper.call(sourceObject, fileObject) else {
+                throw currentExceptionDiagnostic(file: file)
+            }
+            let converter = ASTConverter(file: file, columns: ColumnMap(source))
+            guard let tree = result.tupleItem(0), let comments = result.tupleItem(1) else {
+                throw Diagnostic(startOfFile, "internal error: unexpected result from the Python parser helper")
+            }
+            return PyModule(file: file,
+                            body: try converter.statements(tree, "body", parent: startOfFile),
+                            comments: try converter.comments(comments, parent: startOfFile))
+        }
+    }
+
+    /// Turns the pending Python exception into a `Diagnostic`: a `SyntaxError` keeps its
+    /// own position and message, anything else is reported at line 1, column 1.
+    private static func currentExceptionDiagnostic(file: String) -> Diagnostic {
+        let startOfFile = SourceLocation(file: file, line: 1, column: 1)
+        guard let exception = PyRef(owning: BraidPy_FetchException()) else {
+            return Diagnostic(startOfFile, "internal error: the Python parser failed without an exception")
+        }
+        if BraidPy_IsSyntaxError(exception.pointer) != 0 {
+            let line = exception.attribute("lineno")?.int ?? 1
+            let column = exception.attribute("offset")?.int ?? 1
+            let message = exception.attribute("msg")?.string ?? exception.text
+            return Diagnostic(SourceLocation(file: file, line: max(line, 1), column: max(column, 1)),
+                              "Python syntax error: \(message)")
+        }
+        return Diagnostic(startOfFile, "Python error while parsing: \(exception.typeName): \(exception.text)")
+    }
+}
+
+// MARK: - The embedded interpreter
+
+/// The process-wide embedded interpreter, started on first use.
+///
+/// After start-up the GIL is released; every use takes it through `withGIL`, which
+/// works from any thread (Swift Testing and the driver parse files in parallel).
+private final class EmbeddedPython: @unchecked Sendable {
+    /// Why the interpreter could not be started.
+    struct StartupFailure: Error {
+        var message: String
+    }
+
+    /// The interpreter, started lazily and thread-safely (Swift initializes globals once).
+    static let shared: Result<EmbeddedPython, StartupFailure> = start()
+
+    /// `parse(source, filename) -> (ast.Module, [(line, comment)])`, defined by `helperCode`.
+    /// Owned for the life of the process (only touched with the GIL held).
+    let parseHelper: PyRef
+
+    private init(parseHelper: PyRef) {
+        self.parseHelper = parseHelper
+    }
+
+    /// Python code run once in a private namespace. Comments come from `tokenize`, which
+    /// knows where strings are; `newline=None` reads `\r\n` and `\r` line ends the way
+    /// the parser does, so line numbers agree with the tree's.
+    private static let helperCode = """
+        import ast
+        import io
+        import tokenize
+
+
+        def parse(source, filename):
+            tree = ast.parse(source, filename)
+            comments = []
+            try:
+                lines = io.StringIO(source, newline=None).readline
+                for token in tokenize.generate_tokens(lines):
+                    if token.type == tokenize.COMMENT:
+                        comments.append((token.start[0], token.string))
+            except (tokenize.TokenError, SyntaxError):
+                pass  # ast.parse accepted the source; keep the comments found so far
+            return tree, comments
+        """
+
+    private static func start() -> Result<EmbeddedPython, StartupFailure> {
+        if let error = BraidPy_Initialize() {
+            return .failure(StartupFailure(
+                message: "could not start the embedded Python interpreter: \(String(cString: error))"))
+        }
+        let state = PyGILState_Ensure()
+        defer { PyGILState_Release(state) }
+        guard let namespace = PyRef(owning: PyDict_New()),
+              PyDict_SetItemString(namespace.pointer, "__builtins__", PyEval_GetBuiltins()) == 0,
+              PyRef(owning: PyRun_StringFlags(helperCode, Py_file_input, namespace.pointer,
+                                              namespace.pointer, nil)) != nil,
+              let parse = PyRef(borrowing: PyDict_GetItemString(namespace.pointer, "parse")) else {
+            let reason = PyRef(owning: BraidPy_FetchException()).map { "\($0.typeName): \($0.text)" }
+            return .failure(StartupFailure(
+                message: "could not set up the embedded Python parser: \(reason ?? "unknown error")"))
+        }
+        return .success(EmbeddedPython(parseHelper: parse))
+    }
+
+    /// Runs `body` holding the GIL. No `PyRef` may escape `body`.
+    func withGIL<T>(_ body: () throws -> T) rethrows -> T {
+        let state = PyGILState_Ensure()
+        defer { PyGILState_Release(state) }
+        return try body()
+    }
+}
+
+// MARK: - Python object references
+
+/// A strong reference to a Python object, released when this Swift object dies.
+/// Only create, use and drop these with the GIL held.
+private final class PyRef {
+    let pointer: UnsafeMutablePointer<PyObject>
+
+    /// Takes over a new reference (returns nil for NULL, i.e. a failed C API call).
+    init?(owning pointer: UnsafeMutablePointer<PyObject>?) {
+        guard let pointer else { return nil }
+        self.pointer = pointer
+    }
+
+    /// Adds a reference to a borrowed one.
+    init?(borrowing pointer: UnsafeMutablePointer<PyObject>?) {
+        guard let pointer else { return nil }
+        BraidPy_IncRef(pointer)
+        self.pointer = pointer
+    }
+
+    deinit { BraidPy_DecRef(pointer) }
+
+    /// A Python `str` with the given text (which may contain NUL characters).
+    static func newString(_ text: String) -> PyRef? {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let start = utf8.baseAddress else { return PyRef(owning: PyUnicode_FromString("")) }
+            return start.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                PyRef(owning: PyUnicode_FromStringAndSize($0, utf8.count))
+            }
+        }
+    }
+
+    /// The unqualified name of the object's class, e.g. `"BinOp"`.
+    var typeName: String { String(cString: BraidPy_TypeName(pointer)) }
+
+    var isNone: Bool { BraidPy_IsNone(pointer) != 0 }
+
+    /// `getattr(self, name)`, or nil (with the error cleared) if there is no such attribute.
+    func attribute(_ name: String) -> PyRef? {
+        guard let value = PyRef(owning: PyObject_GetAttrString(pointer, name)) else {
+            PyErr_Clear()
+            return nil
+        }
+        return value
+    }
+
+    /// The value of a Python `int` that fits in 64 bits (nil otherwise, error cleared).
+    var int: Int? {
+        guard BraidPy_LongCheck(pointer) != 0 else { return nil }
+        var overflow: Int32 = 0
+        let value = PyLong_AsLongLongAndOverflow(pointer, &overflow)
+        if overflow != 0 || (value == -1 && PyErr_Occurred() != nil) {
+            PyErr_Clear()
+            return nil
+        }
+        return Int(value)
+    }
+
+    /// The text of a Python `str` (nil if it is not one or is not valid Unicode, e.g. it
+    /// holds a lone surrogate; the error is cleared).
+    var string: String? {
+        guard BraidPy_UnicodeCheck(pointer) != 0 else { return nil }
+        return withExtendedLifetime(self) {
+            var size = 0
+            guard let utf8 = PyUnicode_AsUTF8AndSize(pointer, &size) else {
+                PyErr_Clear()
+                return nil
+            }
+            return String(decoding: UnsafeRawBufferPointer(start: utf8, count: size), as: UTF8.self)
+        }
+    }
+
+    /// `str(self)`, or a placeholder if even that fails.
+    var text: String {
+        PyRef(owning: PyObject_Str(pointer))?.string ?? {
+            PyErr_Clear()
+            return "<\(typeName) object>"
+        }()
+    }
+
+    /// The items of a Python `list` or `tuple` (nil for anything else).
+    var items: [PyRef]? {
+        if BraidPy_ListCheck(pointer) != 0 {
+            return (0..<PyList_Size(pointer)).compactMap { PyRef(borrowing: PyList_GetItem(pointer, $0)) }
+        }
+        if BraidPy_TupleCheck(pointer) != 0 {
+            return (0..<PyTuple_Size(pointer)).compactMap { PyRef(borrowing: PyTuple_GetItem(pointer, $0)) }
+        }
+        return nil
+    }
+
+    /// Item `index` of a tuple.
+    func tupleItem(_ index: Int) -> PyRef? {
+        guard BraidPy_TupleCheck(pointer) != 0, index < PyTuple_Size(pointer) else { return nil }
+        return PyRef(borrowing: PyTuple_GetItem(pointer, index))
+    }
+
+    /// Calls this object with positional arguments; nil when the call raised.
+    func call(_ arguments: PyRef...) -> PyRef? {
+        guard let tuple = PyRef(owning: PyTuple_New(arguments.count)) else { return nil }
+        for (index, argument) in arguments.enumerated() {
+            BraidPy_IncRef(argument.pointer)  // PyTuple_SetItem steals a reference
+            PyTuple_SetItem(tuple.pointer, index, argument.pointer)
+        }
+        return PyRef(owning: PyObject_CallObject(pointer, tuple.pointer))
+    }
+}
+
+// MARK: - Columns
+
+/// Converts CPython's `col_offset` (0-based, in UTF-8 bytes) to a 1-based column in
+/// Unicode code points, the unit of `SyntaxError.offset`, so that every diagnostic
+/// counts columns the same way. Lines end at `\n`, `\r\n` or `\r`, as for the parser.
+private struct ColumnMap {
+    private let utf8: [UInt8]
+    /// Byte offset where each line starts; index 0 is line 1. Empty for ASCII sources,
+    /// where byte offsets already are code-point offsets.
+    private let lineStarts: [Int]
+
+    init(_ source: String) {
+        utf8 = Array(source.utf8)
+        guard utf8.contains(where: { $0 >= 0x80 }) else {
+            lineStarts = []
+            return
+        }
+        var starts = [0]
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            index += 1
+            if byte == UInt8(ascii: "\r"), index < utf8.count, utf8[index] == UInt8(ascii: "\n") {
+                index += 1
+            }
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                starts.append(index)
+            }
+        }
+        lineStarts = starts
+    }
+
+    /// The 1-based column of byte `offset` in 1-based `line`.
+    func column(line: Int, byteOffset offset: Int) -> Int {
+        guard !lineStarts.isEmpty, line >= 1, line <= lineStarts.count, offset > 0 else {
+            return max(offset, 0) + 1
+        }
+        let start = lineStarts[line - 1]
+        let end = min(start + offset, utf8.count)
+        // Count every byte that starts a code point (i.e. is no continuation byte).
+        return utf8[start..<end].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } + 1
+    }
+}
+
+// MARK: - Tree conversion
+
+/// Copies a CPython `ast` tree into the Swift mirror types. Must run with the GIL held.
+private struct ASTConverter {
+    let file: String
+    let columns: ColumnMap
+
+    /// Deepest expression nesting converted; deeper trees are rejected with a diagnostic
+    /// instead of risking the stack of the (possibly small) calling thread.
+    static let maxExpressionDepth = 400
+
+    // MARK: Fields
+
+    /// The node's own location, or `parent` for nodes that have none (e.g. `arguments`).
+    func location(of node: PyRef, parent: SourceLocation) -> SourceLocation {
+        guard let line = node.attribute("lineno")?.int, let offset = node.attribute("col_offset")?.int else {
+            return parent
+        }
+        return SourceLocation(file: file, line: line, column: columns.column(line: line, byteOffset: offset))
+    }
+
+    /// An error for a tree that does not have the shape of CPython's `ast` classes.
+    func malformed(_ node: PyRef, _ field: String, _ loc: SourceLocation) -> Diagnostic {
+        Diagnostic(loc, "internal error: unexpected Python AST (field '\(field)' of \(node.typeName))")
+    }
+
+    /// A field that must be present and not `None`.
+    func required(_ node: PyRef, _ field: String, _ loc: SourceLocation) throws -> PyRef {
+        guard let value = optional(node, field) else { throw malformed(node, field, loc) }
+        return value
+    }
+
+    /// A field that may be missing or `None`.
+    func optional(_ node: PyRef, _ field: String) -> PyRef? {
+        guard let value = node.attribute(field), !value.isNone else { return nil }
+        return value
+    }
+
+    /// A list field (a missing one is empty: newer Pythons add fields older ones lack).
+    func list(_ node: PyRef, _ field: String, _ loc: SourceLocation) throws -> [PyRef] {
+        guard let value = optional(node, field) else { return [] }
+        guard let items = value.items else { throw malformed(node, field, loc) }
+        return items
+    }
+
+    func string(_ node: PyRef, _ field: String, _ loc: SourceLocation) throws -> String {
+        guard let value = optional(node, field)?.string else { throw malformed(node, field, loc) }
+        return value
+    }
+
+    /// An operator field (`ast.Add()` etc.), mapped by its class name.
+    func op<Op: RawRepresentable<String>>(_ node: PyRef, _ field: String, _ loc: SourceLocation) throws -> Op {
+        guard let value = try Op(rawValue: required(node, field, loc).typeName) else {
+            throw malformed(node, field, loc)
+        }
+        return value
+    }
+
+    // MARK: Statements
+
+    /// The statements of a list field such as `body` or `orelse`.
+    func statements(_ node: PyRef, _ field: String, parent: SourceLocation) throws -> [PyStmt] {
+        try list(node, field, parent).map { try statement($0, parent: parent) }
+    }
+
+    func statement(_ node: PyRef, parent: SourceLocation) throws -> PyStmt {
+        let className = node.typeName
+        let loc = location(of: node, parent: parent)
+        let kind: PyStmtKind
+        switch className {
+        case "FunctionDef":
+            kind = .functionDef(try functionDef(node, loc))
+        case "Assign":
+            kind = .assign(targets: try expressions(node, "targets", loc), value: try expression(node, "value", loc))
+        case "AugAssign":
+            kind = .augAssign(target: try expression(node, "target", loc), op: try op(node, "op", loc),
+                              value: try expression(node, "value", loc))
+        case "AnnAssign":
+            kind = .annAssign(target: try expression(node, "target", loc),
+                              annotation: try expression(node, "annotation", loc),
+                              value: try optionalExpression(node, "value", loc))
+        case "Expr":
+            kind = .exprStmt(try expression(node, "value", loc))
+        case "Return":
+            kind = .return(try optionalExpression(node, "value", loc))
+        case "For":
+            kind = .for(target: try expression(node, "target", loc), iter: try expression(node, "iter", loc),
+                        body: try statements(node, "body", parent: loc),
+                        orelse: try statements(node, "orelse", parent: loc))
+        case "While":
+            kind = .while(test: try expression(node, "test", loc), body: try statements(node, "body", parent: loc),
+                          orelse: try statements(node, "orelse", parent: loc))
+        case "If":
+            kind = .if(test: try expression(node, "test", loc), body: try statements(node, "body", parent: loc),
+                       orelse: try statements(node, "orelse", parent: loc))
+        case "Import":
+            kind = .import(try aliases(node, loc))
+        case "ImportFrom":
+            kind = .importFrom(module: optional(node, "module")?.string, names: try aliases(node, loc),
+                               level: optional(node, "level")?.int ?? 0)
+        case "Pass":
+            kind = .pass
+        case "Break":
+            kind = .break
+        case "Continue":
+            kind = .continue
+        case "Assert":
+            kind = .assert(test: try expression(node, "test", loc), msg: try optionalExpression(node, "msg", loc))
+        default:
+            kind = .unsupported(className)
+        }
+        return PyStmt(kind, loc)
+    }
+
+    func aliases(_ node: PyRef, _ loc: SourceLocation) throws -> [PyAlias] {
+        try list(node, "names", loc).map {
+            PyAlias(name: try string($0, "name", loc), asname: optional($0, "asname")?.string)
+        }
+    }
+
+    /// A `def`. Only plain positional parameters (optionally positional-only, with
+    /// defaults) are accepted; Braid compiles every parameter to a fixed native argument.
+    func functionDef(_ node: PyRef, _ loc: SourceLocation) throws -> PyFunctionDef {
+        let name = try string(node, "name", loc)
+        if try !list(node, "type_params", loc).isEmpty {  // `def f[T](...)`, Python 3.12+
+            throw Diagnostic(loc, "function '\(name)': type parameters (`def \(name)[T](...)`) are not supported; "
+                + "declare the parameter types with annotations or a '#pythran export' comment")
+        }
+        let arguments = try required(node, "args", loc)
+        let instead = "declare every parameter as a plain positional parameter (`def \(name)(a, b, c)`)"
+        if let vararg = optional(arguments, "vararg") {
+            let spelled = (try? string(vararg, "arg", loc)).map { " (`*\($0)`)" } ?? ""
+            throw Diagnostic(loc, "function '\(name)': `*args` parameters\(spelled) are not supported; \(instead)")
+        }
+        let keywordOnly = try list(arguments, "kwonlyargs", loc)
+        if !keywordOnly.isEmpty {
+            let names = keywordOnly.compactMap { try? string($0, "arg", loc) }.map { "`\($0)`" }
+            throw Diagnostic(loc, "function '\(name)': keyword-only parameters (\(names.joined(separator: ", ")), "
+                + "declared after `*`) are not supported; \(instead)")
+        }
+        if let kwarg = optional(arguments, "kwarg") {
+            let spelled = (try? string(kwarg, "arg", loc)).map { " (`**\($0)`)" } ?? ""
+            throw Diagnostic(loc, "function '\(name)': `**kwargs` parameters\(spelled) are not supported; \(instead)")
+        }
+        let parameters = try list(arguments, "posonlyargs", loc) + list(arguments, "args", loc)
+        return PyFunctionDef(
+            name: name,
+            args: try parameters.map { parameter in
+                let argLoc = location(of: parameter, parent: loc)
+                return PyArg(name: try string(parameter, "arg", argLoc),
+                             annotation: try optionalExpression(parameter, "annotation", argLoc), loc: argLoc)
+            },
+            defaults: try expressions(arguments, "defaults", loc),
+            body: try statements(node, "body", parent: loc),
+            decorators: try expressions(node, "decorator_list", loc),
+            returns: try optionalExpression(node, "returns", loc),
+            loc: loc)
+    }
+
+    // MARK: Expressions
+
+    func expression(_ node: PyRef, _ field: String, _ parent: SourceLocation, depth: Int = 0) throws -> PyExpr {
+        try expression(required(node, field, parent), parent: parent, depth: depth)
+    }
+
+    func optionalExpression(_ node: PyRef, _ field: String, _ parent: SourceLocation,
+                            depth: Int = 0) throws -> PyExpr? {
+        try optional(node, field).map { try expression($0, parent: parent, depth: depth) }
+    }
+
+    func expressions(_ node: PyRef, _ field: String, _ parent: SourceLocation, depth: Int = 0) throws -> [PyExpr] {
+        try list(node, field, parent).map { try expression($0, parent: parent, depth: depth) }
+    }
+
+    func expression(_ node: PyRef, parent: SourceLocation, depth: Int) throws -> PyExpr {
+        let loc = location(of: node, parent: parent)
+        guard depth < Self.maxExpressionDepth else {
+            throw Diagnostic(loc, "expression nested too deeply (more than \(Self.maxExpressionDepth) levels); "
+                + "split it into several statements")
+        }
+        return PyExpr(try expressionKind(node, loc, depth: depth + 1), loc)
+    }
+
+    // Each node class is converted by its own small function rather than inline in one
+    // big switch, and the class name is matched outside the recursion: unoptimized
+    // builds give every temporary of a function its own stack slot, and these functions
+    // recurse once per nesting level.
+
+    /// The expression node classes that Braid models.
+    enum ExpressionClass {
+        case name, constant, attribute, subscriptExpression, slice, tuple, list, binOp, unaryOp, boolOp, compare, call
+        case ifExp, starred
+
+        init?(_ className: String) {
+            switch className {
+            case "Name": self = .name
+            case "Constant": self = .constant
+            case "Attribute": self = .attribute
+            case "Subscript": self = .subscriptExpression
+            case "Slice": self = .slice
+            case "Tuple": self = .tuple
+            case "List": self = .list
+            case "BinOp": self = .binOp
+            case "UnaryOp": self = .unaryOp
+            case "BoolOp": self = .boolOp
+            case "Compare": self = .compare
+            case "Call": self = .call
+            case "IfExp": self = .ifExp
+            case "Starred": self = .starred
+            default: return nil
+            }
+        }
+    }
+
+    /// The mirror of one expression node; `depth` is the nesting depth of its children.
+    func expressionKind(_ node: PyRef, _ loc: SourceLocation, depth: Int) throws -> PyExprKind {
+        guard let nodeClass = ExpressionClass(node.typeName) else { return .unsupported(node.typeName) }
+        switch nodeClass {
+        case .name: return .name(try string(node, "id", loc))
+        case .constant: return try constant(node, loc)
+        case .attribute: return try attribute(node, loc, depth)
+        case .subscriptExpression: return try subscriptExpression(node, loc, depth)
+        case .slice: return try slice(node, loc, depth)
+        case .tuple: return .tuple(try expressions(node, "elts", loc, depth: depth))
+        case .list: return .list(try expressions(node, "elts", loc, depth: depth))
+        case .binOp: return try binOp(node, loc, depth)
+        case .unaryOp: return try unaryOp(node, loc, depth)
+        case .boolOp: return try boolOp(node, loc, depth)
+        case .compare: return try compare(node, loc, depth)
+        case .call: return try call(node, loc, depth)
+        case .ifExp: return try ifExp(node, loc, depth)
+        case .starred: return .starred(try expression(node, "value", loc, depth: depth))
+        }
+    }
+
+    func attribute(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .attribute(try expression(node, "value", loc, depth: depth), try string(node, "attr", loc))
+    }
+
+    func subscriptExpression(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .subscript(try expression(node, "value", loc, depth: depth), try expression(node, "slice", loc, depth: depth))
+    }
+
+    func slice(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .slice(lower: try optionalExpression(node, "lower", loc, depth: depth),
+               upper: try optionalExpression(node, "upper", loc, depth: depth),
+               step: try optionalExpression(node, "step", loc, depth: depth))
+    }
+
+    func binOp(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .binOp(try expression(node, "left", loc, depth: depth), try op(node, "op", loc),
+               try expression(node, "right", loc, depth: depth))
+    }
+
+    func unaryOp(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        let unary: PyUnaryOp = try op(node, "op", loc)
+        let operand = try required(node, "operand", loc)
+        if unary == .uSub, let minimum = negatedInt64Minimum(operand) {
+            return .constant(.int(minimum))
+        }
+        return .unaryOp(unary, try expression(operand, parent: loc, depth: depth))
+    }
+
+    func boolOp(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .boolOp(try op(node, "op", loc), try expressions(node, "values", loc, depth: depth))
+    }
+
+    func compare(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        let ops: [PyCmpOp] = try list(node, "ops", loc).map {
+            guard let cmp = PyCmpOp(rawValue: $0.typeName) else { throw malformed(node, "ops", loc) }
+            return cmp
+        }
+        return .compare(try expression(node, "left", loc, depth: depth), ops,
+                        try expressions(node, "comparators", loc, depth: depth))
+    }
+
+    func call(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        let keywords = try list(node, "keywords", loc).map { keyword in
+            let keywordLoc = location(of: keyword, parent: loc)
+            return PyKeyword(arg: optional(keyword, "arg")?.string,
+                             value: try expression(keyword, "value", keywordLoc, depth: depth))
+        }
+        return .call(try expression(node, "func", loc, depth: depth),
+                     args: try expressions(node, "args", loc, depth: depth), keywords: keywords)
+    }
+
+    func ifExp(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind {
+        .ifExp(test: try expression(node, "test", loc, depth: depth),
+               body: try expression(node, "body", loc, depth: depth),
+               orelse: try expression(node, "orelse", loc, depth: depth))
+    }
+
+    /// The value of an `ast.Constant`. `bytes` (the only other constant type CPython
+    /// produces) becomes `.unsupported("Bytes")`, after the pre-3.8 `ast.Bytes` class.
+    func constant(_ node: PyRef, _ loc: SourceLocation) throws -> PyExprKind {
+        // `value` is the constant itself, so `None` here is the literal, not a missing field.
+        guard let value = node.attribute("value") else { throw malformed(node, "value", loc) }
+        let pointer = value.pointer
+        if value.isNone { return .constant(.none) }
+        if BraidPy_IsEllipsis(pointer) != 0 { return .constant(.ellipsis) }
+        if BraidPy_BoolCheck(pointer) != 0 { return .constant(.bool(BraidPy_IsTrue(pointer) != 0)) }  // before int
+        if BraidPy_LongCheck(pointer) != 0 {
+            guard let int = value.int else {
+                throw Diagnostic(loc, "integer literal too large: \(value.text) does not fit in a signed 64-bit "
+                    + "integer (range -9223372036854775808 to 9223372036854775807)")
+            }
+            return .constant(.int(int))
+        }
+        if BraidPy_FloatCheck(pointer) != 0 { return .constant(.float(PyFloat_AsDouble(pointer))) }
+        if BraidPy_ComplexCheck(pointer) != 0 {
+            return .constant(.complex(real: PyComplex_RealAsDouble(pointer), imag: PyComplex_ImagAsDouble(pointer)))
+        }
+        if BraidPy_UnicodeCheck(pointer) != 0 {
+            guard let text = value.string else {
+                throw Diagnostic(loc, "string literal is not valid Unicode (it contains a lone surrogate)")
+            }
+            return .constant(.string(text))
+        }
+        if BraidPy_BytesCheck(pointer) != 0 { return .unsupported("Bytes") }
+        return .unsupported("Constant")
+    }
+
+    /// `Int.min` if `operand` is the literal `9223372036854775808`: its negation is the one
+    /// 64-bit integer whose magnitude alone does not fit, so `-9223372036854775808` is
+    /// folded into a constant instead of being rejected as too large.
+    func negatedInt64Minimum(_ operand: PyRef) -> Int? {
+        guard operand.typeName == "Constant", let value = optional(operand, "value"),
+              BraidPy_LongCheck(value.pointer) != 0, BraidPy_BoolCheck(value.pointer) == 0, value.int == nil,
+              let negated = PyRef(owning: PyNumber_Negative(value.pointer)), negated.int == Int.min else {
+            PyErr_Clear()
+            return nil
+        }
+        return Int.min
+    }
+
+    // MARK: Comments
+
+    /// The `(line, text)` pairs returned by the helper's `tokenize` pass.
+    func comments(_ object: PyRef, parent: SourceLocation) throws -> [(line: Int, text: String)] {
+        guard let items = object.items else { throw malformed(object, "comments", parent) }
+        return try items.map { pair in
+            guard let line = pair.tupleItem(0)?.int, let text = pair.tupleItem(1)?.string else {
+                throw malformed(object, "comments", parent)
+            }
+            return (line: line, text: text)
+        }
+    }
+}
