@@ -32,6 +32,7 @@ public enum ModuleSource {
     #include <string.h>
     #include <math.h>
     #include <complex.h>
+    #undef I  /* complex.h's imaginary unit would shadow Python names such as the symbol I */
     #ifndef CMPLX
     #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
     #endif

@@ -22,6 +22,8 @@ final class FunctionLowerer {
     /// Loop depth at which each array name was bound (to reject rebinding inside loops).
     var bindingDepth: [String: Int] = [:]
     var loopDepth = 0
+    /// Ranges of the enclosing loop and map variables (for bounding loop-dependent shapes).
+    var loopRanges: [String: SymRange] = [:]
     var blocks: [[Node]] = [[]]
     /// Scalars created inside each enclosing map scope (innermost last).
     var mapLocals: [[String]] = []
@@ -126,15 +128,36 @@ final class FunctionLowerer {
         return name
     }
 
-    /// A new array transient of the given shape.
+    /// A new array transient of the given shape. A shape that depends on enclosing loop
+    /// variables is allocated once at its largest extent over the loop ranges; the
+    /// returned view then has the exact (loop-dependent) shape.
     func newArray(_ hint: String, _ dtype: DType, _ shape: [SymExpr], loc: SourceLocation) throws -> ArrayView {
-        for s in shape.flatMap(\.freeSymbols) where !symbols.contains(s) {
-            if let c = containerIndex[s].map({ containers[$0] }), c.isArgument { continue }
-            throw Diagnostic(loc, "this array's shape depends on '\(s)', which changes while the program runs; Braid allocates arrays once per call, so shapes may use only symbols and integer parameters")
-        }
+        let bounded = try shape.map { try upperBound($0, loc: loc) }
         let name = unique(inlinePrefix + hint)
-        addContainer(Container(name: name, dtype: dtype, shape: shape, role: .transient, storage: .hostHeap))
-        return .whole(container(name))
+        addContainer(Container(name: name, dtype: dtype, shape: bounded, role: .transient, storage: .hostHeap))
+        return ArrayView(container: name, dims: shape.map { .range(start: .zero, length: $0, step: .one) }, dtype: dtype)
+    }
+
+    /// The largest value of a dimension over the enclosing loops, in symbols and parameters only.
+    func upperBound(_ d: SymExpr, loc: SourceLocation) throws -> SymExpr {
+        var e = d
+        for _ in 0..<8 {
+            let loopSyms = e.freeSymbols.filter { loopRanges[$0] != nil }
+            if loopSyms.isEmpty { break }
+            for v in loopSyms {
+                let r = loopRanges[v]!
+                guard let (c, _) = e.linear(in: v) else {
+                    throw Diagnostic(loc, "this array's size depends non-linearly on the loop variable '\(v)'; Braid cannot bound it")
+                }
+                let extreme = c >= 0 ? r.end - 1 : r.start
+                e = e.substituting([v: extreme])
+            }
+        }
+        for s in e.freeSymbols where !symbols.contains(s) {
+            if let c = containerIndex[s].map({ containers[$0] }), c.isArgument { continue }
+            throw Diagnostic(loc, "this array's shape depends on '\(s)', which changes while the program runs; Braid allocates arrays once per call, so shapes may use only symbols, integer parameters and loop variables")
+        }
+        return e
     }
 
     /// The value of reading a scalar container: int64 scalars are symbolic so indices stay analyzable.
@@ -167,6 +190,7 @@ final class FunctionLowerer {
             return
         }
         let params = shape.map { _ in fresh("i") }
+        for (p, d) in zip(params, shape) { loopRanges[p] = SymRange(.zero, d) }
         mapLocals.append([])
         let inner = try nested { try body(params.map { .sym(.sym($0)) }) }
         let locals = mapLocals.removeLast()

@@ -317,6 +317,7 @@ extension FunctionLowerer {
                 guard case .name(let v) = n.kind else { throw Diagnostic(n.loc, "map variables must be names") }
                 let p = unique(v)
                 params.append(p)
+                loopRanges[p] = ranges[params.count - 1]
                 env[v] = .scalar(.symbol(.sym(p)), weak: false)
             }
             mapLocals.append([])
@@ -346,6 +347,7 @@ extension FunctionLowerer {
             range = SymRange(bounds[0], bounds[1], step: .int(st))
         }
         let p = unique(v)
+        loopRanges[p] = range
         let saved = env[v]
         env[v] = .scalar(.symbol(.sym(p)), weak: false)
         loopDepth += 1
