@@ -24,11 +24,21 @@ enum Backends {
             return Backend(language: .c, compiler: nil, compilerFlags: CPUBackend.compilerFlags,
                            linkFlags: CPUBackend.linkFlags, source: CPUBackend.nativeCode,
                            translationUnit: CPUBackend.translationUnit, sideFiles: { _ in [] })
-        case .mpi, .opencl, .hls:
-            return Backend(language: .c, compiler: nil, compilerFlags: [], linkFlags: [],
-                           source: { _ in throw DriverError.usage("target '\(target.rawValue)' is not available yet") },
-                           translationUnit: { _ in throw DriverError.usage("target '\(target.rawValue)' is not available yet") },
-                           sideFiles: { _ in [] })
+        case .mpi:
+            return Backend(language: SourceLanguage(rawValue: MPIBackend.language)!, compiler: MPIBackend.compiler,
+                           compilerFlags: MPIBackend.compilerFlags, linkFlags: MPIBackend.linkFlags,
+                           source: MPIBackend.source, translationUnit: MPIBackend.translationUnit,
+                           sideFiles: MPIBackend.sideFiles)
+        case .opencl:
+            return Backend(language: SourceLanguage(rawValue: OpenCLBackend.language)!, compiler: OpenCLBackend.compiler,
+                           compilerFlags: OpenCLBackend.compilerFlags, linkFlags: OpenCLBackend.linkFlags,
+                           source: OpenCLBackend.source, translationUnit: OpenCLBackend.translationUnit,
+                           sideFiles: OpenCLBackend.sideFiles)
+        case .hls:
+            return Backend(language: SourceLanguage(rawValue: HLSBackend.language)!, compiler: HLSBackend.compiler,
+                           compilerFlags: HLSBackend.compilerFlags, linkFlags: HLSBackend.linkFlags,
+                           source: HLSBackend.source, translationUnit: HLSBackend.translationUnit,
+                           sideFiles: HLSBackend.sideFiles)
         }
     }
 }
