@@ -1,0 +1,255 @@
+import Testing
+import BraidIR
+@testable import BraidFrontend
+
+/// Lowers `source` and returns the IR text.
+func lowerIR(_ source: String, signatures: [String] = []) throws -> String {
+    IRPrinter.print(try Frontend.lower(source: source, file: "k.py", moduleName: "k", signatures: signatures))
+}
+
+/// Lowers `source` and returns the diagnostic it must produce.
+func diagnostic(_ source: String, signatures: [String] = []) -> Diagnostic? {
+    do {
+        _ = try Frontend.lower(source: source, file: "k.py", moduleName: "k", signatures: signatures)
+        return nil
+    } catch let d as Diagnostic {
+        return d
+    } catch {
+        return nil
+    }
+}
+
+let header = """
+import numpy as np
+import braid as br
+N, M = br.symbol("N"), br.symbol("M")
+
+"""
+
+@Suite struct LoweringTests {
+    @Test func dataCentricSignatureAndFusedExpression() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M], B: br.float64[N, M], alpha: br.float64):
+            B[:] = alpha * A + np.exp(B)
+        """)
+        #expect(ir.contains("program f(A, B, alpha) symbols [N, M]"))
+        #expect(ir.contains("container A: float64[N, M] arg 0 host_heap\n"))
+        #expect(ir.contains("container B: float64[N, M] arg 1 host_heap written"))
+        // One map, one tasklet: no temporary for alpha * A or exp(B).
+        #expect(ir.contains("B[_i1, _i2] = add(mul(alpha, A[_i1, _i2]), exp(B[_i1, _i2]))"))
+        #expect(!ir.contains("transient"))
+    }
+
+    @Test func daceDialectWithAnyAlias() throws {
+        let ir = try lowerIR("""
+        import dace as dc
+        import numpy as np
+        K = dc.symbol('K')
+        @dc.program
+        def g(x: dc.float32[K + 1], y: dc.float32[K]):
+            y[:] = x[1:] - x[:-1]
+        """)
+        #expect(ir.contains("container x: float32[K + 1] arg 0"))
+        #expect(ir.contains("y[_i1] = sub(x[_i1 + 1], x[_i1])"))
+    }
+
+    @Test func exportCommentGivesPerDimensionSymbolsAndRuntimeChecks() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export axpy(float64[:], float64[:], float)
+        def axpy(x, y, a):
+            return a * x + y
+        """)
+        #expect(ir.contains("symbols [x_shape_0, y_shape_0]"))
+        #expect(ir.contains("assert x_shape_0 == y_shape_0"))
+        #expect(ir.contains("container _return0: float64[x_shape_0] result 0"))
+    }
+
+    @Test func commandLineSignature() throws {
+        let ir = try lowerIR("def s(v):\n    return v.sum()\n", signatures: ["s(int32[:])"])
+        // NumPy sums int32 into int64.
+        #expect(ir.contains("container _return0: int64 result 0"))
+        #expect(ir.contains("reduce(_red1: add)"))
+    }
+
+    @Test func weakPythonScalarsKeepFloat32() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def h(A: br.float32[N]):
+            return A * 2.0 + 1
+        """)
+        #expect(ir.contains("container _return0: float32[N]"))
+        #expect(ir.contains("2.0f"))
+    }
+
+    @Test func overlappingInPlaceUpdateGoesThroughATemporary() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def shift(A: br.float64[N]):
+            A[1:] = A[:-1] + 1.0
+        """)
+        #expect(ir.contains("container tmp: float64[N - 1] transient"))
+    }
+
+    @Test func helperFunctionsAreInlined() throws {
+        let ir = try lowerIR(header + """
+        def sq(x):
+            return x * x
+
+        @br.program
+        def k(A: br.float64[N]):
+            A[:] = sq(A) + sq(2.0)
+        """)
+        #expect(ir.contains("mul(A[_i"))
+        #expect(!ir.contains("sq("))
+    }
+
+    @Test func loopsBranchesAndScalars() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def c(A: br.float64[N]):
+            s = 0.0
+            for i in range(1, N - 1):
+                if A[i] > 0:
+                    s += A[i]
+                elif A[i] < -1:
+                    break
+            while s > 10.0:
+                s = s / 2
+            return s
+        """)
+        #expect(ir.contains("for i in 1:N - 1:"))
+        #expect(ir.contains("while gt(s, 10.0):"))
+        #expect(ir.contains("break"))
+        #expect(ir.contains("container _return0: float64 result 0"))
+    }
+
+    @Test func scalarWidensWhenReassignedWithFloat() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def w(A: br.float64[N]):
+            t = 0
+            for i in range(N):
+                t = t + A[i]
+            return t
+        """)
+        #expect(ir.contains("container t: float64 transient"))
+    }
+
+    @Test func explicitMapAndMatmul() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def mv(A: br.float64[N, M], x: br.float64[M], y: br.float64[N]):
+            y[:] = A @ x
+            for i, j in br.map[0:N, 0:M]:
+                A[i, j] = A[i, j] * 2.0
+        """)
+        #expect(ir.contains("= matmul(A[0:N, 0:M], x[0:M])"))
+        #expect(ir.contains("map[sequential] i in 0:N, j in 0:M:"))
+    }
+}
+
+@Suite struct DiagnosticTests {
+    @Test func syntaxErrorHasLineAndColumn() {
+        let d = diagnostic("def f(:\n    pass\n")
+        #expect(d?.loc.line == 1)
+        #expect(d?.description.hasPrefix("k.py:1:") == true)
+    }
+
+    @Test func unsupportedStatementNamesConstruct() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            with open("x") as fh:
+                pass
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("unsupported statement 'with'") == true)
+    }
+
+    @Test func unknownNumPyFunction() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            A[:] = np.fft.fft(A)
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("not supported") == true)
+    }
+
+    @Test func listComprehensionIsRejectedWithAdvice() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            return [a for a in A]
+        """)
+        #expect(d?.loc == SourceLocation(file: "k.py", line: 6, column: 12))
+        #expect(d?.message.contains("explicit loop") == true)
+    }
+
+    @Test func badAnnotation() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: list):
+            pass
+        """)
+        #expect(d?.loc.line == 5)
+        #expect(d?.message.contains("unsupported type annotation") == true)
+    }
+
+    @Test func missingAnnotation() {
+        let d = diagnostic(header + "@br.program\ndef f(A):\n    pass\n")
+        #expect(d?.message.contains("has no type annotation") == true)
+    }
+
+    @Test func shapeMismatchBetweenDeclaredSymbols() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N], B: br.float64[M]):
+            A[:] = A + B
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("shapes do not agree") == true)
+    }
+
+    @Test func constantShapeMismatchInExportedFunction() {
+        let d = diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:])
+        def f(x):
+            return x[0:3] + x[0:4]
+        """)
+        #expect(d?.message.contains("shapes do not agree: dimension 3 vs 4") == true)
+    }
+
+    @Test func noEntryPoint() {
+        let d = diagnostic("def f(x):\n    return x\n")
+        #expect(d?.message.contains("no function to compile") == true)
+    }
+
+    @Test func undefinedName() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            A[:] = undefined_thing
+        """)
+        #expect(d?.message.contains("name 'undefined_thing' is not defined") == true)
+    }
+
+    @Test func arrayTruthValue() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            if A > 0:
+                A[0] = 1.0
+        """)
+        #expect(d?.message.contains("truth value of an array is ambiguous") == true)
+    }
+
+    @Test func badExportSignature() {
+        let d = diagnostic("#pythran export f(float64[:,:)\ndef f(x):\n    return x\n")
+        #expect(d != nil)
+        #expect(d?.loc.line == 1)
+    }
+}
