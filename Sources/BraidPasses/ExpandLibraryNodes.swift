@@ -68,21 +68,16 @@ public struct ExpandLibraryNodes: Pass {
         guard case .matmul(let a, let b, let c, let accumulate) = l.op else { return [.library(l)] }
         let da = dims(a), db = dims(b), dc = dims(c)
         let t = p.container(c.data)!.dtype
-        let used = Set(p.containers.map(\.name))
+        // Loop variables are scoped to their loops; only the accumulator is a container.
         func fresh(_ base: String) -> String {
             var k = 0
-            while used.contains("\(base)\(k)") || p.containers.contains(where: { $0.name == "\(base)\(k)" }) { k += 1 }
+            while p.containers.contains(where: { $0.name == "\(base)\(k)" }) { k += 1 }
             return "\(base)\(k)"
         }
         let acc = fresh("_mm_acc")
         p.containers.append(Container(name: acc, dtype: t, shape: [], role: .transient, storage: .register, isWritten: true))
-        let k = fresh("_mm_k")
-        let outParams = dc.lengths.indices.map { _ in fresh("_mm_i") }
-        // Reserve names.
-        for n in outParams + [k] {
-            p.containers.append(Container(name: n, dtype: .int64, shape: [], role: .transient, storage: .register))
-        }
-        p.containers.removeAll { outParams.contains($0.name) || $0.name == k }
+        let k = "_mm_k\(acc.dropFirst("_mm_acc".count))"
+        let outParams = dc.lengths.indices.map { "_mm_i\(acc.dropFirst("_mm_acc".count))_\($0)" }
         var ai: [SymExpr] = [], bi: [SymExpr] = []
         let oi = outParams.map { SymExpr.sym($0) }
         switch (da.lengths.count, db.lengths.count) {
