@@ -174,6 +174,15 @@ do {
         FileHandle.standardError.write(("error: \(e.message)\n\n" + Braid.helpMessage(for: type(of: command)) + "\n").data(using: .utf8)!)
         exit(2)
     } catch {
+        if command is Braid {
+            // `braid` alone: no subcommand given.
+            FileHandle.standardError.write((Braid.helpMessage() + "\n").data(using: .utf8)!)
+            exit(2)
+        }
+        if Braid.exitCode(for: error) == .success {
+            print(Braid.fullMessage(for: error))
+            exit(0)
+        }
         FileHandle.standardError.write(("error: \(error)\n").data(using: .utf8)!)
         exit(1)
     }
