@@ -111,7 +111,9 @@ public final class CLowering {
             }
             return lineComment(l.loc) + (try lib(l, self))
         case .map(let m):
-            return lineComment(m.loc) + (try map(m))
+            let comment = lineComment(m.loc)
+            if let custom = dialect.lowerMap, let lowered = try custom(m, self) { return comment + lowered }
+            return comment + (try map(m))
         case .forLoop(let f):
             let body = try stmts(f.body)
             let innermost = !containsLoop(f.body)
@@ -251,9 +253,10 @@ public final class CLowering {
         let cast = t == .float32 ? "(float)" : ""
         if v.isNaN { return "\(cast)NAN" }
         if v.isInfinite { return v > 0 ? "\(cast)INFINITY" : "(-\(cast)INFINITY)" }
-        var s = String(format: "%.17g", v)
-        if !s.contains(".") && !s.contains("e") && !s.contains("n") { s += ".0" }
-        if t == .float32 { s = String(format: "%.9g", v); if !s.contains(".") && !s.contains("e") { s += ".0" }; s += "f" }
+        // Shortest text that round-trips (Swift's description), in C syntax.
+        var s = t == .float32 ? "\(Float(v))" : "\(v)"
+        if !s.contains(".") && !s.contains("e") { s += ".0" }
+        if t == .float32 { s += "f" }
         return v < 0 ? "(\(s))" : s
     }
 
