@@ -23,15 +23,7 @@ extension FunctionLowerer {
         case .name(let n):
             return try lookupName(n, loc: e.loc)
         case .constant(let c):
-            switch c {
-            case .int(let v): return .scalar(.symbol(.int(v)), weak: true)
-            case .float(let v): return .scalar(.literal(.float(v), .float64), weak: true)
-            case .bool(let b): return .scalar(.literal(.bool(b), .bool), weak: true)
-            case .complex(let r, let i): return .scalar(.literal(.complex(r, i), .complex128), weak: true)
-            case .string(let s): return .string(s)
-            case .none: return .none
-            case .ellipsis: throw Diagnostic(e.loc, "'...' is only supported as A[...]")
-            }
+            return try constant(c, loc: e.loc)
         case .attribute(let base, let attr):
             return try attribute(try lowerExpr(base), attr, loc: e.loc)
         case .subscript(let base, let index):
@@ -102,6 +94,19 @@ extension FunctionLowerer {
         }
     }
 
+    /// A Python literal: a weak scalar (NEP 50), or a string/None.
+    func constant(_ c: PyConstant, loc: SourceLocation) throws -> Value {
+        switch c {
+        case .int(let v): return .scalar(.symbol(.int(v)), weak: true)
+        case .float(let v): return .scalar(.literal(.float(v), .float64), weak: true)
+        case .bool(let b): return .scalar(.literal(.bool(b), .bool), weak: true)
+        case .complex(let r, let i): return .scalar(.literal(.complex(r, i), .complex128), weak: true)
+        case .string(let s): return .string(s)
+        case .none: return .none
+        case .ellipsis: throw Diagnostic(loc, "'...' is only supported as A[...]")
+        }
+    }
+
     func scalarOperand(_ e: PyExpr) throws -> ScalarExpr {
         guard case .scalar(let x, _) = try lowerExpr(e) else {
             throw Diagnostic(e.loc, "'and'/'or' work on scalars; for arrays use np.logical_and / & ")
@@ -115,16 +120,7 @@ extension FunctionLowerer {
             if !symbols.contains(n) { symbols.append(n) }
             return .scalar(.symbol(.sym(n)), weak: false)
         }
-        if let c = ctx.constants[n] {
-            switch c {
-            case .int(let v): return .scalar(.symbol(.int(v)), weak: true)
-            case .float(let v): return .scalar(.literal(.float(v), .float64), weak: true)
-            case .bool(let b): return .scalar(.literal(.bool(b), .bool), weak: true)
-            case .complex(let r, let i): return .scalar(.literal(.complex(r, i), .complex128), weak: true)
-            case .string(let s): return .string(s)
-            default: break
-            }
-        }
+        if let c = ctx.constants[n] { return try constant(c, loc: loc) }
         if ctx.functions[n] != nil { return .function(n) }
         if ctx.numpyAliases.contains(n) { return .module("numpy") }
         if ctx.braidAliases.contains(n) { return .module("braid") }
