@@ -242,6 +242,9 @@ enum CNames {
         "private", "constant", "half", "atan2", "tanh", "sinh", "cosh", "time", "index", "signal", "y0", "y1",
         "j0", "j1", "yn", "jn", "gamma", "div", "rand", "new", "delete", "class", "this", "template",
         "namespace", "operator", "public", "protected", "virtual", "complex", "imag", "real",
+        "typename", "using", "nullptr", "mutable", "explicit", "friend", "export", "decltype", "noexcept",
+        "constexpr", "alignas", "alignof", "char16_t", "char32_t", "thread_local", "static_assert", "try",
+        "catch", "throw", "typeid", "wchar_t", "and", "or", "not", "xor", "std",
     ]
 
     static func sanitize(_ s: String) -> String {
