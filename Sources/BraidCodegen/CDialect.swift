@@ -17,12 +17,16 @@ public struct CDialect: Sendable {
     /// Lowers a library node the dialect calls a library for (BLAS on CPU); `nil` means
     /// library nodes must have been expanded by a pass before codegen.
     public var library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])?
+    /// Lowers a map the dialect handles itself (MPI's distributed maps); returning `nil`
+    /// (or leaving this `nil`) gives the shared loop nest of `CLowering.map`.
+    public var lowerMap: (@Sendable (MapScope, CLowering) throws -> [CStmt]?)?
 
     public init(name: String, typeName: @escaping @Sendable (DType) -> String, pointerQualifier: String,
                 mapPragmas: @escaping @Sendable (MapScope, Int) -> [String],
                 innerLoopPragmas: @escaping @Sendable (Bool) -> [String] = { _ in [] },
                 overloadedMath: Bool, supportsComplex: Bool,
-                library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])? = nil) {
+                library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])? = nil,
+                lowerMap: (@Sendable (MapScope, CLowering) throws -> [CStmt]?)? = nil) {
         self.name = name
         self.typeName = typeName
         self.pointerQualifier = pointerQualifier
@@ -31,6 +35,7 @@ public struct CDialect: Sendable {
         self.overloadedMath = overloadedMath
         self.supportsComplex = supportsComplex
         self.library = library
+        self.lowerMap = lowerMap
     }
 }
 
