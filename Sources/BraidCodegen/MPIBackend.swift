@@ -39,6 +39,10 @@ import BraidIR
 /// comment. With one rank (or when the module runs under plain `python3`, a singleton MPI
 /// world) no collective is called at all.
 ///
+/// A call is collective: every rank of `MPI_COMM_WORLD` must make the same calls in the
+/// same order with the same arguments (what an unchanged script run under `mpiexec` does);
+/// a rank that skips a call leaves the others waiting in the exchange.
+///
 /// Nothing is exchanged ahead of a map: since every rank holds every row, a stencil reads
 /// its neighbours' rows locally, and the exchange after each sweep acts as a (whole-slab)
 /// halo exchange. The module initializes MPI on import unless someone (e.g. mpi4py) already
