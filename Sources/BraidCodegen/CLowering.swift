@@ -70,11 +70,15 @@ public final class CLowering {
 
     /// Heap transients, allocated once per call.
     public func allocations() -> [CStmt] {
-        program.containers.filter { $0.isTransient && !$0.isScalar }.flatMap { c -> [CStmt] in
+        let arrays = program.containers.filter { $0.isTransient && !$0.isScalar }
+        // Every pointer starts NULL, so the exit path may free them all after a failed allocation.
+        let decls: [CStmt] = arrays.map {
+            .decl(type: "\(dialect.typeName($0.dtype)) *\(dialect.pointerQualifier)", name: $0.name, initializer: "NULL")
+        }
+        return decls + arrays.flatMap { c -> [CStmt] in
             let t = dialect.typeName(c.dtype)
             return [
-                .decl(type: "\(t) *\(dialect.pointerQualifier)", name: c.name,
-                      initializer: "(\(t) *)braid_alloc((size_t)(\(size(c))) * sizeof(\(t)))"),
+                .assign(lhs: c.name, rhs: "(\(t) *)braid_alloc((size_t)(\(size(c))) * sizeof(\(t)))"),
                 .ifElse(condition: "\(c.name) == NULL", then: [.assign(lhs: "braid_status", rhs: "1"), .goto("braid_exit")], orElse: []),
             ]
         }
