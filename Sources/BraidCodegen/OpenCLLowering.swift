@@ -1,0 +1,820 @@
+import BraidIR
+
+/// One generated `__kernel` function.
+struct OpenCLKernel {
+    var name: String
+    var function: CFunction
+}
+
+/// The kernels of a module, in the order the host indexes them (`braid_ocl_kernels[k]`).
+final class OpenCLKernelTable {
+    var kernels: [OpenCLKernel] = []
+    func add(_ k: OpenCLKernel) -> Int {
+        kernels.append(k)
+        return kernels.count - 1
+    }
+}
+
+/// A kernel argument: its OpenCL C declaration and how the host passes it.
+struct OpenCLKernelArg {
+    var type: String
+    var name: String
+    /// `sizeof` operand and pointer the host gives `clSetKernelArg`.
+    var hostSize: String
+    var hostValue: String
+}
+
+/// Lowers one program to OpenCL kernels plus the host entry point that runs them.
+///
+/// Execution model:
+/// - every array the program touches lives in a device buffer for the whole call: arguments
+///   are copied in when the buffer is created, results and written arguments are read back
+///   at the end (only on success);
+/// - a scalar container the device writes (scalar transients, results, written scalar
+///   arguments) lives in a one-element device buffer; the host keeps a mirror it refreshes
+///   (a blocking read) right before host code reads it. Read-only scalar arguments, size
+///   symbols and host loop variables are passed to kernels by value;
+/// - each outermost `deviceKernel` map is one NDRange kernel over up to three of its
+///   parameters (the others are loops inside); a map with scalar reductions runs as a
+///   grid-stride kernel writing one partial per work-item, then a single-work-item kernel
+///   folds the partials into the scalar in a fixed order (no floating-point atomics);
+/// - control flow that contains a kernel map (or a `return`, or a `break`/`continue` of a host
+///   loop) runs on the host; conditions reading array elements are computed by a tiny kernel;
+/// - every other run of consecutive nodes (tasklets, sequential maps, loops without kernel
+///   maps) becomes one single-work-item kernel, so data never leaves the device.
+final class OpenCLProgramLowering {
+    /// Maximum number of partial results of a reduction map (its global work size).
+    static let reductionWorkItems = 4096
+
+    let original: Program
+    /// The program with OpenCL-safe names (and synthetic containers); what the code spells.
+    var program: Program
+    let table: OpenCLKernelTable
+    let file: String
+    /// Host-side rendering of expressions (conditions, sizes) over the host's variables.
+    var host: CLowering!
+
+    var deviceScalars = Set<String>()
+    /// Transient scalars private to the one single-work-item kernel that uses them.
+    var groupPrivate = Set<String>()
+    var valueScalars = Set<String>()
+    /// Arrays with a device buffer, in declaration order.
+    var bufferArrays: [Container] = []
+    var written = Set<String>()
+    /// Loop variables of enclosing host loops (innermost last).
+    var hostLoopVars: [String] = []
+    /// Partial-result buffers of reduction maps: (host variable, dtype).
+    var partialBuffers: [(String, DType)] = []
+    var kernelCount = 0
+    var hoistCount = 0
+    static let condition = "braid_cond"
+
+    init(program original: Program, table: OpenCLKernelTable) throws {
+        self.original = original
+        self.table = table
+        self.file = original.loc.file.split(separator: "/").last.map(String.init) ?? original.loc.file
+        try Self.checkSupported(original)
+        var (p, _) = OpenCLNames.legalize(original)
+        if Self.needsDeviceCondition(p.body, p) {
+            p.containers.append(Container(name: Self.condition, dtype: .bool, shape: [], role: .transient,
+                                          storage: .register, isWritten: true))
+        }
+        program = p
+        classify()
+        host = CLowering(program: program, dialect: OpenCLBackend.hostDialect)
+    }
+
+    var kernelPrefix: String { "braid_k_\(cIdentifierFragment(original.name))_" }
+
+    // MARK: Checks
+
+    /// Rejects what OpenCL C cannot express: complex numbers (reported at their line).
+    static func checkSupported(_ p: Program) throws {
+        func isComplex(_ e: ScalarExpr) -> Bool {
+            if e.dtype.isComplex { return true }
+            switch e {
+            case .literal(let l, _): if case .complex = l { return true }; return false
+            case .symbol: return false
+            case .load(let m, _):
+                return p.container(m.data)?.dtype.isComplex ?? false
+            case .unary(_, let a, _), .cast(let a, _): return isComplex(a)
+            case .binary(_, let a, let b, _): return isComplex(a) || isComplex(b)
+            case .call(_, let args, _): return args.contains(where: isComplex)
+            case .select(let c, let a, let b, _): return isComplex(c) || isComplex(a) || isComplex(b)
+            }
+        }
+        func fail(_ loc: SourceLocation, _ what: String) -> BackendError {
+            BackendError(loc, "complex numbers (\(what)) are not supported by the OpenCL target")
+        }
+        func visit(_ nodes: [Node]) throws {
+            for n in nodes {
+                switch n {
+                case .tasklet(let t):
+                    if let c = p.container(t.output.data), c.dtype.isComplex { throw fail(t.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
+                    if isComplex(t.value) { throw fail(t.loc, "a complex-valued expression") }
+                case .library(let l):
+                    for m in l.inputs + l.outputs {
+                        if let c = p.container(m.data), c.dtype.isComplex { throw fail(l.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
+                    }
+                case .map(let m):
+                    if Set(m.params).count != m.params.count {
+                        throw BackendError(m.loc, "internal: map with repeated parameters \(m.params.joined(separator: ", "))")
+                    }
+                    try visit(m.body)
+                case .forLoop(let f): try visit(f.body)
+                case .whileLoop(let w):
+                    if isComplex(w.condition) { throw fail(w.loc, "a complex-valued condition") }
+                    try visit(w.body)
+                case .branch(let b):
+                    if isComplex(b.condition) { throw fail(b.loc, "a complex-valued condition") }
+                    try visit(b.then)
+                    try visit(b.orElse)
+                default: break
+                }
+            }
+        }
+        try visit(p.body)
+        if let c = p.containers.first(where: { $0.dtype.isComplex }) {
+            throw fail(p.loc, "'\(c.name)' is \(c.dtype.rawValue)")
+        }
+    }
+
+    // MARK: Host / device partition
+
+    static func containsDeviceMap(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .map(let m): return m.schedule == .deviceKernel || containsDeviceMap(m.body)
+            case .forLoop(let f): return containsDeviceMap(f.body)
+            case .whileLoop(let w): return containsDeviceMap(w.body)
+            case .branch(let b): return containsDeviceMap(b.then) || containsDeviceMap(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    static func containsReturn(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .returnProgram: return true
+            case .map(let m): return containsReturn(m.body)
+            case .forLoop(let f): return containsReturn(f.body)
+            case .whileLoop(let w): return containsReturn(w.body)
+            case .branch(let b): return containsReturn(b.then) || containsReturn(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    /// A `break`/`continue` not inside a loop of `nodes` (it leaves an enclosing loop).
+    static func containsEscapingJump(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .breakLoop, .continueLoop: return true
+            case .branch(let b): return containsEscapingJump(b.then) || containsEscapingJump(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    /// Whether the node runs on the host (a kernel launch or host control flow) rather than
+    /// inside a single-work-item kernel.
+    static func isHost(_ n: Node) -> Bool {
+        switch n {
+        case .map(let m): return m.schedule == .deviceKernel || containsDeviceMap(m.body) || containsReturn(m.body)
+        case .forLoop(let f): return containsDeviceMap(f.body) || containsReturn(f.body)
+        case .whileLoop(let w): return containsDeviceMap(w.body) || containsReturn(w.body)
+        case .branch(let b):
+            return containsDeviceMap(b.then) || containsDeviceMap(b.orElse) || containsReturn(b.then)
+                || containsReturn(b.orElse) || containsEscapingJump(b.then) || containsEscapingJump(b.orElse)
+        case .breakLoop, .continueLoop, .returnProgram: return true
+        case .tasklet, .library: return false
+        }
+    }
+
+    /// Whether the host evaluates a condition that reads array elements (computed on the device).
+    static func needsDeviceCondition(_ nodes: [Node], _ p: Program) -> Bool {
+        nodes.contains { n in
+            guard isHost(n) else { return false }
+            switch n {
+            case .map(let m): return m.schedule != .deviceKernel && needsDeviceCondition(m.body, p)
+            case .forLoop(let f): return needsDeviceCondition(f.body, p)
+            case .whileLoop(let w): return readsArray(w.condition, p) || needsDeviceCondition(w.body, p)
+            case .branch(let b):
+                return readsArray(b.condition, p) || needsDeviceCondition(b.then, p) || needsDeviceCondition(b.orElse, p)
+            default: return false
+            }
+        }
+    }
+
+    static func readsArray(_ e: ScalarExpr, _ p: Program) -> Bool {
+        e.reads.contains { !(p.container($0.data)?.isScalar ?? true) }
+    }
+
+    // MARK: Where containers live
+
+    func classify() {
+        var kernelPrivate = Set<String>()
+        func allLocals(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .map(let m):
+                    kernelPrivate.formUnion(m.locals)
+                    allLocals(m.body)
+                case .forLoop(let f): allLocals(f.body)
+                case .whileLoop(let w): allLocals(w.body)
+                case .branch(let b):
+                    allLocals(b.then)
+                    allLocals(b.orElse)
+                default: break
+                }
+            }
+        }
+        func hostLevel(_ nodes: [Node]) {
+            for n in nodes {
+                guard Self.isHost(n) else { allLocals([n]); continue }
+                switch n {
+                case .map(let m) where m.schedule == .deviceKernel: allLocals([n])
+                case .map(let m): hostLevel(m.body)
+                case .forLoop(let f): hostLevel(f.body)
+                case .whileLoop(let w): hostLevel(w.body)
+                case .branch(let b):
+                    hostLevel(b.then)
+                    hostLevel(b.orElse)
+                default: break
+                }
+            }
+        }
+        hostLevel(program.body)
+        let (used, _) = Self.names(program.body)
+        written = Self.writtenContainers(program.body)
+        // A transient scalar only one single-work-item kernel touches, launched once per call
+        // (outside host loops), is a plain variable of that kernel.
+        var users: [String: [(isGroup: Bool, inLoop: Bool)]] = [:]
+        func user(_ names: Set<String>, group: Bool, inLoop: Bool) {
+            for n in names { users[n, default: []].append((group, inLoop)) }
+        }
+        func partition(_ nodes: [Node], inLoop: Bool) {
+            var group: [Node] = []
+            func flush() {
+                if !group.isEmpty { user(Self.names(group).used, group: true, inLoop: inLoop) }
+                group = []
+            }
+            for n in nodes {
+                guard Self.isHost(n) else { group.append(n); continue }
+                flush()
+                switch n {
+                case .map(let m) where m.schedule == .deviceKernel:
+                    user(Self.names([n]).used, group: false, inLoop: inLoop)
+                case .map(let m):
+                    user(symbols(m.ranges), group: false, inLoop: inLoop)
+                    partition(m.body, inLoop: true)
+                case .forLoop(let f):
+                    user(symbols([f.range]), group: false, inLoop: inLoop)
+                    partition(f.body, inLoop: true)
+                case .whileLoop(let w):
+                    user(scalarReads(w.condition), group: false, inLoop: true)
+                    partition(w.body, inLoop: true)
+                case .branch(let b):
+                    user(scalarReads(b.condition), group: false, inLoop: inLoop)
+                    partition(b.then, inLoop: inLoop)
+                    partition(b.orElse, inLoop: inLoop)
+                default: break
+                }
+            }
+            flush()
+        }
+        partition(program.body, inLoop: false)
+        for c in program.containers where c.isScalar && c.isTransient && !kernelPrivate.contains(c.name) {
+            if let u = users[c.name], u.count == 1, u[0].isGroup, !u[0].inLoop { groupPrivate.insert(c.name) }
+        }
+        for c in program.containers {
+            if c.isScalar {
+                if kernelPrivate.contains(c.name) || groupPrivate.contains(c.name) { continue }
+                if c.isArgument && !written.contains(c.name) {
+                    valueScalars.insert(c.name)
+                } else if used.contains(c.name) || program.results.contains(c.name) || c.name == Self.condition {
+                    deviceScalars.insert(c.name)
+                }
+            } else if used.contains(c.name) {
+                bufferArrays.append(c)
+            }
+        }
+    }
+
+    static func writtenContainers(_ nodes: [Node]) -> Set<String> {
+        var out = Set<String>()
+        func visit(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .tasklet(let t): out.insert(t.output.data)
+                case .library(let l): for o in l.outputs { out.insert(o.data) }
+                case .map(let m): visit(m.body)
+                case .forLoop(let f): visit(f.body)
+                case .whileLoop(let w): visit(w.body)
+                case .branch(let b):
+                    visit(b.then)
+                    visit(b.orElse)
+                default: break
+                }
+            }
+        }
+        visit(nodes)
+        return out
+    }
+
+    /// Names `nodes` mention (containers and symbols), and the names they define
+    /// (map parameters and locals, loop variables).
+    static func names(_ nodes: [Node]) -> (used: Set<String>, defined: Set<String>) {
+        var used = Set<String>(), defined = Set<String>()
+        func sym(_ e: SymExpr) { used.formUnion(e.freeSymbols) }
+        func memlet(_ m: Memlet) {
+            used.insert(m.data)
+            for s in m.subset {
+                switch s {
+                case .index(.sym(let e)): sym(e)
+                case .index(.dynamic(let e)): expr(e)
+                case .range(let a, let b, let c): sym(a); sym(b); sym(c)
+                }
+            }
+        }
+        func expr(_ e: ScalarExpr) {
+            switch e {
+            case .literal: break
+            case .symbol(let s): sym(s)
+            case .load(let m, _): memlet(m)
+            case .unary(_, let a, _), .cast(let a, _): expr(a)
+            case .binary(_, let a, let b, _): expr(a); expr(b)
+            case .call(_, let args, _): args.forEach(expr)
+            case .select(let c, let a, let b, _): expr(c); expr(a); expr(b)
+            }
+        }
+        func visit(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .tasklet(let t):
+                    memlet(t.output)
+                    expr(t.value)
+                case .library(let l): (l.inputs + l.outputs).forEach(memlet)
+                case .map(let m):
+                    for r in m.ranges { sym(r.start); sym(r.end); sym(r.step) }
+                    defined.formUnion(m.params)
+                    defined.formUnion(m.locals)
+                    visit(m.body)
+                case .forLoop(let f):
+                    sym(f.range.start); sym(f.range.end); sym(f.range.step)
+                    defined.insert(f.variable)
+                    visit(f.body)
+                case .whileLoop(let w):
+                    expr(w.condition)
+                    visit(w.body)
+                case .branch(let b):
+                    expr(b.condition)
+                    visit(b.then)
+                    visit(b.orElse)
+                default: break
+                }
+            }
+        }
+        visit(nodes)
+        return (used, defined)
+    }
+
+    // MARK: Kernels
+
+    /// The lowering of kernel code: device scalars are reached through pointers (`(*s)`),
+    /// `privates` are plain variables, read-only scalars are by-value parameters.
+    func kernelLowering(privates: Set<String>, extra: [Container] = []) -> CLowering {
+        var p = program
+        p.containers = program.containers.map { c in
+            guard c.isScalar else { return c }
+            var c = c
+            if privates.contains(c.name) {
+                c.role = .transient
+            } else if deviceScalars.contains(c.name) {
+                c.role = .result(index: 0)
+            } else if valueScalars.contains(c.name) {
+                c.role = .argument(index: 0)
+            } else {
+                c.role = .transient
+            }
+            return c
+        } + extra
+        return CLowering(program: p, dialect: OpenCLBackend.dialect)
+    }
+
+    /// Arguments of a kernel running `nodes`, except `privates` (declared inside it).
+    func kernelArgs(_ nodes: [Node], privates: Set<String>, loc: SourceLocation) throws -> [OpenCLKernelArg] {
+        var (used, defined) = Self.names(nodes)
+        for name in used {
+            if let c = program.container(name), !c.isScalar { used.formUnion(c.shape.flatMap(\.freeSymbols)) }
+        }
+        used.subtract(defined)
+        used.subtract(privates)
+        var args: [OpenCLKernelArg] = []
+        var done = Set<String>()
+        for s in program.symbols where used.contains(s) && program.container(s) == nil && done.insert(s).inserted {
+            args.append(index(s))
+        }
+        for v in hostLoopVars where used.contains(v) && program.container(v) == nil && done.insert(v).inserted {
+            args.append(index(v))
+        }
+        for c in program.containers where used.contains(c.name) && done.insert(c.name).inserted {
+            if c.isScalar && valueScalars.contains(c.name) {
+                let cl = OpenCLBackend.hostCLType(c.dtype)
+                args.append(OpenCLKernelArg(type: OpenCLBackend.deviceType(c.dtype), name: c.name, hostSize: cl,
+                                            hostValue: "&(\(cl)){\(c.name)}"))
+            } else if !c.isScalar || deviceScalars.contains(c.name) {
+                args.append(buffer(c.name, c.dtype))
+            } else {
+                throw BackendError(loc, "internal: scalar '\(c.name)' has no storage in the OpenCL kernel")
+            }
+        }
+        if let missing = used.subtracting(done).sorted().first {
+            throw BackendError(loc, "internal: unbound name '\(missing)' in an OpenCL kernel")
+        }
+        return args
+    }
+
+    func index(_ name: String) -> OpenCLKernelArg {
+        OpenCLKernelArg(type: "long", name: name, hostSize: "cl_long", hostValue: "&(cl_long){\(name)}")
+    }
+
+    func buffer(_ name: String, _ t: DType, kernelName: String? = nil) -> OpenCLKernelArg {
+        OpenCLKernelArg(type: "__global \(OpenCLBackend.deviceType(t)) *restrict", name: kernelName ?? name,
+                        hostSize: "cl_mem", hostValue: "&\(Self.bufferName(name))")
+    }
+
+    static func bufferName(_ container: String) -> String { "braid_buf_\(container)" }
+
+    func addKernel(_ args: [OpenCLKernelArg], _ body: [CStmt], comment: String) -> (Int, String) {
+        let name = kernelPrefix + "\(kernelCount)"
+        kernelCount += 1
+        let f = CFunction(returnType: "void", name: name, params: args.map { ($0.type, $0.name) }, body: body,
+                          qualifiers: "__kernel", comment: comment)
+        return (table.add(OpenCLKernel(name: name, function: f)), name)
+    }
+
+    func lineText(_ loc: SourceLocation) -> String { "\(file):\(loc.line)" }
+
+    // MARK: Host code
+
+    func check(_ call: String) -> CStmt {
+        .ifElse(condition: "(braid_status = \(call)) != 0", then: [.goto("braid_exit")], orElse: [])
+    }
+
+    /// The host entry point with the extension calling convention.
+    func entryFunction() throws -> CFunction {
+        let p = program
+        var params: [(type: String, name: String)] = p.symbols.map { ("int64_t", $0) }
+        for name in p.params {
+            let c = p.container(name)!
+            params.append(c.isScalar ? (c.dtype.cType, name) : ("\(c.dtype.cType) *restrict", name))
+        }
+        for name in p.results {
+            let c = p.container(name)!
+            params.append(c.isScalar ? ("\(c.dtype.cType) *", name) : ("\(c.dtype.cType) *restrict", name))
+        }
+        let body = try hostStmts(p.body)
+
+        var out: [CStmt] = [.decl(type: "int", name: "braid_status", initializer: "0")]
+        for c in p.containers where c.isScalar && c.isTransient && deviceScalars.contains(c.name) {
+            out.append(.decl(type: c.dtype.cType, name: c.name, initializer: c.dtype.isBool ? "false" : "0"))
+        }
+        let buffers = bufferArrays.map(\.name) + p.containers.filter { deviceScalars.contains($0.name) }.map(\.name)
+        for b in buffers { out.append(.decl(type: "cl_mem", name: Self.bufferName(b), initializer: "NULL")) }
+        for (b, _) in partialBuffers { out.append(.decl(type: "cl_mem", name: b, initializer: "NULL")) }
+        out.append(.comment("Device, context and program (built on the first call); serializes calls."))
+        out.append(check("braid_ocl_enter()"))
+        if !bufferArrays.isEmpty || !deviceScalars.isEmpty {
+            out.append(.comment("Device buffers: arguments are copied in, results and transients start uninitialized."))
+        }
+        for c in bufferArrays {
+            let bytes = "(size_t)(\(host.size(c))) * sizeof(\(c.dtype.cType))"
+            let readOnly = c.isArgument && !written.contains(c.name)
+            let (initial, how) = c.isArgument ? (c.name, "BRAID_OCL_INPUT") : c.isTransient ? ("NULL", "BRAID_OCL_EMPTY") : (c.name, "BRAID_OCL_OUTPUT")
+            out.append(check("braid_ocl_buffer(&\(Self.bufferName(c.name)), \(bytes), \(initial), \(readOnly ? 1 : 0), \(how), \(cStringLiteral(c.name)))"))
+        }
+        for c in p.containers where deviceScalars.contains(c.name) {
+            let lv = try host.lvalue(.point(c.name, []))
+            if case .result = c.role { out.append(.assign(lhs: lv, rhs: c.dtype.isBool ? "false" : "0")) }
+            out.append(check("braid_ocl_buffer(&\(Self.bufferName(c.name)), sizeof(\(c.dtype.cType)), &\(lv), 0, BRAID_OCL_COPY, \(cStringLiteral(c.name)))"))
+        }
+        for (b, t) in partialBuffers {
+            out.append(check("braid_ocl_buffer(&\(b), \(Self.reductionWorkItems) * sizeof(\(t.cType)), NULL, 0, BRAID_OCL_EMPTY, \"reduction partials\")"))
+        }
+        out += body
+        out.append(.label("braid_exit"))
+        var copyOut: [CStmt] = []
+        for c in bufferArrays where !c.isTransient && written.contains(c.name) {
+            let bytes = "(size_t)(\(host.size(c))) * sizeof(\(c.dtype.cType))"
+            copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(c.name)), \(bytes), \(c.name), \(cStringLiteral(c.name)))"))
+        }
+        for name in p.results {
+            let c = p.container(name)!
+            guard c.isScalar, deviceScalars.contains(name) else { continue }
+            copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(name)), sizeof(\(c.dtype.cType)), \(name), \(cStringLiteral(name)))"))
+        }
+        copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_finish()"))
+        out.append(.comment("Results and written arguments back to the host (only after success)."))
+        for s in copyOut { out.append(.ifElse(condition: "braid_status == 0", then: [s], orElse: [])) }
+        for b in buffers { out.append(.expr("braid_ocl_release(&\(Self.bufferName(b)))")) }
+        for (b, _) in partialBuffers { out.append(.expr("braid_ocl_release(&\(b))")) }
+        out.append(.expr("braid_ocl_leave()"))
+        out.append(.return("braid_status"))
+        return CFunction(returnType: "int", name: ModuleSource.nativeName(original), params: params, body: out,
+                         comment: "Python function '\(original.name)' (\(original.loc)): host code for target opencl")
+    }
+
+    /// Host statements for a sequence: host nodes in place, runs of device nodes as one
+    /// single-work-item kernel each.
+    func hostStmts(_ nodes: [Node]) throws -> [CStmt] {
+        var out: [CStmt] = []
+        var group: [Node] = []
+        func flush() throws {
+            if !group.isEmpty { out += try singleWorkItem(group) }
+            group = []
+        }
+        for n in nodes {
+            if Self.isHost(n) {
+                try flush()
+                out += try hostStmt(n)
+            } else {
+                group.append(n)
+            }
+        }
+        try flush()
+        return out
+    }
+
+    /// Blocking reads of the device scalars `names` into their host mirrors.
+    func readBack(_ names: Set<String>) throws -> [CStmt] {
+        try program.containers.filter { $0.isScalar && names.contains($0.name) && deviceScalars.contains($0.name) }.map { c in
+            let lv = try host.lvalue(.point(c.name, []))
+            return check("braid_ocl_read(\(Self.bufferName(c.name)), sizeof(\(c.dtype.cType)), &\(lv), \(cStringLiteral(c.name)))")
+        }
+    }
+
+    func symbols(_ rs: [SymRange]) -> Set<String> {
+        Set(rs.flatMap { [$0.start, $0.end, $0.step].flatMap(\.freeSymbols) })
+    }
+
+    func scalarReads(_ e: ScalarExpr) -> Set<String> {
+        var out = Set<String>()
+        func sym(_ s: SymExpr) { out.formUnion(s.freeSymbols) }
+        func visit(_ e: ScalarExpr) {
+            switch e {
+            case .literal: break
+            case .symbol(let s): sym(s)
+            case .load(let m, _):
+                out.insert(m.data)
+                for s in m.subset {
+                    if case .index(.sym(let x)) = s { sym(x) }
+                    if case .index(.dynamic(let x)) = s { visit(x) }
+                }
+            case .unary(_, let a, _), .cast(let a, _): visit(a)
+            case .binary(_, let a, let b, _): visit(a); visit(b)
+            case .call(_, let args, _): args.forEach(visit)
+            case .select(let c, let a, let b, _): visit(c); visit(a); visit(b)
+            }
+        }
+        visit(e)
+        return out
+    }
+
+    /// Statements evaluating a host condition, and its C text.
+    func condition(_ e: ScalarExpr, loc: SourceLocation) throws -> ([CStmt], String) {
+        if Self.readsArray(e, program) {
+            let node = Node.tasklet(Tasklet(output: .point(Self.condition, []), value: .cast(e, .bool), loc: loc))
+            var stmts = try singleWorkItem([node], comment: "condition at \(lineText(loc))")
+            stmts += try readBack([Self.condition])
+            return (stmts, Self.condition)
+        }
+        return (try readBack(scalarReads(e)), try host.expr(e))
+    }
+
+    func hostStmt(_ n: Node) throws -> [CStmt] {
+        switch n {
+        case .map(let m) where m.schedule == .deviceKernel:
+            return [.comment(lineText(m.loc))] + (try kernelMap(m))
+        case .map(let m):
+            // A sequential map around kernel maps: host loops over its parameters.
+            var stmts = try readBack(symbols(m.ranges))
+            hostLoopVars += m.params
+            var body = try hostStmts(m.body)
+            hostLoopVars.removeLast(m.params.count)
+            for (p, r) in zip(m.params, m.ranges).reversed() {
+                body = [.forLoop(pragmas: [], variable: p, start: host.sym(r.start), end: host.sym(r.end),
+                                 step: host.sym(r.step), body: body)]
+            }
+            stmts.append(.comment(lineText(m.loc)))
+            return stmts + body
+        case .forLoop(let f):
+            let reads = symbols([f.range]).intersection(deviceScalars)
+            var stmts: [CStmt] = [.comment(lineText(f.loc))] + (try readBack(reads))
+            var end = host.sym(f.range.end)
+            if !reads.isEmpty {
+                // Python evaluates range() once; the host mirror may be refreshed inside the loop.
+                let name = "braid_end\(hoistCount)"
+                hoistCount += 1
+                stmts.append(.decl(type: "const int64_t", name: name, initializer: end))
+                end = name
+            }
+            hostLoopVars.append(f.variable)
+            let body = try hostStmts(f.body)
+            hostLoopVars.removeLast()
+            stmts.append(.forLoop(pragmas: [], variable: f.variable, start: host.sym(f.range.start), end: end,
+                                  step: host.sym(f.range.step), body: body))
+            return stmts
+        case .whileLoop(let w):
+            let (pre, cond) = try condition(w.condition, loc: w.loc)
+            let body = try hostStmts(w.body)
+            if pre.isEmpty { return [.comment(lineText(w.loc)), .whileLoop(condition: cond, body: body)] }
+            return [.comment(lineText(w.loc)),
+                    .whileLoop(condition: "1", body: pre + [.ifElse(condition: "!(\(cond))", then: [.break], orElse: [])] + body)]
+        case .branch(let b):
+            let (pre, cond) = try condition(b.condition, loc: b.loc)
+            return [.comment(lineText(b.loc))] + pre
+                + [.ifElse(condition: cond, then: try hostStmts(b.then), orElse: try hostStmts(b.orElse))]
+        case .breakLoop: return [.break]
+        case .continueLoop: return [.continue]
+        case .returnProgram: return [.goto("braid_exit")]
+        case .tasklet, .library: return try singleWorkItem([n])
+        }
+    }
+
+    /// Host code that sets `args` of kernel `index` and launches it over `global` work-items.
+    func launch(_ index: Int, _ name: String, _ args: [OpenCLKernelArg], global: [String], loc: SourceLocation) -> [CStmt] {
+        let whereText = cStringLiteral("kernel \(name) (\(lineText(loc)))")
+        var stmts: [CStmt] = []
+        for (k, a) in args.enumerated() {
+            stmts.append(check("braid_ocl_arg(braid_kernel, \(k), sizeof(\(a.hostSize)), \(a.hostValue), \(whereText))"))
+        }
+        stmts.append(.decl(type: "const size_t", name: "braid_global[\(global.count)]",
+                           initializer: "{\(global.joined(separator: ", "))}"))
+        stmts.append(check("braid_ocl_launch(braid_kernel, \(global.count), braid_global, \(whereText))"))
+        return stmts
+    }
+
+    /// A run of device nodes as one kernel executed by a single work-item.
+    func singleWorkItem(_ nodes: [Node], comment: String? = nil) throws -> [CStmt] {
+        let loc = Self.firstLoc(nodes) ?? program.loc
+        let privates = Self.names(nodes).used.intersection(groupPrivate)
+        let args = try kernelArgs(nodes, privates: privates, loc: loc)
+        let lw = kernelLowering(privates: privates)
+        for n in nodes {
+            if case .library(let l) = n {
+                throw BackendError(l.loc, "internal: library node reached the OpenCL backend unexpanded")
+            }
+        }
+        var body: [CStmt] = program.containers.filter { privates.contains($0.name) }.map {
+            .decl(type: OpenCLBackend.dialect.typeName($0.dtype), name: $0.name, initializer: $0.dtype.isBool ? "false" : "0")
+        }
+        body += try lw.stmts(nodes)
+        let what = comment ?? "lines \(lineText(loc))"
+        let (k, name) = addKernel(args, body, comment: "Single work-item kernel: \(what) (sequential code kept on the device)")
+        return [.comment("\(lineText(loc)): \(name) (single work-item)"),
+                .block([.decl(type: "cl_kernel", name: "braid_kernel", initializer: "braid_ocl_kernels[\(k)]")]
+                       + launch(k, name, args, global: ["1"], loc: loc))]
+    }
+
+    static func firstLoc(_ nodes: [Node]) -> SourceLocation? {
+        for n in nodes {
+            switch n {
+            case .tasklet(let t): return t.loc
+            case .library(let l): return l.loc
+            case .map(let m): return m.loc
+            case .forLoop(let f): return f.loc
+            case .whileLoop(let w): return w.loc
+            case .branch(let b): return b.loc
+            case .breakLoop(let l), .continueLoop(let l), .returnProgram(let l): return l
+            }
+        }
+        return nil
+    }
+
+    /// Number of iterations of a range, as host C (may be negative when empty).
+    func count(_ r: SymRange) -> String {
+        let n = r.step == .one ? r.end - r.start : SymExpr.floorDivide(r.end - r.start + r.step - 1, r.step)
+        return host.sym(n)
+    }
+
+    /// `start + id * step` with the trivial parts left out.
+    func offset(_ r: SymRange, _ lw: CLowering, id: String) -> String {
+        var s = r.step == .one ? id : "\(id) * (\(lw.sym(r.step)))"
+        if r.start != .zero { s = "\(lw.sym(r.start)) + \(s)" }
+        return s
+    }
+
+    /// One outermost parallel map as an NDRange kernel (plus a fold kernel for reductions).
+    func kernelMap(_ m: MapScope) throws -> [CStmt] {
+        if m.params.isEmpty { return try singleWorkItem(m.body) }
+        let reductions = m.reductions.sorted { $0.key < $1.key }
+        // NDRange dimensions: the leading parameters (at most 3) whose ranges do not depend on
+        // other parameters of the map; one dimension when the map reduces into scalars.
+        var nd = 0
+        let maxDims = reductions.isEmpty ? 3 : 1
+        while nd < min(maxDims, m.params.count),
+              symbols([m.ranges[nd]]).isDisjoint(with: m.params) {
+            nd += 1
+        }
+        if nd == 0 { return try singleWorkItem([.map(m)]) }
+        let ndParams = Array(m.params.prefix(nd)), ndRanges = Array(m.ranges.prefix(nd))
+        let inner = MapScope(params: Array(m.params.dropFirst(nd)), ranges: Array(m.ranges.dropFirst(nd)),
+                             schedule: .sequential, body: m.body, locals: m.locals, loc: m.loc)
+        let reductionNames = Set(reductions.map(\.key))
+        var args = try kernelArgs([.map(m)], privates: reductionNames, loc: m.loc)
+        let lw = kernelLowering(privates: reductionNames)
+        var stmts = try readBack(symbols(m.ranges).intersection(deviceScalars))
+        let counts = ndRanges.indices.map { "braid_n\($0)" }
+        var block: [CStmt] = [.decl(type: "cl_kernel", name: "braid_kernel", initializer: "")]
+        for (k, r) in ndRanges.enumerated() {
+            block.append(.decl(type: "const int64_t", name: counts[k], initializer: count(r)))
+        }
+        var body: [CStmt] = []
+        var launchStmts: [CStmt] = []
+        let kernelIndex: Int, kernelName: String
+        if reductions.isEmpty {
+            // Dimension 0 (the fastest varying) is the last NDRange parameter.
+            for (k, (p, r)) in zip(ndParams, ndRanges).enumerated() {
+                let dim = nd - 1 - k
+                body.append(.decl(type: "const int64_t", name: p, initializer: offset(r, lw, id: "(int64_t)get_global_id(\(dim))")))
+                body.append(.ifElse(condition: "\(p) >= \(lw.sym(r.end))", then: [.return("")], orElse: []))
+            }
+            body += try lw.map(inner)
+            (kernelIndex, kernelName) = addKernel(args, body, comment: "Parallel map at \(lineText(m.loc)): one work-item per (\(ndParams.joined(separator: ", ")))")
+            let multiples = nd == 1 ? [64] : [32, 4, 1]
+            let global = (0..<nd).map { dim in "braid_ocl_round(\(counts[nd - 1 - dim]), \(multiples[dim]))" }
+            launchStmts = launch(kernelIndex, kernelName, args, global: global, loc: m.loc)
+        } else {
+            // Grid-stride loop with private accumulators, one partial per work-item.
+            let p = ndParams[0], r = ndRanges[0]
+            body.append(.decl(type: "const int64_t", name: "braid_id", initializer: "(int64_t)get_global_id(0)"))
+            body.append(.decl(type: "const int64_t", name: "braid_size", initializer: "(int64_t)get_global_size(0)"))
+            var partialArgs: [OpenCLKernelArg] = []
+            var fold: [Node] = []
+            var foldContainers: [Container] = []
+            var foldArgs: [OpenCLKernelArg] = [index("braid_n")]
+            for (name, op) in reductions {
+                let t = program.container(name)!.dtype
+                body.append(.decl(type: OpenCLBackend.dialect.typeName(t), name: name, initializer: identity(op, t, lw)))
+                let host = "braid_part\(partialBuffers.count)"
+                partialBuffers.append((host, t))
+                let kname = "braid_partial_\(name)"
+                partialArgs.append(OpenCLKernelArg(type: "__global \(OpenCLBackend.deviceType(t)) *restrict", name: kname,
+                                                   hostSize: "cl_mem", hostValue: "&\(host)"))
+                foldArgs.append(OpenCLKernelArg(type: "__global \(OpenCLBackend.deviceType(t)) *restrict", name: kname,
+                                                hostSize: "cl_mem", hostValue: "&\(host)"))
+                foldArgs.append(buffer(name, t))
+                foldContainers.append(Container(name: kname, dtype: t, shape: [.sym("braid_n")], role: .transient,
+                                                storage: .deviceGlobal, isWritten: true))
+                fold.append(.tasklet(Tasklet(output: .point(name, []), wcr: op,
+                                             value: .load(.point(kname, [.sym(.sym("braid_k"))]), t), loc: m.loc)))
+            }
+            let start = offset(r, lw, id: "braid_id")
+            let step = r.step == .one ? "braid_size" : "braid_size * (\(lw.sym(r.step)))"
+            body.append(.forLoop(pragmas: [], variable: p, start: start, end: lw.sym(r.end), step: step,
+                                 body: try lw.map(inner)))
+            for (name, _) in reductions { body.append(.assign(lhs: "braid_partial_\(name)[braid_id]", rhs: name)) }
+            args += partialArgs
+            (kernelIndex, kernelName) = addKernel(args, body, comment: "Parallel map at \(lineText(m.loc)) reducing into \(reductions.map(\.key).joined(separator: ", ")): grid-stride loop, one partial result per work-item")
+            let foldLowering = kernelLowering(privates: [], extra: foldContainers)
+            let foldBody = try foldLowering.stmts([.forLoop(ForLoop(variable: "braid_k", range: SymRange(.zero, .sym("braid_n")),
+                                                                     body: fold, loc: m.loc))])
+            let (foldIndex, foldName) = addKernel(foldArgs, foldBody, comment: "Folds the partial results of \(kernelName) in order (single work-item)")
+            block.append(.decl(type: "const int64_t", name: "braid_items",
+                               initializer: "braid_imin(\(counts[0]), \(Self.reductionWorkItems))"))
+            launchStmts = launch(kernelIndex, kernelName, args, global: ["(size_t)braid_items"], loc: m.loc)
+            launchStmts.append(.assign(lhs: "braid_kernel", rhs: "braid_ocl_kernels[\(foldIndex)]"))
+            let foldLaunch = launch(foldIndex, foldName, foldArgs.enumerated().map { k, a in
+                k == 0 ? OpenCLKernelArg(type: a.type, name: a.name, hostSize: "cl_long", hostValue: "&(cl_long){braid_items}") : a
+            }, global: ["1"], loc: m.loc)
+            launchStmts += [.block(foldLaunch)]
+        }
+        block[0] = .decl(type: "cl_kernel", name: "braid_kernel", initializer: "braid_ocl_kernels[\(kernelIndex)]")
+        let nonEmpty = counts.map { "\($0) > 0" }.joined(separator: " && ")
+        block.append(.ifElse(condition: nonEmpty, then: launchStmts, orElse: []))
+        stmts.append(.block(block))
+        return stmts
+    }
+
+    /// The neutral element of a reduction, as OpenCL C.
+    func identity(_ op: WCR, _ t: DType, _ lw: CLowering) -> String {
+        switch op {
+        case .add: return lw.literal(.int(0), t)
+        case .mul: return lw.literal(.int(1), t)
+        case .max, .min:
+            let isMax = op == .max
+            if t.isFloat { return lw.literal(.float(isMax ? -Double.infinity : Double.infinity), t) }
+            if t.isBool { return isMax ? "false" : "true" }
+            let bits = t.itemSize * 8
+            if t.isUnsignedInteger {
+                if isMax { return lw.literal(.int(0), t) }
+                return bits == 64 ? "UINT64_MAX" : "(\(OpenCLBackend.deviceType(t)))\(UInt64(1) << UInt64(bits) - 1)u"
+            }
+            if bits == 64 { return isMax ? "INT64_MIN" : "INT64_C(9223372036854775807)" }
+            let limit = Int64(1) << Int64(bits - 1)
+            return isMax ? "(\(OpenCLBackend.deviceType(t)))(\(-limit))" : "(\(OpenCLBackend.deviceType(t)))\(limit - 1)"
+        }
+    }
+}
