@@ -407,7 +407,8 @@ final class OpenCLProgramLowering {
     func kernelArgs(_ nodes: [Node], privates: Set<String>, loc: SourceLocation) throws -> [OpenCLKernelArg] {
         var (used, defined) = Self.names(nodes)
         for name in used {
-            if let c = program.container(name), !c.isScalar { used.formUnion(c.shape.flatMap(\.freeSymbols)) }
+            // Row-major indexing needs every extent but the first.
+            if let c = program.container(name), !c.isScalar { used.formUnion(c.shape.dropFirst().flatMap(\.freeSymbols)) }
         }
         used.subtract(defined)
         used.subtract(privates)

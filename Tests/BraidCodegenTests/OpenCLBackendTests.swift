@@ -105,6 +105,27 @@ private func growProgram() throws -> Program {
         ])
 }
 
+/// A sequential map over rows (with a private scalar) around a kernel map over columns:
+/// `for r: acc = A[r, 0]; B[r, :] = A[r, :] - acc`.
+private func rowsProgram() throws -> Program {
+    let r = SymExpr.sym("r"), c = SymExpr.sym("c")
+    return try program(
+        "rows", params: ["A", "B"], symbols: ["N", "M"],
+        containers: [
+            array("A", [N, M], .argument(index: 0)),
+            array("B", [N, M], .argument(index: 1), written: true),
+            scalar("acc", .transient, written: true),
+        ],
+        body: [
+            .map(MapScope(params: ["r"], ranges: [SymRange(.zero, N)], schedule: .sequential, body: [
+                assign("acc", [], load("A", [r, .zero]), line: 3),
+                .map(MapScope(params: ["c"], ranges: [SymRange(.zero, M)], schedule: .deviceKernel, body: [
+                    assign("B", [r, c], .binary(.sub, load("A", [r, c]), load("acc", []), .float64), line: 4),
+                ], loc: at(4))),
+            ], locals: ["acc"], loc: at(2))),
+        ])
+}
+
 private func module(_ programs: [Program]) -> IRModule {
     IRModule(name: "ocl_mod", sourceFile: oclFile, programs: programs)
 }
@@ -209,6 +230,17 @@ private func kernel(_ name: String, in source: String) -> String? {
         #expect(out.hostSource.contains("braid_ocl_buffer(&braid_buf_n, sizeof(int64_t), &n, 0, BRAID_OCL_COPY, \"n\")"))
     }
 
+    @Test func sequentialMapAroundKernelsLoopsOnTheHost() throws {
+        let out = try OpenCLBackend.generate(module([try rowsProgram()]))
+        #expect(out.hostSource.contains("for (int64_t r = 0; r < N; ++r) {"))
+        // The host map's private scalar is shared by the kernels of one iteration: a device scalar.
+        #expect(out.hostSource.contains("braid_ocl_buffer(&braid_buf_acc, sizeof(double), &acc, 0, BRAID_OCL_COPY, \"acc\")"))
+        let k = try #require(kernel("braid_k_rows_1", in: out.deviceSource))
+        #expect(k.contains("(long M, long r, __global double *restrict A, __global double *restrict B, __global double *restrict acc)"))
+        #expect(k.contains("B[(r) * (M) + c] = (A[(r) * (M) + c] - (*acc));"))
+        #expect(out.hostSource.contains("&(cl_long){r}"))
+    }
+
     @Test func complexNumbersAreRejectedAtTheirLine() throws {
         let z = try program("cplx", params: ["Z"], symbols: ["N"],
                             containers: [array("Z", [N], .argument(index: 0), .complex128, written: true)],
@@ -304,6 +336,10 @@ for n in (1, 7, 1000):
         k += 1
     got = m.grow(G, 40.0)
     check(got == k and np.allclose(G, Gref), f"grow n={n}: {got} vs {k}")
+    R = rng.random((n, 4))
+    S = np.empty_like(R)
+    m.rows(R, S)
+    check(np.allclose(S, R - R[:, :1]), f"rows n={n}")
 # zero-size arrays: no launch, no failure
 z = np.empty(0)
 m.scale(z, np.empty(0))
@@ -357,7 +393,8 @@ struct OpenCLEndToEndTests {
         try #require(python.hasNumPy, "the user's interpreter must have NumPy")
         let dir = try makeTemporaryDirectory("ocl-e2e")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let interpreter = try build([try scaleProgram(), try stepsProgram(), try growProgram()], name: "braid_ocl_e2e", dir: dir)
+        let interpreter = try build([try scaleProgram(), try stepsProgram(), try growProgram(), try rowsProgram()],
+                                    name: "braid_ocl_e2e", dir: dir)
         let script = dir + "/check.py"
         try openCLChecks.write(toFile: script, atomically: true, encoding: .utf8)
         let run = try Subprocess.run(interpreter, [script, dir, "braid_ocl_e2e"], environment: environment("cpu"))
