@@ -8,8 +8,8 @@ public enum ModuleSource {
 
     /// The extension wrapper's view of a program.
     public static func extensionFunction(_ p: Program, doc: String) -> ExtensionFunction {
-        let params: [ExtensionFunction.Param] = p.params.map { name in
-            let c = p.container(name)!
+        let params: [ExtensionFunction.Param] = zip(p.params, p.pythonParamNames).map { container, name in
+            let c = p.container(container)!
             return c.isScalar ? .scalar(name: name, dtype: c.dtype)
                 : .array(name: name, dtype: c.dtype, shape: c.shape, writable: c.isWritten)
         }

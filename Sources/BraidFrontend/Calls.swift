@@ -171,7 +171,8 @@ extension FunctionLowerer {
         if containsReturn(body) {
             throw Diagnostic(loc, "helper '\(name)' returns from inside a loop or branch; only a final 'return' can be inlined")
         }
-        let savedEnv = env, savedDepth = bindingDepth, savedPrefix = inlinePrefix
+        let savedEnv = env, savedDepth = bindingDepth, savedPrefix = inlinePrefix, savedCounts = assignCounts
+        assignCounts = Self.assignmentCounts(f)
         inlineStack.append(name)
         inlinePrefix = "\(name)_"
         env = [:]
@@ -194,6 +195,7 @@ extension FunctionLowerer {
             bindingDepth = savedDepth
             inlinePrefix = savedPrefix
             inlineStack.removeLast()
+            assignCounts = savedCounts
         }
         try lowerBlock(body)
         guard hasReturn, let returnExpr else { return .none }

@@ -22,6 +22,8 @@ final class FunctionLowerer {
     /// Loop depth at which each array name was bound (to reject rebinding inside loops).
     var bindingDepth: [String: Int] = [:]
     var loopDepth = 0
+    /// How many times each name is assigned in the function being lowered (parameters count once).
+    var assignCounts: [String: Int] = [:]
     /// Ranges of the enclosing loop and map variables (for bounding loop-dependent shapes).
     var loopRanges: [String: SymRange] = [:]
     var blocks: [[Node]] = [[]]
@@ -70,13 +72,41 @@ final class FunctionLowerer {
             guard case .constant(let c) = d.kind else {
                 throw Diagnostic(d.loc, "default values must be literals (numbers, True/False)")
             }
-            defaults[params[firstDefault + k]] = Self.literalText(c)
+            defaults[f.args[firstDefault + k].name] = Self.literalText(c)
         }
+        assignCounts = Self.assignmentCounts(f)
         try lowerBlock(f.body)
         let body = blocks.removeLast()
-        return Program(name: f.name, params: params, defaults: defaults, symbols: symbols,
+        return Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,
                        containers: containers, results: results ?? [], shapeAssertions: assertions,
                        body: body, loc: f.loc)
+    }
+
+    /// Counts assignments per name (targets of =, op=, annotated =, for loops; parameters once).
+    static func assignmentCounts(_ f: PyFunctionDef) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for a in f.args { counts[a.name, default: 0] += 1 }
+        func target(_ e: PyExpr) {
+            switch e.kind {
+            case .name(let n): counts[n, default: 0] += 1
+            case .tuple(let ts), .list(let ts): ts.forEach(target)
+            default: break
+            }
+        }
+        func walk(_ stmts: [PyStmt]) {
+            for s in stmts {
+                switch s.kind {
+                case .assign(let ts, _): ts.forEach(target)
+                case .augAssign(let t, _, _): target(t); target(t)
+                case .annAssign(let t, _, _): target(t)
+                case .for(let t, _, let b, let o): target(t); target(t); walk(b); walk(o)
+                case .while(_, let b, let o), .if(_, let b, let o): walk(b); walk(o)
+                default: break
+                }
+            }
+        }
+        walk(f.body)
+        return counts
     }
 
     static func literalText(_ c: PyConstant) -> String {

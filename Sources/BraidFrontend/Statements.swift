@@ -124,6 +124,10 @@ extension FunctionLowerer {
             throw Diagnostic(loc, "'\(n)' is a symbol; it cannot be assigned")
         }
         switch value {
+        case .scalar(.symbol(let sym), _) where assignCounts[n] == 1 && isStableSymbolic(sym):
+            // Assigned once from sizes, parameters or loop variables (`n = A.shape[0]`):
+            // the name is that symbolic value, so it can size arrays and bound loops.
+            env[n] = value
         case .scalar(let e, let weak):
             let dtype = scalarVariableType(e.dtype, weak: weak)
             if case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur), container(cname).isTransient
@@ -155,6 +159,18 @@ extension FunctionLowerer {
         default:
             env[n] = value
             bindingDepth[n] = loopDepth
+        }
+    }
+
+    /// Whether a symbolic value only uses symbols, loop variables and integer parameters
+    /// that are never reassigned (so it cannot change while the name holds it).
+    func isStableSymbolic(_ e: SymExpr) -> Bool {
+        e.freeSymbols.allSatisfy { s in
+            if symbols.contains(s) || loopRanges[s] != nil { return true }
+            guard let k = containerIndex[s] else { return false }
+            let c = containers[k]
+            guard case .argument = c.role else { return false }
+            return assignCounts[c.name] == 1
         }
     }
 

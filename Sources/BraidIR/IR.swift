@@ -361,7 +361,9 @@ public struct Program: Sendable {
     public var name: String
     /// Parameters in Python order (names of argument containers).
     public var params: [String]
-    /// Default values of trailing parameters, as Python literal text.
+    /// The Python names of `params` (a container is renamed where a name collides with C).
+    public var pythonParamNames: [String]
+    /// Default values of trailing parameters (by Python name), as Python literal text.
     public var defaults: [String: String]
     /// Size symbols, in the order the native entry point takes them.
     public var symbols: [String]
@@ -374,11 +376,12 @@ public struct Program: Sendable {
     public var body: [Node]
     public var loc: SourceLocation
 
-    public init(name: String, params: [String], defaults: [String: String], symbols: [String],
+    public init(name: String, params: [String], pythonParamNames: [String]? = nil, defaults: [String: String], symbols: [String],
                 containers: [Container], results: [String], shapeAssertions: [(SymExpr, SymExpr, String)],
                 body: [Node], loc: SourceLocation) {
         self.name = name
         self.params = params
+        self.pythonParamNames = pythonParamNames ?? params
         self.defaults = defaults
         self.symbols = symbols
         self.containers = containers

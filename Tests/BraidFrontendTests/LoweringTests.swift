@@ -253,3 +253,31 @@ N, M = br.symbol("N"), br.symbol("M")
         #expect(d?.loc.line == 1)
     }
 }
+
+@Suite struct SymbolicNameTests {
+    @Test func sizeNamesAssignedOnceStaySymbolic() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:,:])
+        def f(X):
+            n = X.shape[0]
+            out = np.zeros((n, len(X[0])))
+            return out
+        """)
+        #expect(ir.contains("container arr: float64[X_shape_0, X_shape_1] transient"))
+    }
+
+    @Test func reassignedCountersAreVariables() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export g(int64[:])
+        def g(v):
+            c = 0
+            for i in range(v.shape[0]):
+                c += 1
+            return c
+        """)
+        #expect(ir.contains("container c: int64 transient"))
+        #expect(ir.contains("c = c + 1"))
+    }
+}

@@ -129,3 +129,12 @@ def test_features_lists_registry():
     r = run("features")
     assert r.returncode == 0
     assert "`np.sum`" in r.stdout and "`np.exp`" in r.stdout
+
+
+def test_parameters_named_like_c_identifiers_keep_their_python_names(tmp_path):
+    f = write(tmp_path, "cnames.py", (
+        "import numpy as np\n#pythran export f(float64[:], float)\n"
+        "def f(I, double):\n    return I * double\n"))
+    assert run("build", f, "-o", tmp_path).returncode == 0
+    mod = load(tmp_path / "cnames.abi3.so")
+    np.testing.assert_array_equal(mod.f(I=np.ones(3), double=2.0), np.full(3, 2.0))
