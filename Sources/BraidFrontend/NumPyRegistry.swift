@@ -105,6 +105,8 @@ public enum NumPyRegistry {
             try a.check(maxPositional: 2, allowed: [])
             return try l.matmul(try a.require(0, "a"), try a.require(1, "b"), loc: a.loc)
         }
+        // np.linalg.* lives in its own table (keys such as "linalg.solve").
+        r.merge(LinalgRegistry.functions) { first, _ in first }
         return r
     }()
 
