@@ -161,6 +161,7 @@ extension FunctionLowerer {
             case "ndim": return .scalar(.symbol(.int(l.shape.count)), weak: false)
             case "size": return .scalar(.symbol(l.shape.reduce(SymExpr.one, *)), weak: false)
             case "dtype": return .dtype(l.dtype)
+            case "T": return try transpose(base, axes: nil, loc: loc)
             default:
                 return .module("array.\(attr)")  // a method, resolved when called
             }
@@ -171,50 +172,81 @@ extension FunctionLowerer {
 
     // MARK: Indexing
 
-    /// `view[index]` as a new view (NumPy basic indexing: integers, slices).
+    /// `view[index]` as a new view (NumPy basic indexing: integers, slices with any
+    /// constant step, `...`, `np.newaxis`/`None`).
     func subscriptView(_ view: ArrayView, _ index: PyExpr) throws -> ArrayView {
         var items: [PyExpr]
         if case .tuple(let ts) = index.kind { items = ts } else { items = [index] }
-        if items.count == 1, case .constant(.ellipsis) = items[0].kind { items = [] }
-        let kept = view.dims.enumerated().filter { if case .range = $0.element { return true } else { return false } }
-        guard items.count <= kept.count else {
-            throw Diagnostic(index.loc, "too many indices: the array has \(kept.count) dimensions, \(items.count) were given")
+        // Lower each item once, in order; None is np.newaxis.
+        var values: [(PyExpr, Value?)] = []
+        for item in items {
+            if case .constant(.ellipsis) = item.kind { values.append((item, nil)); continue }
+            if case .slice = item.kind { values.append((item, nil)); continue }
+            values.append((item, try lowerExpr(item)))
         }
-        var dims = view.dims
-        for (k, item) in items.enumerated() {
-            let pos = kept[k].offset
-            guard case .range(let start, let length, let step) = view.dims[pos] else { continue }
-            if case .slice(let lo, let hi, let st) = item.kind {
-                var stepValue = SymExpr.one
-                if let st {
-                    stepValue = try symbolic(st)
-                    guard let c = stepValue.constant, c > 0 else {
-                        throw Diagnostic(st.loc, "slice steps must be positive integer constants (negative steps are not supported yet)")
-                    }
+        let isNewAxis: ((PyExpr, Value?)) -> Bool = { if case .none? = $0.1 { return true } else { return false } }
+        let ellipses = values.filter { if case .constant(.ellipsis) = $0.0.kind { return true } else { return false } }.count
+        guard ellipses <= 1 else { throw Diagnostic(index.loc, "an index can only have a single ellipsis ('...')") }
+        let consuming = values.filter { !isNewAxis($0) && !(ellipses == 1 && { if case .constant(.ellipsis) = $0.0.kind { return true } else { return false } }($0)) }.count
+        guard consuming <= view.shape.count else {
+            throw Diagnostic(index.loc, "too many indices: the array has \(view.shape.count) dimensions, \(consuming) were given")
+        }
+        var newShape: [SymExpr] = []
+        var map: [SymExpr] = []  // old view dim -> expression of new placeholders
+        func next() -> SymExpr { .sym(ArrayView.placeholder(newShape.count)) }
+        var d = 0
+        for (item, value) in values {
+            if case .constant(.ellipsis) = item.kind {
+                for _ in 0..<(view.shape.count - consuming) {
+                    map.append(next())
+                    newShape.append(view.shape[d])
+                    d += 1
                 }
-                let a = try lo.map { try clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? .zero
-                let b = try hi.map { try clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? length
-                // Slices are assumed in bounds unless provably not (Python clamps; constant overshoot is clamped above).
-                let n = stepValue == .one ? b - a : SymExpr.floorDivide(b - a + stepValue - 1, stepValue)
-                dims[pos] = .range(start: start + step * a, length: n.constant.map { .int(max($0, 0)) } ?? n,
-                                   step: step * stepValue)
-            } else {
-                let v = try lowerExpr(item)
-                guard case .scalar(let x, _) = v, x.dtype.isInteger else {
-                    if case .none = v {
-                        throw Diagnostic(item.loc, "np.newaxis / None indexing is not supported yet")
-                    }
-                    throw Diagnostic(item.loc, "array indices must be integers or slices (fancy and boolean indexing are not supported yet)")
-                }
-                if case .symbol(let s) = x {
-                    let i = try normalizedBound(s, length, loc: item.loc)
-                    dims[pos] = .fixed(.sym(start + step * i))
-                } else {
-                    dims[pos] = .fixed(ArrayView.offset(start, step, .dynamic(cast(x, .int64))))
-                }
+                continue
             }
+            if case .none? = value {
+                newShape.append(.one)
+                continue
+            }
+            let length = view.shape[d]
+            if case .slice(let lo, let hi, let st) = item.kind {
+                var step = 1
+                if let st {
+                    guard let c = try symbolic(st).constant, c != 0 else {
+                        throw Diagnostic(st.loc, "slice steps must be nonzero integer constants")
+                    }
+                    step = c
+                }
+                let start: SymExpr, count: SymExpr
+                if step > 0 {
+                    let a = try lo.map { clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? .zero
+                    let b = try hi.map { clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? length
+                    start = a
+                    count = step == 1 ? b - a : SymExpr.floorDivide(b - a + .int(step - 1), .int(step))
+                } else {
+                    // Negative steps run from `a` down to just above `b`.
+                    let a = try lo.map { try normalizedBound(try symbolic($0), length, loc: $0.loc) } ?? length - 1
+                    let b = try hi.map { try normalizedBound(try symbolic($0), length, loc: $0.loc) } ?? .int(-1)
+                    start = a
+                    count = SymExpr.floorDivide(a - b + .int(-step - 1), .int(-step))
+                }
+                map.append(start + .int(step) * next())
+                newShape.append(count.constant.map { .int(max($0, 0)) } ?? count)
+                d += 1
+                continue
+            }
+            guard case .scalar(let x, _)? = value, x.dtype.isInteger else {
+                throw Diagnostic(item.loc, "array indices must be integers, slices, ... or np.newaxis (fancy and boolean indexing are not supported yet)")
+            }
+            map.append(try normalizedBound(symbolicValue(x, loc: item.loc), length, loc: item.loc))
+            d += 1
         }
-        return ArrayView(container: view.container, dims: dims, dtype: view.dtype)
+        while d < view.shape.count {
+            map.append(next())
+            newShape.append(view.shape[d])
+            d += 1
+        }
+        return view.reindexed(shape: newShape, map)
     }
 
     /// Python's negative indices count from the end; only constants are adjusted statically.

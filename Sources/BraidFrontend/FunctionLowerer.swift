@@ -165,7 +165,7 @@ final class FunctionLowerer {
         let bounded = try shape.map { try upperBound($0, loc: loc) }
         let name = unique(inlinePrefix + hint)
         addContainer(Container(name: name, dtype: dtype, shape: bounded, role: .transient, storage: .hostHeap))
-        return ArrayView(container: name, dims: shape.map { .range(start: .zero, length: $0, step: .one) }, dtype: dtype)
+        return ArrayView(container: name, dtype: dtype, shape: shape, access: ArrayView.placeholders(shape.count))
     }
 
     /// The largest value of a dimension over the enclosing loops, in symbols and parameters only.
@@ -214,7 +214,7 @@ final class FunctionLowerer {
 
     /// Emits a map over `shape` whose body `body(idx)` builds; returns nothing.
     func emitMap(_ shape: [SymExpr], loc: SourceLocation, reductions: [String: WCR] = [:],
-                 _ body: ([Index]) throws -> Void) rethrows {
+                 _ body: ([SymExpr]) throws -> Void) rethrows {
         if shape.isEmpty {
             try body([])
             return
@@ -222,7 +222,7 @@ final class FunctionLowerer {
         let params = shape.map { _ in fresh("i") }
         for (p, d) in zip(params, shape) { loopRanges[p] = SymRange(.zero, d) }
         mapLocals.append([])
-        let inner = try nested { try body(params.map { .sym(.sym($0)) }) }
+        let inner = try nested { try body(params.map { .sym($0) }) }
         let locals = mapLocals.removeLast()
         emit(.map(MapScope(params: params, ranges: shape.map { SymRange(.zero, $0) }, schedule: .sequential,
                            body: inner, locals: locals, reductions: reductions, loc: loc)))

@@ -7,6 +7,7 @@ struct NumPyFunction: Sendable {
         case reduction = "reductions"
         case creation = "array creation"
         case linalg = "linear algebra"
+        case manipulation = "shape manipulation"
         case selection = "selection"
     }
 
@@ -105,6 +106,19 @@ public enum NumPyRegistry {
             try a.check(maxPositional: 2, allowed: [])
             return try l.matmul(try a.require(0, "a"), try a.require(1, "b"), loc: a.loc)
         }
+        r["transpose"] = NumPyFunction(family: .manipulation, summary: "transpose(a, axes=None), a view") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axes"])
+            return try l.transpose(try a.require(0, "a"), axes: try a.get(1, "axes").map { try l.intList($0, loc: a.loc) }, loc: a.loc)
+        }
+        r["reshape"] = NumPyFunction(family: .manipulation, summary: "reshape(a, shape), a view of contiguous data") { l, a in
+            try a.check(maxPositional: 2, allowed: ["newshape", "shape"])
+            guard let s = a.get(1, "shape") ?? a.keywords["newshape"] else { throw Diagnostic(a.loc, "reshape() needs a shape") }
+            return try l.reshape(try a.require(0, "a"), try l.shapeArgument(s, loc: a.loc), loc: a.loc)
+        }
+        r["ravel"] = NumPyFunction(family: .manipulation, summary: "ravel(a), 1-D in C order") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
+        }
         // np.linalg.* lives in its own table (keys such as "linalg.solve").
         r.merge(LinalgRegistry.functions) { first, _ in first }
         return r
@@ -113,7 +127,24 @@ public enum NumPyRegistry {
     /// Array methods (`A.sum(axis=0)`, `A.copy()`); the array is the first positional argument.
     static let methods: [String: NumPyFunction] = {
         var m: [String: NumPyFunction] = [:]
-        for n in ["sum", "prod", "max", "min", "copy"] { m[n] = functions[n] }
+        for n in ["sum", "prod", "max", "min", "copy", "ravel"] { m[n] = functions[n] }
+        m["flatten"] = NumPyFunction(family: .manipulation, summary: "a.flatten(), a 1-D copy") { l, a in
+            let flat = try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
+            return .array(try l.materializeNew(try l.lazy(flat, loc: a.loc), hint: "flat", loc: a.loc))
+        }
+        m["transpose"] = NumPyFunction(family: .manipulation, summary: "a.transpose(*axes)") { l, a in
+            let axes = a.positional.count > 1 ? try a.positional.dropFirst().map { v -> Int in
+                guard case .scalar(.symbol(.int(let k)), _) = v else { throw Diagnostic(a.loc, "axes must be integer constants") }
+                return k
+            } : nil
+            return try l.transpose(a.positional[0], axes: axes.map(Array.init), loc: a.loc)
+        }
+        m["reshape"] = NumPyFunction(family: .manipulation, summary: "a.reshape(shape) or a.reshape(d0, d1, ...)") { l, a in
+            let dims = Array(a.positional.dropFirst())
+            guard !dims.isEmpty else { throw Diagnostic(a.loc, "reshape() needs a shape") }
+            let shape = try dims.count == 1 ? l.shapeArgument(dims[0], loc: a.loc) : dims.flatMap { try l.shapeArgument($0, loc: a.loc) }
+            return try l.reshape(a.positional[0], shape, loc: a.loc)
+        }
         m["astype"] = NumPyFunction(family: .creation, summary: "a.astype(dtype)") { l, a in
             let x = try l.lazy(try a.require(0, "a"), loc: a.loc)
             guard case .dtype(let d)? = a.get(1, "dtype") else {
@@ -161,6 +192,15 @@ extension FunctionLowerer {
         }
         if case .scalar = x, axis == nil { return x }
         return try reduce(op, x, axis: axis, keepdims: keepdims, loc: a.loc)
+    }
+
+    /// A tuple of integer constants (axes).
+    func intList(_ v: Value, loc: SourceLocation) throws -> [Int] {
+        switch v {
+        case .scalar(.symbol(.int(let k)), _): return [k]
+        case .tuple(let vs): return try vs.flatMap { try intList($0, loc: loc) }
+        default: throw Diagnostic(loc, "expected integer constants")
+        }
     }
 
     func shapeArgument(_ v: Value, loc: SourceLocation) throws -> [SymExpr] {

@@ -88,7 +88,7 @@ extension FunctionLowerer {
             }
             let t = elems.map(\.dtype).reduce(elems.first?.dtype ?? .float64) { DType.promote($0, $1) }
             let view = try newArray("lit", t, [.int(elems.count)], loc: loc)
-            for (k, x) in elems.enumerated() { emitTasklet(view.memlet(at: [.sym(.int(k))]), cast(x, t), loc: loc) }
+            for (k, x) in elems.enumerated() { emitTasklet(view.memlet(at: [.int(k)]), cast(x, t), loc: loc) }
             return Lazy(node: .view(view), shape: view.shape, dtype: t)
         default:
             throw Diagnostic(loc, "expected an array or a number, got a \(v.kindName)")
@@ -213,6 +213,15 @@ extension FunctionLowerer {
 
     // MARK: Library operations
 
+    /// A library operand: the view as a strided box of type `t`, copying it first when it
+    /// is not one (transposed, reshaped or broadcast views) or has another type.
+    func rangeMemlet(_ v: ArrayView, as t: DType, loc: SourceLocation) throws -> Memlet {
+        if v.dtype == t, let m = v.rangeMemlet { return m }
+        let lazyView = Lazy(node: .view(v), shape: v.shape, dtype: v.dtype)
+        let copy = try materializeNew(castLazy(lazyView, t), hint: "operand", loc: loc)
+        return copy.asView!.rangeMemlet!
+    }
+
     /// `a @ b` with NumPy's rules for 1-D and 2-D operands.
     func matmul(_ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
         let va = try viewOf(a, loc: loc), vb = try viewOf(b, loc: loc)
@@ -227,17 +236,16 @@ extension FunctionLowerer {
         var outShape: [SymExpr] = []
         if sa.count == 2 { outShape.append(sa[0]) }
         if sb.count == 2 { outShape.append(sb[1]) }
-        let ca = va.dtype == t ? va : try viewOf(.array(castLazy(Lazy(node: .view(va), shape: sa, dtype: va.dtype), t)), loc: loc)
-        let cb = vb.dtype == t ? vb : try viewOf(.array(castLazy(Lazy(node: .view(vb), shape: sb, dtype: vb.dtype), t)), loc: loc)
+        let ma = try rangeMemlet(va, as: t, loc: loc), mb = try rangeMemlet(vb, as: t, loc: loc)
         if outShape.isEmpty {
             let name = newScalar("dot", t)
             markWritten(name)
-            emit(.library(LibraryNode(op: .matmul(a: ca.memlet, b: cb.memlet, c: .point(name, []), accumulate: false), loc: loc)))
+            emit(.library(LibraryNode(op: .matmul(a: ma, b: mb, c: .point(name, []), accumulate: false), loc: loc)))
             return .scalar(.load(.point(name, []), t), weak: false)
         }
         let out = try newArray("mm", t, outShape, loc: loc)
         markWritten(out.container)
-        emit(.library(LibraryNode(op: .matmul(a: ca.memlet, b: cb.memlet, c: out.memlet, accumulate: false), loc: loc)))
+        emit(.library(LibraryNode(op: .matmul(a: ma, b: mb, c: out.rangeMemlet!, accumulate: false), loc: loc)))
         return .array(Lazy(node: .view(out), shape: outShape, dtype: t))
     }
 
@@ -262,7 +270,7 @@ extension FunctionLowerer {
             let result = ScalarExpr.load(.point(acc, []), t)
             if keepdims && rank > 0 {
                 let out = try newArray("red", t, Array(repeating: .one, count: rank), loc: loc)
-                emitTasklet(out.memlet(at: Array(repeating: .sym(.zero), count: rank)), result, loc: loc)
+                emitTasklet(out.memlet(at: Array(repeating: .zero, count: rank)), result, loc: loc)
                 return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
             }
             return .scalar(result, weak: false)
@@ -282,13 +290,13 @@ extension FunctionLowerer {
             emitTasklet(.point(acc, []), initial, loc: loc)
             let k = fresh("k")
             var full = idx
-            full.insert(.sym(.sym(k)), at: ax)
+            full.insert(.sym(k), at: ax)
             let inner = nested {
                 emitTasklet(.point(acc, []), input.element(at: full), wcr: op, loc: loc)
             }
             emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, l.shape[ax]), body: inner, loc: loc)))
             var o = idx
-            if keepdims { o.insert(.sym(.zero), at: ax) }
+            if keepdims { o.insert(.zero, at: ax) }
             emitTasklet(out.memlet(at: o), .load(.point(acc, []), t), loc: loc)
         }
         return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
@@ -328,5 +336,62 @@ extension FunctionLowerer {
         case .uint32: return Int(UInt32.max)
         default: return Int.max  // uint64's max is written as -1 cast in C
         }
+    }
+}
+
+// MARK: Views: transpose and reshape
+
+extension FunctionLowerer {
+    /// `a.T`, `np.transpose(a, axes)`: a view with permuted dimensions.
+    func transpose(_ v: Value, axes: [Int]?, loc: SourceLocation) throws -> Value {
+        let view = try viewOf(v, loc: loc)
+        let rank = view.shape.count
+        let perm = axes ?? Array((0..<rank).reversed())
+        guard perm.count == rank, Set(perm) == Set(0..<rank) else {
+            throw Diagnostic(loc, "axes don't match the array's \(rank) dimensions")
+        }
+        var map = [SymExpr](repeating: .zero, count: rank)
+        for (k, p) in perm.enumerated() { map[p] = .sym(ArrayView.placeholder(k)) }
+        let t = view.reindexed(shape: perm.map { view.shape[$0] }, map)
+        return .array(Lazy(node: .view(t), shape: t.shape, dtype: t.dtype))
+    }
+
+    /// `a.reshape(shape)`, `np.reshape(a, shape)`: a view in C order of the whole
+    /// container, or of a copy when the array is not a whole contiguous container
+    /// (as NumPy, which copies then).
+    func reshape(_ v: Value, _ requested: [SymExpr], loc: SourceLocation) throws -> Value {
+        var view = try viewOf(v, loc: loc)
+        if !view.isWhole(of: container(view.container)) {
+            view = try materializeNew(Lazy(node: .view(view), shape: view.shape, dtype: view.dtype), hint: "reshaped", loc: loc).asView!
+        }
+        let total = view.shape.reduce(SymExpr.one, *)
+        var shape = requested
+        if let k = shape.firstIndex(of: .int(-1)) {
+            var rest = shape
+            rest.remove(at: k)
+            shape[k] = .floorDivide(total, rest.reduce(SymExpr.one, *))
+        }
+        _ = try agree(shape.reduce(SymExpr.one, *), total, loc: loc, broadcasting: false)
+        // Linear index of the new view, then the old indices from it.
+        var lin = SymExpr.zero
+        var stride = SymExpr.one
+        for k in shape.indices.reversed() {
+            lin = lin + stride * .sym(ArrayView.placeholder(k))
+            stride = stride * shape[k]
+        }
+        var map: [SymExpr] = []
+        var oldStride = SymExpr.one
+        var strides: [SymExpr] = []
+        for d in view.shape.reversed() {
+            strides.append(oldStride)
+            oldStride = oldStride * d
+        }
+        strides.reverse()
+        for (j, d) in view.shape.enumerated() {
+            let q = SymExpr.floorDivide(lin, strides[j])
+            map.append(j == 0 ? q : .modulo(q, d))
+        }
+        let r = view.reindexed(shape: shape, map)
+        return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
     }
 }

@@ -213,7 +213,7 @@ extension FunctionLowerer {
             // at any other element, go through a temporary.
             var hazard = false
             if l.views.contains(where: { $0.container == view.container }) {
-                let probe = (0..<shape.count).map { Index.sym(.sym("__probe\($0)")) }
+                let probe = (0..<shape.count).map { SymExpr.sym("__probe\($0)") }
                 let out = view.memlet(at: probe)
                 target.element(at: probe).visitLoads { m in
                     if m.data == view.container && m != out { hazard = true }

@@ -1,62 +1,63 @@
 import BraidIR
 
-/// One dimension of a view into a container.
-enum ViewDim: Hashable {
-    /// The dimension is indexed away (`A[i, :]` drops dim 0).
-    case fixed(Index)
-    /// A kept dimension: `length` elements from `start` by `step`.
-    case range(start: SymExpr, length: SymExpr, step: SymExpr)
-}
-
-/// A (possibly sliced) view of a container: what a Python name bound to an array denotes.
+/// A view of a container: what a Python name bound to an array denotes. Slices (any
+/// step), integer indices, `np.newaxis`, transposes and reshapes are all views: the
+/// index of each container dimension is a symbolic expression of the view's indices,
+/// written with the placeholders `ArrayView.placeholder(k)` for view dimension k.
 struct ArrayView: Hashable {
     var container: String
-    var dims: [ViewDim]
     var dtype: DType
+    var shape: [SymExpr]
+    /// One index expression per container dimension.
+    var access: [SymExpr]
 
-    var shape: [SymExpr] {
-        dims.compactMap { if case .range(_, let n, _) = $0 { return n } else { return nil } }
-    }
+    static func placeholder(_ k: Int) -> String { "$\(k)" }
+    static func placeholders(_ n: Int) -> [SymExpr] { (0..<n).map { .sym(placeholder($0)) } }
 
     /// The whole container.
     static func whole(_ c: Container) -> ArrayView {
-        ArrayView(container: c.name, dims: c.shape.map { .range(start: .zero, length: $0, step: .one) }, dtype: c.dtype)
+        ArrayView(container: c.name, dtype: c.dtype, shape: c.shape, access: placeholders(c.shape.count))
     }
 
-    /// The point memlet for element `idx` of the view (one index per kept dimension).
-    func memlet(at idx: [Index]) -> Memlet {
-        var k = 0
+    /// A new view in which old view index k is `map[k]`, an expression of the new view's indices.
+    func reindexed(shape newShape: [SymExpr], _ map: [SymExpr]) -> ArrayView {
+        var subst: [String: SymExpr] = [:]
+        for (k, e) in map.enumerated() { subst[Self.placeholder(k)] = e }
+        return ArrayView(container: container, dtype: dtype, shape: newShape,
+                         access: access.map { $0.substituting(subst) })
+    }
+
+    /// The point memlet for element `idx` of the view (one index per view dimension).
+    func memlet(at idx: [SymExpr]) -> Memlet {
+        var subst: [String: SymExpr] = [:]
+        for (k, e) in idx.enumerated() { subst[Self.placeholder(k)] = e }
+        return Memlet(data: container, subset: access.map { .index(.sym($0.substituting(subst))) })
+    }
+
+    /// The range memlet covering the whole view, when the view is a plain strided box
+    /// (dimensions in container order, positive steps); `nil` for transposed, reshaped
+    /// or broadcast views.
+    var rangeMemlet: Memlet? {
+        var next = 0
         var subset: [Subscript] = []
-        for d in dims {
-            switch d {
-            case .fixed(let i): subset.append(.index(i))
-            case .range(let start, _, let step):
-                subset.append(.index(Self.offset(start, step, idx[k])))
-                k += 1
+        for e in access {
+            let ps = e.freeSymbols.filter { $0.hasPrefix("$") }
+            if ps.isEmpty {
+                subset.append(.index(.sym(e)))
+                continue
             }
+            guard ps.count == 1, ps[0] == Self.placeholder(next), let (c, start) = e.linear(in: ps[0]), c > 0 else {
+                return nil
+            }
+            subset.append(.range(start: start, end: start + .int(c) * shape[next], step: .int(c)))
+            next += 1
         }
-        return Memlet(data: container, subset: subset)
+        return next == shape.count ? Memlet(data: container, subset: subset) : nil
     }
 
-    /// The range memlet covering the whole view.
-    var memlet: Memlet {
-        Memlet(data: container, subset: dims.map { d in
-            switch d {
-            case .fixed(let i): return .index(i)
-            case .range(let s, let n, let st): return .range(start: s, end: s + st * n, step: st)
-            }
-        })
-    }
-
-    static func offset(_ start: SymExpr, _ step: SymExpr, _ i: Index) -> Index {
-        switch i {
-        case .sym(let e): return .sym(start + step * e)
-        case .dynamic(let e):
-            var v = e
-            if step != .one { v = .binary(.mul, .symbol(step), v, .int64) }
-            if start != .zero { v = .binary(.add, .symbol(start), v, .int64) }
-            return .dynamic(v)
-        }
+    /// Whether the view is exactly its whole container, in order.
+    func isWhole(of c: Container) -> Bool {
+        shape == c.shape && access == Self.placeholders(c.shape.count)
     }
 }
 
@@ -80,11 +81,11 @@ struct Lazy: Hashable {
 
     /// The scalar expression of element `idx` (one index per dimension of `shape`),
     /// applying NumPy broadcasting to operands of lower rank or size-1 dimensions.
-    func element(at idx: [Index]) -> ScalarExpr {
-        func sub(_ operand: Lazy) -> [Index] {
+    func element(at idx: [SymExpr]) -> ScalarExpr {
+        func sub(_ operand: Lazy) -> [SymExpr] {
             let off = idx.count - operand.shape.count
             return operand.shape.enumerated().map { k, d in
-                d == .one && shape[off + k] != .one ? .sym(.zero) : idx[off + k]
+                d == .one && shape[off + k] != .one ? .zero : idx[off + k]
             }
         }
         switch node {

@@ -281,3 +281,51 @@ N, M = br.symbol("N"), br.symbol("M")
         #expect(ir.contains("c = c + 1"))
     }
 }
+
+@Suite struct ViewTests {
+    @Test func transposeIsAViewWithPermutedIndices() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def t(A: br.float64[N, M], B: br.float64[M, N]):
+            B[:] = A.T
+        """)
+        #expect(ir.contains("B[_i1, _i2] = A[_i2, _i1]"))
+    }
+
+    @Test func reversedAndStridedSlices() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def r(A: br.float64[N], B: br.float64[N]):
+            B[::2] = A[::-2]
+        """)
+        #expect(ir.contains("B[2*_i1] = A[N - 2*_i1 - 1]"))
+    }
+
+    @Test func newAxisBroadcasts() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def o(x: br.float64[N], y: br.float64[M], P: br.float64[N, M]):
+            P[:] = x[:, np.newaxis] * y[None, :]
+        """)
+        #expect(ir.contains("P[_i1, _i2] = mul(x[_i1], y[_i2])"))
+    }
+
+    @Test func reshapeOfContiguousArrayIsAView() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def s(A: br.float64[N, M], v: br.float64[N * M]):
+            v[:] = A.reshape(N * M)
+        """)
+        #expect(ir.contains("v[_i1] = A[_i1 // M, _i1 % M]"))
+        #expect(!ir.contains("transient"))
+    }
+
+    @Test func transposedMatmulOperandIsCopiedForBLAS() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def m(A: br.float64[N, M], x: br.float64[N], y: br.float64[M]):
+            y[:] = A.T @ x
+        """)
+        #expect(ir.contains("container operand: float64[M, N] transient"))
+    }
+}
