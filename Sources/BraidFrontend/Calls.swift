@@ -99,7 +99,7 @@ extension FunctionLowerer {
         case "min", "max":
             guard a.positional.count >= 2 else {
                 if a.positional.count == 1, case .array = a.positional[0] {
-                    return try reduce(name == "min" ? .min : .max, a.positional[0], axis: nil, keepdims: false, loc: a.loc)
+                    return try reduce(name == "min" ? .min : .max, a.positional[0], axes: nil, keepdims: false, loc: a.loc)
                 }
                 throw Diagnostic(a.loc, "\(name)() needs two or more scalar arguments")
             }
@@ -125,7 +125,7 @@ extension FunctionLowerer {
             if t == .bool { return .scalar(truth(x), weak: false) }
             return .scalar(cast(x, t), weak: false)
         case "sum":
-            return try reduce(.add, try a.require(0, "iterable"), axis: nil, keepdims: false, loc: a.loc)
+            return try reduce(.add, try a.require(0, "iterable"), axes: nil, keepdims: false, loc: a.loc)
         case "print":
             throw Diagnostic(a.loc, "print() is not supported in compiled functions; return the values instead")
         case "range":

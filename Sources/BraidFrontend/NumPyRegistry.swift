@@ -65,12 +65,37 @@ public enum NumPyRegistry {
             return try l.select(a.positional[0], a.positional[1], a.positional[2], loc: a.loc)
         }
         func reduction(_ name: String, _ op: WCR) {
-            r[name] = NumPyFunction(family: .reduction, summary: "\(name)(a, axis=None|int, keepdims=False)") { l, a in
+            r[name] = NumPyFunction(family: .reduction, summary: "\(name)(a, axis=None|int|tuple, keepdims=False)") { l, a in
                 try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
                 return try l.reduceCall(op, a)
             }
         }
         reduction("sum", .add)
+        for (n, op) in [("any", WCR.max), ("all", WCR.min)] {
+            r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int|tuple, keepdims=False)") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+                return try l.reduceCall(op, a, boolean: true)
+            }
+        }
+        for n in ["mean", "var", "std"] {
+            r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int|tuple, keepdims=False\(n == "mean" ? "" : ", ddof=0"))") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis", "keepdims", "ddof"])
+                let (axes, keepdims) = try l.reductionOptions(a)
+                var ddof = 0
+                if let d = a.keywords["ddof"] { ddof = try l.intList(d, loc: a.loc).first ?? 0 }
+                return try l.moment(n, try a.require(0, "a"), axes: axes, keepdims: keepdims, ddof: ddof, loc: a.loc)
+            }
+        }
+        for (n, isMax) in [("argmax", true), ("argmin", false)] {
+            r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int)") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis"])
+                var axis: Int? = nil
+                if let ax = a.get(1, "axis"), !{ if case .none = ax { return true } else { return false } }() {
+                    axis = try l.intList(ax, loc: a.loc).first
+                }
+                return try l.argExtreme(isMax, try a.require(0, "a"), axis: axis, loc: a.loc)
+            }
+        }
         reduction("prod", .mul)
         reduction("max", .max)
         reduction("amax", .max)
@@ -127,7 +152,9 @@ public enum NumPyRegistry {
     /// Array methods (`A.sum(axis=0)`, `A.copy()`); the array is the first positional argument.
     static let methods: [String: NumPyFunction] = {
         var m: [String: NumPyFunction] = [:]
-        for n in ["sum", "prod", "max", "min", "copy", "ravel"] { m[n] = functions[n] }
+        for n in ["sum", "prod", "max", "min", "copy", "ravel", "mean", "var", "std", "argmax", "argmin", "any", "all"] {
+            m[n] = functions[n]
+        }
         m["flatten"] = NumPyFunction(family: .manipulation, summary: "a.flatten(), a 1-D copy") { l, a in
             let flat = try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
             return .array(try l.materializeNew(try l.lazy(flat, loc: a.loc), hint: "flat", loc: a.loc))
@@ -173,14 +200,13 @@ public enum NumPyRegistry {
 enum FillKind { case none, zero, one, value }
 
 extension FunctionLowerer {
-    func reduceCall(_ op: WCR, _ a: CallArgs) throws -> Value {
-        let x = try a.require(0, "a")
-        var axis: Int? = nil
+    /// The `axis=` and `keepdims=` arguments of a reduction.
+    func reductionOptions(_ a: CallArgs) throws -> (axes: [Int]?, keepdims: Bool) {
+        var axes: [Int]? = nil
         if let ax = a.get(1, "axis") {
             switch ax {
-            case .none: axis = nil
-            case .scalar(.symbol(.int(let v)), _): axis = v
-            default: throw Diagnostic(a.loc, "axis must be an integer constant or None (axis tuples are not supported yet)")
+            case .none: axes = nil
+            default: axes = try intList(ax, loc: a.loc)
             }
         }
         var keepdims = false
@@ -190,8 +216,19 @@ extension FunctionLowerer {
             }
             keepdims = b
         }
-        if case .scalar = x, axis == nil { return x }
-        return try reduce(op, x, axis: axis, keepdims: keepdims, loc: a.loc)
+        return (axes, keepdims)
+    }
+
+    func reduceCall(_ op: WCR, _ a: CallArgs, boolean: Bool = false) throws -> Value {
+        var x = try a.require(0, "a")
+        let (axes, keepdims) = try reductionOptions(a)
+        if boolean {
+            // any/all: reduce the truth values with max/min.
+            let l = try lazy(x, loc: a.loc)
+            x = .array(l.dtype == .bool ? l : Lazy(node: .binary(.ne, l, Lazy(node: .scalar(cast(.symbol(.zero), l.dtype)), shape: [], dtype: l.dtype)), shape: l.shape, dtype: .bool))
+        }
+        if case .scalar = x, axes == nil { return x }
+        return try reduce(op, x, axes: axes, keepdims: keepdims, loc: a.loc)
     }
 
     /// A tuple of integer constants (axes).

@@ -250,17 +250,37 @@ extension FunctionLowerer {
     }
 
     /// `np.sum/max/min/prod` over all axes or one axis, as maps with write-conflict resolution.
-    func reduce(_ op: WCR, _ v: Value, axis: Int?, keepdims: Bool, loc: SourceLocation) throws -> Value {
+    /// Normalizes reduction axes (negative counts from the end); `nil` means all axes.
+    func normalizedAxes(_ axes: [Int]?, rank: Int, loc: SourceLocation) throws -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        var out: [Int] = []
+        for a in axes {
+            let ax = a < 0 ? a + rank : a
+            guard (0..<rank).contains(ax) else {
+                throw Diagnostic(loc, "axis \(a) is out of bounds for an array of dimension \(rank)")
+            }
+            guard !out.contains(ax) else { throw Diagnostic(loc, "duplicate value in 'axis'") }
+            out.append(ax)
+        }
+        return out.sorted()
+    }
+
+    /// `np.sum/prod/max/min/any/all` over all axes or some, as maps with write-conflict resolution.
+    func reduce(_ op: WCR, _ v: Value, axes requested: [Int]?, keepdims: Bool, loc: SourceLocation,
+                resultType: DType? = nil) throws -> Value {
         let l = try lazy(v, loc: loc)
-        var t = l.dtype
-        if op == .add || op == .mul {
+        var t = resultType ?? l.dtype
+        if resultType == nil && (op == .add || op == .mul) {
             if t.isBool || (t.isSignedInteger && t.itemSize < 8) { t = .int64 }
             if t.isUnsignedInteger && t.itemSize < 8 { t = .uint64 }
         }
         let input = castLazy(l, t)
         let rank = l.shape.count
+        let axes = try normalizedAxes(requested, rank: rank, loc: loc)
         let initial = reductionIdentity(op, t)
-        guard let axis else {
+        let keptAxes = (0..<rank).filter { !axes.contains($0) }
+        let keptShape = keptAxes.map { l.shape[$0] }
+        if keptAxes.isEmpty {
             // Whole-array reduction into a scalar, combined across parallel iterations.
             let acc = newScalar("red", t)
             emitTasklet(.point(acc, []), initial, loc: loc)
@@ -275,31 +295,102 @@ extension FunctionLowerer {
             }
             return .scalar(result, weak: false)
         }
-        let ax = axis < 0 ? axis + rank : axis
-        guard (0..<rank).contains(ax) else {
-            throw Diagnostic(loc, "axis \(axis) is out of bounds for an array of dimension \(rank)")
-        }
-        var keptShape = l.shape
-        keptShape.remove(at: ax)
-        var outShape = l.shape
-        outShape[ax] = .one
+        let outShape = (0..<rank).map { axes.contains($0) ? SymExpr.one : l.shape[$0] }
         let out = try newArray("red", t, keepdims ? outShape : keptShape, loc: loc)
-        // Each output element is independent; the reduced axis runs sequentially inside.
+        // Each output element is independent; the reduced axes run sequentially inside.
         try emitMap(keptShape, loc: loc) { idx in
             let acc = newScalar("acc", t)
             emitTasklet(.point(acc, []), initial, loc: loc)
-            let k = fresh("k")
-            var full = idx
-            full.insert(.sym(k), at: ax)
-            let inner = nested {
-                emitTasklet(.point(acc, []), input.element(at: full), wcr: op, loc: loc)
+            let loopVars = axes.map { _ in fresh("k") }
+            var full = [SymExpr](repeating: .zero, count: rank)
+            for (k, ax) in keptAxes.enumerated() { full[ax] = idx[k] }
+            for (k, ax) in axes.enumerated() { full[ax] = .sym(loopVars[k]) }
+            var body: [Node] = [.tasklet(Tasklet(output: .point(acc, []), wcr: op, value: input.element(at: full), loc: loc))]
+            markWritten(acc)
+            for (k, ax) in axes.enumerated().reversed() {
+                body = [.forLoop(ForLoop(variable: loopVars[k], range: SymRange(.zero, l.shape[ax]), body: body, loc: loc))]
             }
-            emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, l.shape[ax]), body: inner, loc: loc)))
-            var o = idx
-            if keepdims { o.insert(.zero, at: ax) }
+            for n in body { emit(n) }
+            let o = keepdims ? (0..<rank).map { axes.contains($0) ? SymExpr.zero : full[$0] } : idx
             emitTasklet(out.memlet(at: o), .load(.point(acc, []), t), loc: loc)
         }
         return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+    }
+
+    /// Number of elements reduced over `axes`.
+    func reducedCount(_ shape: [SymExpr], _ axes: [Int]) -> SymExpr {
+        axes.reduce(SymExpr.one) { $0 * shape[$1] }
+    }
+
+    /// `np.mean`, and `np.var`/`np.std` (two passes, as NumPy: mean first, then squared deviations).
+    func moment(_ kind: String, _ v: Value, axes requested: [Int]?, keepdims: Bool, ddof: Int,
+                loc: SourceLocation) throws -> Value {
+        let l = try lazy(v, loc: loc)
+        let ft: DType = l.dtype.isInexact ? l.dtype : .float64
+        let axes = try normalizedAxes(requested, rank: l.shape.count, loc: loc)
+        let count = Value.scalar(.symbol(reducedCount(l.shape, axes)), weak: true)
+        let total = try reduce(.add, .array(castLazy(l, ft)), axes: axes, keepdims: kind != "mean" || keepdims,
+                               loc: loc, resultType: ft)
+        let mean = try arith(.div, total, count, loc: loc)
+        if kind == "mean" { return mean }
+        let meanValue: Value
+        if case .array(let m) = mean { meanValue = .array(try materializeNew(m, hint: "mean", loc: loc)) } else { meanValue = mean }
+        let dev = try arith(.sub, .array(castLazy(l, ft)), meanValue, loc: loc)
+        let sq: Value = ft.isComplex
+            ? try arith(.mul, try intrinsic(.abs, [dev], loc: loc), try intrinsic(.abs, [dev], loc: loc), loc: loc)
+            : try arith(.mul, dev, dev, loc: loc)
+        let ss = try reduce(.add, sq, axes: axes, keepdims: keepdims, loc: loc, resultType: ft.realPart)
+        let n = Value.scalar(.symbol(reducedCount(l.shape, axes) - .int(ddof)), weak: true)
+        let variance = try arith(.div, ss, n, loc: loc)
+        return kind == "var" ? variance : try intrinsic(.sqrt, [variance], loc: loc)
+    }
+
+    /// `np.argmax/argmin` over the flattened array or along one axis; the first
+    /// occurrence wins, and NaN counts as the extreme (as NumPy).
+    func argExtreme(_ isMax: Bool, _ v: Value, axis: Int?, loc: SourceLocation) throws -> Value {
+        var l = try lazy(v, loc: loc)
+        if axis == nil && l.shape.count != 1 {
+            let flat = try reshape(.array(l), [.int(-1)], loc: loc)
+            l = try lazy(flat, loc: loc)
+        }
+        let rank = l.shape.count
+        let ax = try normalizedAxes([axis ?? 0], rank: rank, loc: loc)[0]
+        let keptAxes = (0..<rank).filter { $0 != ax }
+        let keptShape = keptAxes.map { l.shape[$0] }
+        var result: ArrayView? = nil
+        if !keptShape.isEmpty { result = try newArray("arg", .int64, keptShape, loc: loc) }
+        let scalarResult = keptShape.isEmpty ? newScalar("arg", .int64) : nil
+        try emitMap(keptShape, loc: loc) { idx in
+            let best = newScalar("best", l.dtype)
+            let where_ = newScalar("at", .int64)
+            var full = [SymExpr](repeating: .zero, count: rank)
+            for (k, a) in keptAxes.enumerated() { full[a] = idx[k] }
+            emitTasklet(.point(best, []), l.element(at: full), loc: loc)
+            emitTasklet(.point(where_, []), .symbol(.zero), loc: loc)
+            let k = fresh("k")
+            full[ax] = .sym(k)
+            let x = l.element(at: full)
+            let b = ScalarExpr.load(.point(best, []), l.dtype)
+            var better = ScalarExpr.binary(isMax ? .gt : .lt, x, b, .bool)
+            if l.dtype.isFloat {
+                // x is NaN and best is not: NaN wins.
+                let xNaN = ScalarExpr.binary(.ne, x, x, .bool), bNaN = ScalarExpr.binary(.ne, b, b, .bool)
+                better = .binary(.or, better, .binary(.and, xNaN, .unary(.not, bNaN, .bool), .bool), .bool)
+            }
+            let update = nested {
+                emitTasklet(.point(best, []), x, loc: loc)
+                emitTasklet(.point(where_, []), .symbol(.sym(k)), loc: loc)
+            }
+            emit(.forLoop(ForLoop(variable: k, range: SymRange(.one, l.shape[ax]),
+                                  body: [.branch(Branch(condition: better, then: update, orElse: [], loc: loc))], loc: loc)))
+            if let result {
+                emitTasklet(result.memlet(at: idx), .symbol(.sym(where_)), loc: loc)
+            } else {
+                emitTasklet(.point(scalarResult!, []), .symbol(.sym(where_)), loc: loc)
+            }
+        }
+        if let result { return .array(Lazy(node: .view(result), shape: result.shape, dtype: .int64)) }
+        return .scalar(.symbol(.sym(scalarResult!)), weak: false)
     }
 
     func reductionIdentity(_ op: WCR, _ t: DType) -> ScalarExpr {
