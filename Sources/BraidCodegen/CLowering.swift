@@ -386,6 +386,9 @@ public final class CLowering {
         case .arccos: name = "acos"
         case .arctan: name = "atan"
         case .arctan2: name = "atan2"
+        case .arcsinh: name = "asinh"
+        case .arccosh: name = "acosh"
+        case .arctanh: name = "atanh"
         case .abs: name = "fabs"
         case .power: name = "pow"
         case .real, .conj: return xs[0]

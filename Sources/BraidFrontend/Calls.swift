@@ -20,6 +20,15 @@ struct CallArgs {
         return v
     }
 
+    /// The same arguments with a positional `out` (at `position`) moved to the `out` keyword.
+    func withOut(position: Int) -> CallArgs {
+        guard positional.count > position else { return self }
+        var c = self
+        c.keywords["out"] = positional[position]
+        c.positional.removeLast(positional.count - position)
+        return c
+    }
+
     /// Rejects keywords outside `allowed` and too many positionals.
     func check(maxPositional: Int, allowed: Set<String>) throws {
         if positional.count > maxPositional {

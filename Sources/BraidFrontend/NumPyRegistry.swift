@@ -22,9 +22,9 @@ public enum NumPyRegistry {
     static let functions: [String: NumPyFunction] = {
         var r: [String: NumPyFunction] = [:]
         func unary(_ name: String, _ f: Intrinsic) {
-            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
-                try a.check(maxPositional: 1, allowed: [])
-                return try l.intrinsic(f, [try a.require(0, "x")], loc: a.loc)
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name), out=, where=") { l, a in
+                try a.check(maxPositional: 2, allowed: ["out", "where"])
+                return try l.applyUfuncOutput(try l.intrinsic(f, [try a.require(0, "x")], loc: a.loc), a.withOut(position: 1))
             }
         }
         for (n, f) in [("exp", Intrinsic.exp), ("log", .log), ("sqrt", .sqrt), ("sin", .sin), ("cos", .cos),
@@ -32,21 +32,27 @@ public enum NumPyRegistry {
                        ("sinh", .sinh), ("cosh", .cosh), ("tanh", .tanh), ("abs", .abs), ("absolute", .abs),
                        ("floor", .floor), ("ceil", .ceil), ("log10", .log10), ("log2", .log2),
                        ("expm1", .expm1), ("log1p", .log1p), ("real", .real), ("imag", .imag),
-                       ("conj", .conj), ("conjugate", .conj)] {
+                       ("conj", .conj), ("conjugate", .conj), ("trunc", .trunc), ("fix", .trunc), ("rint", .rint),
+                       ("exp2", .exp2), ("cbrt", .cbrt), ("arcsinh", .arcsinh), ("arccosh", .arccosh),
+                       ("arctanh", .arctanh), ("fabs", .abs)] {
             unary(n, f)
         }
         func binaryIntrinsic(_ name: String, _ f: Intrinsic) {
-            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
-                try a.check(maxPositional: 2, allowed: [])
-                return try l.intrinsic(f, [try a.require(0, "x1"), try a.require(1, "x2")], loc: a.loc)
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name), out=, where=") { l, a in
+                try a.check(maxPositional: 3, allowed: ["out", "where"])
+                return try l.applyUfuncOutput(try l.intrinsic(f, [try a.require(0, "x1"), try a.require(1, "x2")], loc: a.loc),
+                                              a.withOut(position: 2))
             }
         }
         binaryIntrinsic("arctan2", .arctan2)
         binaryIntrinsic("hypot", .hypot)
+        binaryIntrinsic("fmod", .fmod)
+        binaryIntrinsic("copysign", .copysign)
         func binaryOperator(_ name: String, _ op: BinaryOp) {
-            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name)") { l, a in
-                try a.check(maxPositional: 2, allowed: [])
-                return try l.arith(op, try a.require(0, "x1"), try a.require(1, "x2"), loc: a.loc)
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name), out=, where=") { l, a in
+                try a.check(maxPositional: 3, allowed: ["out", "where"])
+                return try l.applyUfuncOutput(try l.arith(op, try a.require(0, "x1"), try a.require(1, "x2"), loc: a.loc),
+                                              a.withOut(position: 2))
             }
         }
         for (n, op) in [("add", BinaryOp.add), ("subtract", .sub), ("multiply", .mul), ("divide", .div),
@@ -54,8 +60,125 @@ public enum NumPyRegistry {
                         ("power", .pow), ("maximum", .max), ("minimum", .min), ("greater", .gt), ("less", .lt),
                         ("equal", .eq), ("not_equal", .ne), ("greater_equal", .ge), ("less_equal", .le),
                         ("bitwise_and", .bitAnd), ("bitwise_or", .bitOr), ("bitwise_xor", .bitXor),
-                        ("left_shift", .shl), ("right_shift", .shr)] {
+                        ("left_shift", .shl), ("right_shift", .shr), ("logical_and", .and), ("logical_or", .or)] {
             binaryOperator(n, op)
+        }
+        // Ufuncs written with the operators above.
+        func composite(_ name: String, _ args: Int, _ f: @escaping @Sendable (FunctionLowerer, [Value], SourceLocation) throws -> Value) {
+            r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name), out=, where=") { l, a in
+                try a.check(maxPositional: args + 1, allowed: ["out", "where"])
+                let xs = try (0..<args).map { try a.require($0, "x\($0 + 1)") }
+                return try l.applyUfuncOutput(try f(l, xs, a.loc), a.withOut(position: args))
+            }
+        }
+        composite("negative", 1) { l, x, loc in try l.unaryOp(.uSub, x[0], loc: loc) }
+        composite("positive", 1) { _, x, _ in x[0] }
+        composite("square", 1) { l, x, loc in try l.arith(.mul, x[0], x[0], loc: loc) }
+        composite("reciprocal", 1) { l, x, loc in
+            let t = try l.lazy(x[0], loc: loc).dtype
+            return try l.arith(t.isInteger ? .floorDiv : .div, .scalar(l.cast(.symbol(.one), t), weak: false), x[0], loc: loc)
+        }
+        composite("sign", 1) { l, x, loc in
+            let pos = try l.arith(.gt, x[0], .scalar(.symbol(.zero), weak: true), loc: loc), neg = try l.arith(.lt, x[0], .scalar(.symbol(.zero), weak: true), loc: loc)
+            let t = try l.lazy(x[0], loc: loc).dtype
+            let diff = try l.arith(.sub, try l.castValue(pos, t), try l.castValue(neg, t), loc: loc)
+            // NaN stays NaN.
+            return t.isFloat ? try l.select(try l.arith(.ne, x[0], x[0], loc: loc), x[0], diff, loc: loc) : diff
+        }
+        composite("logical_not", 1) { l, x, loc in try l.arith(.eq, x[0], .scalar(.symbol(.zero), weak: true), loc: loc) }
+        composite("logical_xor", 2) { l, x, loc in
+            try l.arith(.ne, try l.arith(.ne, x[0], .scalar(.symbol(.zero), weak: true), loc: loc), try l.arith(.ne, x[1], .scalar(.symbol(.zero), weak: true), loc: loc), loc: loc)
+        }
+        composite("invert", 1) { l, x, loc in try l.unaryOp(.invert, x[0], loc: loc) }
+        composite("bitwise_not", 1) { l, x, loc in try l.unaryOp(.invert, x[0], loc: loc) }
+        composite("isnan", 1) { l, x, loc in try l.arith(.ne, x[0], x[0], loc: loc) }
+        composite("isinf", 1) { l, x, loc in
+            try l.arith(.eq, try l.intrinsic(.abs, [x[0]], loc: loc), .scalar(.literal(.float(.infinity), .float64), weak: true), loc: loc)
+        }
+        composite("isfinite", 1) { l, x, loc in
+            try l.arith(.lt, try l.intrinsic(.abs, [x[0]], loc: loc), .scalar(.literal(.float(.infinity), .float64), weak: true), loc: loc)
+        }
+        composite("deg2rad", 1) { l, x, loc in try l.arith(.mul, x[0], .scalar(.literal(.float(Double.pi / 180), .float64), weak: true), loc: loc) }
+        composite("radians", 1) { l, x, loc in try l.arith(.mul, x[0], .scalar(.literal(.float(Double.pi / 180), .float64), weak: true), loc: loc) }
+        composite("rad2deg", 1) { l, x, loc in try l.arith(.mul, x[0], .scalar(.literal(.float(180 / Double.pi), .float64), weak: true), loc: loc) }
+        composite("degrees", 1) { l, x, loc in try l.arith(.mul, x[0], .scalar(.literal(.float(180 / Double.pi), .float64), weak: true), loc: loc) }
+        composite("fmax", 2) { l, x, loc in
+            // Like maximum, but a NaN loses to a number.
+            try l.select(try l.arith(.ne, x[1], x[1], loc: loc), x[0],
+                         try l.select(try l.arith(.ne, x[0], x[0], loc: loc), x[1], try l.arith(.max, x[0], x[1], loc: loc), loc: loc), loc: loc)
+        }
+        composite("fmin", 2) { l, x, loc in
+            try l.select(try l.arith(.ne, x[1], x[1], loc: loc), x[0],
+                         try l.select(try l.arith(.ne, x[0], x[0], loc: loc), x[1], try l.arith(.min, x[0], x[1], loc: loc), loc: loc), loc: loc)
+        }
+        composite("logaddexp", 2) { l, x, loc in
+            let m = try l.arith(.max, x[0], x[1], loc: loc)
+            let d = try l.intrinsic(.abs, [try l.arith(.sub, x[0], x[1], loc: loc)], loc: loc)
+            return try l.arith(.add, m, try l.intrinsic(.log1p, [try l.intrinsic(.exp, [try l.unaryOp(.uSub, d, loc: loc)], loc: loc)], loc: loc), loc: loc)
+        }
+        r["clip"] = NumPyFunction(family: .ufunc, summary: "clip(a, a_min, a_max), out=") { l, a in
+            try a.check(maxPositional: 4, allowed: ["a_min", "a_max", "out", "min", "max"])
+            var v = try a.require(0, "a")
+            if let lo = a.get(1, "a_min") ?? a.keywords["min"], !l.isNone(lo) { v = try l.arith(.max, v, lo, loc: a.loc) }
+            if let hi = a.get(2, "a_max") ?? a.keywords["max"], !l.isNone(hi) { v = try l.arith(.min, v, hi, loc: a.loc) }
+            return try l.applyUfuncOutput(v, a.withOut(position: 3))
+        }
+        r["outer"] = NumPyFunction(family: .linalg, summary: "outer(a, b)") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            let x = try l.reshape(try a.require(0, "a"), [.int(-1), .one], loc: a.loc)
+            let y = try l.reshape(try a.require(1, "b"), [.one, .int(-1)], loc: a.loc)
+            return try l.arith(.mul, x, y, loc: a.loc)
+        }
+        r["arange"] = NumPyFunction(family: .creation, summary: "arange([start,] stop[, step], dtype=None)") { l, a in
+            try a.check(maxPositional: 3, allowed: ["dtype", "stop"])
+            return try l.arange(a)
+        }
+        r["linspace"] = NumPyFunction(family: .creation, summary: "linspace(start, stop, num=50, endpoint=True)") { l, a in
+            try l.linspace(a)
+        }
+        r["eye"] = NumPyFunction(family: .creation, summary: "eye(N, M=None, k=0, dtype=float64)") { l, a in try l.eye(a) }
+        r["identity"] = NumPyFunction(family: .creation, summary: "identity(n, dtype=float64)") { l, a in
+            try a.check(maxPositional: 1, allowed: ["dtype"])
+            return try l.eye(CallArgs(positional: [try a.require(0, "n")], keywords: a.keywords, loc: a.loc, function: "identity"))
+        }
+        r["triu"] = NumPyFunction(family: .creation, summary: "triu(m, k=0)") { l, a in try l.triangle(upper: true, a) }
+        r["tril"] = NumPyFunction(family: .creation, summary: "tril(m, k=0)") { l, a in try l.triangle(upper: false, a) }
+        func joiner(_ name: String, newAxis: Bool, defaultAxis: Int, summary: String) {
+            r[name] = NumPyFunction(family: .manipulation, summary: summary) { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis"])
+                guard case .tuple(let parts) = try a.require(0, "arrays") else {
+                    throw Diagnostic(a.loc, "\(name)() takes a tuple or list of arrays")
+                }
+                var axis = defaultAxis
+                if let ax = a.get(1, "axis") { axis = try l.intList(ax, loc: a.loc).first ?? defaultAxis }
+                if name == "hstack", let first = parts.first, try l.lazy(first, loc: a.loc).shape.count == 1 { axis = 0 }
+                if name == "vstack" {
+                    // 1-D inputs become rows.
+                    let rows = try parts.map { p -> Value in
+                        let x = try l.lazy(p, loc: a.loc)
+                        return x.shape.count == 1 ? try l.reshape(p, [.one, x.shape[0]], loc: a.loc) : p
+                    }
+                    return try l.concatenate(rows, axis: 0, newAxis: false, loc: a.loc)
+                }
+                return try l.concatenate(parts, axis: axis, newAxis: newAxis, loc: a.loc)
+            }
+        }
+        joiner("concatenate", newAxis: false, defaultAxis: 0, summary: "concatenate(arrays, axis=0)")
+        joiner("stack", newAxis: true, defaultAxis: 0, summary: "stack(arrays, axis=0)")
+        joiner("hstack", newAxis: false, defaultAxis: 1, summary: "hstack(arrays)")
+        joiner("vstack", newAxis: false, defaultAxis: 0, summary: "vstack(arrays)")
+        r["flip"] = NumPyFunction(family: .manipulation, summary: "flip(a, axis=None), a view") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axis"])
+            let axes = try a.get(1, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc) }
+            return try l.flip(try a.require(0, "m"), axes: axes, loc: a.loc)
+        }
+        r["repeat"] = NumPyFunction(family: .manipulation, summary: "repeat(a, repeats, axis=None), one count for all") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis"])
+            let axis = try a.get(2, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc).first }
+            guard case .scalar = try a.require(1, "repeats") else {
+                throw Diagnostic(a.loc, "repeat() with an array of counts is not supported yet; pass one integer")
+            }
+            return try l.repeatElements(try a.require(0, "a"), try l.symbolicArgument(try a.require(1, "repeats"), loc: a.loc), axis: axis, loc: a.loc)
         }
         r["where"] = NumPyFunction(family: .selection, summary: "where(cond, a, b), elementwise select") { l, a in
             try a.check(maxPositional: 3, allowed: [])

@@ -132,6 +132,7 @@ public enum Intrinsic: String, Hashable, Sendable, CaseIterable {
     case exp, log, sqrt, sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh
     case arctan2, abs, floor, ceil, power, hypot, log10, log2, expm1, log1p
     case real, imag, conj
+    case trunc, rint, exp2, cbrt, arcsinh, arccosh, arctanh, fmod, copysign
 }
 
 /// A constant scalar.

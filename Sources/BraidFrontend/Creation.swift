@@ -1,0 +1,219 @@
+import BraidIR
+
+/// Array creation and manipulation functions that build new arrays from indices or parts.
+extension FunctionLowerer {
+    /// An integer-valued argument as a symbolic value (constants and symbols).
+    func symbolicArgument(_ v: Value, loc: SourceLocation) throws -> SymExpr {
+        guard case .scalar(let x, _) = v, x.dtype.isInteger else {
+            throw Diagnostic(loc, "expected an integer here")
+        }
+        return symbolicValue(x, loc: loc)
+    }
+
+    /// A new array whose element `idx` is `f(idx)`.
+    func generate(_ hint: String, _ dtype: DType, _ shape: [SymExpr], loc: SourceLocation,
+                  _ f: ([SymExpr]) throws -> ScalarExpr) throws -> Value {
+        let out = try newArray(hint, dtype, shape, loc: loc)
+        markWritten(out.container)
+        try emitMap(shape, loc: loc) { idx in emitTasklet(out.memlet(at: idx), try f(idx), loc: loc) }
+        return .array(Lazy(node: .view(out), shape: shape, dtype: dtype))
+    }
+
+    /// `np.arange(stop)`, `np.arange(start, stop, step)`: integer arguments (any symbolic
+    /// value) or float constants, so the length is known before the loop runs.
+    func arange(_ a: CallArgs) throws -> Value {
+        var args = a.positional
+        if args.isEmpty, let s = a.keywords["stop"] { args = [s] }
+        guard (1...3).contains(args.count) else { throw Diagnostic(a.loc, "arange() takes 1 to 3 arguments") }
+        let ints = args.allSatisfy { if case .scalar(let x, _) = $0 { return x.dtype.isInteger } else { return false } }
+        var dtype: DType = ints ? .int64 : .float64
+        if case .dtype(let d)? = a.keywords["dtype"] { dtype = d }
+        if ints {
+            let vals = try args.map { try symbolicArgument($0, loc: a.loc) }
+            let (start, stop, step) = vals.count == 1 ? (SymExpr.zero, vals[0], SymExpr.one)
+                : (vals[0], vals[1], vals.count == 3 ? vals[2] : .one)
+            guard let st = step.constant, st != 0 else {
+                throw Diagnostic(a.loc, "arange()'s step must be a nonzero integer constant")
+            }
+            let n = st > 0 ? SymExpr.floorDivide(stop - start + .int(st - 1), .int(st))
+                : SymExpr.floorDivide(start - stop + .int(-st - 1), .int(-st))
+            let len = n.constant.map { SymExpr.int(max($0, 0)) } ?? SymExpr.maximum(n, .zero)
+            return try generate("range", dtype, [len], loc: a.loc) { idx in cast(.symbol(start + .int(st) * idx[0]), dtype) }
+        }
+        var consts: [Double] = []
+        for v in args {
+            switch v {
+            case .scalar(.literal(.float(let d), _), _): consts.append(d)
+            case .scalar(.symbol(.int(let k)), _): consts.append(Double(k))
+            default:
+                throw Diagnostic(a.loc, "arange() with float arguments needs constants (its length depends on them); use np.linspace")
+            }
+        }
+        let (start, stop, step) = consts.count == 1 ? (0.0, consts[0], 1.0) : (consts[0], consts[1], consts.count == 3 ? consts[2] : 1.0)
+        let n = max(0, Int(((stop - start) / step).rounded(.up)))
+        return try generate("range", dtype, [.int(n)], loc: a.loc) { idx in
+            cast(.binary(.add, .literal(.float(start), .float64),
+                         .binary(.mul, cast(.symbol(idx[0]), .float64), .literal(.float(step), .float64), .float64), .float64), dtype)
+        }
+    }
+
+    /// `np.linspace(start, stop, num=50, endpoint=True)`.
+    func linspace(_ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 3, allowed: ["num", "endpoint", "dtype"])
+        guard case .scalar(let lo, _) = try a.require(0, "start"), case .scalar(let hi, _) = try a.require(1, "stop") else {
+            throw Diagnostic(a.loc, "linspace() needs scalar start and stop")
+        }
+        let num = try a.get(2, "num").map { try symbolicArgument($0, loc: a.loc) } ?? .int(50)
+        var endpoint = true
+        if case .scalar(.literal(.bool(let b), _), _)? = a.keywords["endpoint"] { endpoint = b }
+        var dtype = DType.float64
+        if case .dtype(let d)? = a.keywords["dtype"] { dtype = d }
+        let start = cast(lo, .float64), stop = cast(hi, .float64)
+        let divisions = endpoint ? num - 1 : num
+        let step = ScalarExpr.binary(.div, .binary(.sub, stop, start, .float64), cast(.symbol(SymExpr.maximum(divisions, .one)), .float64), .float64)
+        return try generate("lin", dtype, [num], loc: a.loc) { idx in
+            var value = ScalarExpr.binary(.add, start, .binary(.mul, cast(.symbol(idx[0]), .float64), step, .float64), .float64)
+            if endpoint {
+                // NumPy sets the last sample to `stop` exactly.
+                value = .select(.binary(.eq, .symbol(idx[0]), .symbol(num - 1), .bool), stop, value, .float64)
+            }
+            return cast(value, dtype)
+        }
+    }
+
+    /// `np.eye(N, M=None, k=0, dtype=float)`, `np.identity(n)`.
+    func eye(_ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 3, allowed: ["M", "k", "dtype"])
+        let n = try symbolicArgument(try a.require(0, "N"), loc: a.loc)
+        var m = n
+        if let mv = a.get(1, "M"), !{ if case .none = mv { return true } else { return false } }() {
+            m = try symbolicArgument(mv, loc: a.loc)
+        }
+        let k = try a.get(2, "k").map { try symbolicArgument($0, loc: a.loc) } ?? .zero
+        var dtype = DType.float64
+        if case .dtype(let d)? = a.keywords["dtype"] { dtype = d }
+        return try generate("eye", dtype, [n, m], loc: a.loc) { idx in
+            cast(.binary(.eq, .symbol(idx[1] - idx[0]), .symbol(k), .bool), dtype)
+        }
+    }
+
+    /// `np.triu(m, k=0)` / `np.tril(m, k=0)`.
+    func triangle(upper: Bool, _ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 2, allowed: ["k"])
+        let l = try lazy(try a.require(0, "m"), loc: a.loc)
+        guard l.shape.count >= 2 else { throw Diagnostic(a.loc, "triu/tril need an array of at least 2 dimensions") }
+        let k = try a.get(1, "k").map { try symbolicArgument($0, loc: a.loc) } ?? .zero
+        let r = l.shape.count
+        return try generate(upper ? "triu" : "tril", l.dtype, l.shape, loc: a.loc) { idx in
+            let diff = ScalarExpr.symbol(idx[r - 1] - idx[r - 2])
+            let keep = ScalarExpr.binary(upper ? .ge : .le, diff, .symbol(k), .bool)
+            return .select(keep, l.element(at: idx), cast(.symbol(.zero), l.dtype), l.dtype)
+        }
+    }
+
+    /// `np.concatenate(arrays, axis=0)`, and `np.stack` (a new axis) built on it.
+    func concatenate(_ parts: [Value], axis: Int, newAxis: Bool, loc: SourceLocation) throws -> Value {
+        guard !parts.isEmpty else { throw Diagnostic(loc, "need at least one array to concatenate") }
+        var ls = try parts.map { try lazy($0, loc: loc) }
+        if newAxis {
+            // stack: give every part a length-1 axis at `axis`.
+            let rank = ls[0].shape.count + 1
+            let ax = axis < 0 ? axis + rank : axis
+            ls = try ls.map { l in
+                var shape = l.shape
+                guard (0...shape.count).contains(ax) else { throw Diagnostic(loc, "axis \(axis) is out of bounds") }
+                shape.insert(.one, at: ax)
+                let v = try viewOf(.array(l), loc: loc)
+                var map = ArrayView.placeholders(shape.count)
+                map.remove(at: ax)
+                let r = v.reindexed(shape: shape, map)
+                return Lazy(node: .view(r), shape: shape, dtype: r.dtype)
+            }
+        }
+        let rank = ls[0].shape.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard (0..<rank).contains(ax) else { throw Diagnostic(loc, "axis \(axis) is out of bounds for an array of dimension \(rank)") }
+        var shape = ls[0].shape
+        let t = ls.dropFirst().reduce(ls[0].dtype) { DType.promote($0, $1.dtype) }
+        var total = SymExpr.zero
+        for l in ls {
+            guard l.shape.count == rank else { throw Diagnostic(loc, "all the input arrays must have the same number of dimensions") }
+            for d in 0..<rank where d != ax { shape[d] = try agree(shape[d], l.shape[d], loc: loc, broadcasting: false) }
+            total = total + l.shape[ax]
+        }
+        shape[ax] = total
+        let out = try newArray("cat", t, shape, loc: loc)
+        var offset = SymExpr.zero
+        for l in ls {
+            var map = ArrayView.placeholders(rank)
+            map[ax] = offset + map[ax]
+            var partShape = shape
+            partShape[ax] = l.shape[ax]
+            try store(.array(l), into: out.reindexed(shape: partShape, map), loc: loc)
+            offset = offset + l.shape[ax]
+        }
+        return .array(Lazy(node: .view(out), shape: shape, dtype: t))
+    }
+
+    /// `np.flip(a, axis=None)`: a reversed view.
+    func flip(_ v: Value, axes: [Int]?, loc: SourceLocation) throws -> Value {
+        let view = try viewOf(v, loc: loc)
+        let rank = view.shape.count
+        let flipped = try normalizedAxes(axes, rank: rank, loc: loc)
+        let map = (0..<rank).map { k -> SymExpr in
+            let p = SymExpr.sym(ArrayView.placeholder(k))
+            return flipped.contains(k) ? view.shape[k] - 1 - p : p
+        }
+        let r = view.reindexed(shape: view.shape, map)
+        return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
+    }
+
+    /// `np.repeat(a, repeats, axis=None)` with one repeat count for every element.
+    func repeatElements(_ v: Value, _ count: SymExpr, axis: Int?, loc: SourceLocation) throws -> Value {
+        var l = try lazy(v, loc: loc)
+        if axis == nil { l = try lazy(try reshape(.array(l), [.int(-1)], loc: loc), loc: loc) }
+        let ax = try normalizedAxes([axis ?? 0], rank: l.shape.count, loc: loc)[0]
+        var shape = l.shape
+        shape[ax] = shape[ax] * count
+        return try generate("rep", l.dtype, shape, loc: loc) { idx in
+            var src = idx
+            src[ax] = .floorDivide(idx[ax], count)
+            return l.element(at: src)
+        }
+    }
+
+    func isNone(_ v: Value) -> Bool {
+        if case .none = v { return true }
+        return false
+    }
+
+    /// A value converted to another dtype (elementwise for arrays).
+    func castValue(_ v: Value, _ t: DType) throws -> Value {
+        switch v {
+        case .scalar(let x, _): return .scalar(cast(x, t), weak: false)
+        case .array(let l): return .array(castLazy(l, t))
+        default: throw Diagnostic(SourceLocation(file: "", line: 0, column: 0), "internal: cast of a \(v.kindName)")
+        }
+    }
+
+    /// Applies a ufunc's `out=` and `where=` keywords to its computed value.
+    func applyUfuncOutput(_ value: Value, _ a: CallArgs) throws -> Value {
+        guard let out = a.keywords["out"] else {
+            if a.keywords["where"] != nil {
+                throw Diagnostic(a.loc, "where= without out= leaves elements uninitialized; pass out= as well")
+            }
+            return value
+        }
+        var target = out
+        if case .tuple(let vs) = out, vs.count == 1 { target = vs[0] }
+        guard case .array(let t) = target, let view = t.asView else {
+            throw Diagnostic(a.loc, "out= must be an array")
+        }
+        var result = value
+        if let mask = a.keywords["where"] {
+            result = try select(mask, value, target, loc: a.loc)
+        }
+        try store(result, into: view, loc: a.loc)
+        return target
+    }
+}
