@@ -1,6 +1,7 @@
 import BraidIR
 
-/// C with OpenMP for multicore CPUs; matmuls that BLAS can run call OpenBLAS `cblas`.
+/// C with OpenMP for multicore CPUs; matmuls that BLAS can run call OpenBLAS `cblas`,
+/// `np.linalg` nodes call LAPACK through `lapacke`.
 public enum CPUBackend {
     public static let dialect = CDialect(
         name: "cpu",
@@ -28,7 +29,7 @@ public enum CPUBackend {
 
     /// The native C of every program (entry points with the extension calling convention).
     public static func nativeCode(_ module: IRModule) throws -> String {
-        var out = ModuleSource.cHeaders + "#include <cblas.h>\n\n" + CLowering.prelude + "\n"
+        var out = ModuleSource.cHeaders + "#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
         for p in module.programs {
             out += CPrinter.print(try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p)))
             out += "\n"
@@ -46,10 +47,10 @@ public enum CPUBackend {
     }
 
     public static let compilerFlags = ["-fopenmp", "-fwrapv", "-fno-math-errno"]
-    public static let linkFlags = ["-lopenblas", "-lm"]
+    public static let linkFlags = ["-llapacke", "-lopenblas", "-lm"]
 }
 
-/// Lowers matmul library nodes to `cblas_?gemm/gemv/dot`.
+/// Lowers matmul library nodes to `cblas_?gemm/gemv/dot` (and `np.linalg` nodes to LAPACK).
 enum BLAS {
     struct Layout {
         var pointer: String
@@ -57,7 +58,7 @@ enum BLAS {
         var strides: [String]
     }
 
-    static func layout(_ m: Memlet, _ l: CLowering) -> Layout {
+    static func layout(_ m: Memlet, _ l: CLowering) throws -> Layout {
         let c = l.container(m.data)
         let cs = l.strides(c)
         var offset: [String] = []
@@ -66,11 +67,11 @@ enum BLAS {
         for (k, s) in m.subset.enumerated() {
             switch s {
             case .index(.sym(let e)):
-                offset.append("(\(l.sym(e))) * \(cs[k])")
-            case .index(.dynamic):
-                offset.append("0")
+                if e != .zero { offset.append("(\(l.sym(e))) * \(cs[k])") }
+            case .index(.dynamic(let e)):
+                offset.append("((int64_t)(\(try l.expr(e)))) * \(cs[k])")
             case .range(let a, _, let st):
-                offset.append("(\(l.sym(a))) * \(cs[k])")
+                if a != .zero { offset.append("(\(l.sym(a))) * \(cs[k])") }
                 lengths.append(l.sym(s.length))
                 strides.append(st == .one ? cs[k] : "(\(l.sym(st))) * \(cs[k])")
             }
@@ -81,11 +82,11 @@ enum BLAS {
     }
 
     static func lower(_ node: LibraryNode, _ l: CLowering) throws -> [CStmt] {
-        guard case .matmul(let a, let b, let c, let acc) = node.op else { return [] }
+        guard case .matmul(let a, let b, let c, let acc) = node.op else { return try LAPACK.lower(node, l) }
         let t = l.container(c.data).dtype
         let p = t == .float32 ? "s" : "d"
         let beta = acc ? "1.0" : "0.0"
-        let la = layout(a, l), lb = layout(b, l), lc = layout(c, l)
+        let la = try layout(a, l), lb = try layout(b, l), lc = try layout(c, l)
         func ld(_ s: String) -> String { "braid_imax(1, \(s))" }
         switch (la.lengths.count, lb.lengths.count) {
         case (2, 2):
@@ -99,5 +100,136 @@ enum BLAS {
             let out = try l.lvalue(c)
             return [.assign(lhs: out, rhs: acc ? "\(out) + \(dot)" : dot)]
         }
+    }
+}
+
+/// Lowers `np.linalg` library nodes to LAPACK (`lapacke`'s `_work` functions, which call
+/// LAPACK directly: no NaN screening and no layout transposition of their own).
+///
+/// Each call works on scratch copies in column-major (Fortran) order, made from the
+/// operands' views with their own strides, so the caller's arrays are never overwritten.
+/// As NumPy does, the work is done in double precision (`d`), or double complex (`z`,
+/// `lapack_complex_double`, which is C99's `double _Complex`) when an operand is complex,
+/// and the result is rounded to the output's dtype when it is copied back.
+///
+/// A singular or non-positive-definite matrix sets `braid_status` (codes from
+/// `ModuleSource.cHeaders`) and leaves the program; the Python wrapper then raises
+/// `RuntimeError` with the message ("Singular matrix", "Matrix is not positive definite").
+/// NumPy raises `numpy.linalg.LinAlgError` (a subclass of `ValueError`) with the same
+/// words; the compiled module cannot import NumPy's exception class, so callers that
+/// catch `LinAlgError` need to catch `RuntimeError` as well. Since a failing call jumps to
+/// the exit, `ScheduleMaps` never puts one inside a parallel map (`LibraryOp.canFail`).
+enum LAPACK {
+    /// `braid_status` codes (see `braid_error_message`).
+    static let outOfMemory = 1, singular = 2, notPositiveDefinite = 3, invalidArgument = 4
+
+    static func lower(_ node: LibraryNode, _ l: CLowering) throws -> [CStmt] {
+        guard case .linalg(let f, let inputs, let output) = node.op else { return [] }
+        let complex = (inputs + [output]).contains { l.container($0.data).dtype.isComplex }
+        let t = complex ? DType.complex128.cType : DType.float64.cType
+        let x = complex ? "z" : "d"
+        let a = try BLAS.layout(inputs[0], l)
+        let out = try BLAS.layout(output, l)
+        guard a.lengths.count == 2 else {
+            throw BackendError(node.loc, "internal: np.linalg.\(f.rawValue) needs a 2-D matrix")
+        }
+        let n = "braid_la_n", lda = "(lapack_int)braid_imax(1, braid_la_n)"
+        func at(_ v: BLAS.Layout, _ i: String, _ j: String?) -> String {
+            func term(_ index: String, _ stride: String) -> String { stride == "1" ? index : "\(index) * \(stride)" }
+            var terms = [term(i, v.strides[0])]
+            if let j, v.strides.count > 1 { terms.append(term(j, v.strides[1])) }
+            let base = v.pointer.contains(" ") ? "(\(v.pointer))" : v.pointer
+            return "\(base)[\(terms.joined(separator: " + "))]"
+        }
+        func loops(_ rows: String, _ cols: String, _ body: CStmt) -> CStmt {
+            .forLoop(pragmas: [], variable: "braid_la_j", start: "0", end: cols, step: "1", body: [
+                .forLoop(pragmas: [], variable: "braid_la_i", start: "0", end: rows, step: "1", body: [body]),
+            ])
+        }
+        func scratch(_ name: String, _ count: String, type: String? = nil) -> CStmt {
+            let ty = type ?? t
+            return .decl(type: ty, name: "*" + name, initializer: "(\(ty) *)braid_alloc((size_t)(\(count)) * sizeof(\(ty)))")
+        }
+        /// scratch[i + j*n] = A[i, j]: the matrix in column-major order.
+        let copyA = loops(n, n, .assign(lhs: "braid_la_a[braid_la_i + braid_la_j * braid_la_n]", rhs: at(a, "braid_la_i", "braid_la_j")))
+        func status(_ info: String, positive: Int) -> CStmt {
+            .assign(lhs: "braid_la_status", rhs: "\(info) < 0 ? \(invalidArgument) : \(info) > 0 ? \(positive) : 0")
+        }
+        var decls: [CStmt] = [.decl(type: "const int64_t", name: n, initializer: a.lengths[0]), scratch("braid_la_a", "\(n) * \(n)")]
+        var buffers = ["braid_la_a"]
+        var run: [CStmt] = [copyA]
+        switch f {
+        case .solve, .inv:
+            // solve: B is b (one column for a vector); inv: B is the identity, as NumPy's inv does.
+            var rhs = "braid_la_n"
+            if f == .solve {
+                let b = try BLAS.layout(inputs[1], l)
+                rhs = b.lengths.count == 2 ? b.lengths[1] : "1"
+                run.append(loops(n, "braid_la_k", .assign(lhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]",
+                                                          rhs: at(b, "braid_la_i", "braid_la_j"))))
+            } else {
+                run.append(loops(n, n, .assign(lhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]",
+                                               rhs: "braid_la_i == braid_la_j ? 1 : 0")))
+            }
+            decls += [.decl(type: "const int64_t", name: "braid_la_k", initializer: rhs),
+                      scratch("braid_la_b", "\(n) * braid_la_k"),
+                      scratch("braid_la_ipiv", n, type: "lapack_int")]
+            buffers += ["braid_la_b", "braid_la_ipiv"]
+            run += [
+                .decl(type: "lapack_int", name: "braid_la_info",
+                      initializer: "LAPACKE_\(x)gesv_work(LAPACK_COL_MAJOR, (lapack_int)\(n), (lapack_int)braid_la_k, braid_la_a, \(lda), braid_la_ipiv, braid_la_b, \(lda))"),
+                status("braid_la_info", positive: singular),
+                .ifElse(condition: "braid_la_status == 0", then: [
+                    loops(n, "braid_la_k", .assign(lhs: at(out, "braid_la_i", "braid_la_j"),
+                                                   rhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]")),
+                ], orElse: []),
+            ]
+        case .cholesky:
+            run += [
+                .decl(type: "lapack_int", name: "braid_la_info",
+                      initializer: "LAPACKE_\(x)potrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)\(n), braid_la_a, \(lda))"),
+                status("braid_la_info", positive: notPositiveDefinite),
+                .comment("L is the lower triangle; the upper one is zero."),
+                .ifElse(condition: "braid_la_status == 0", then: [
+                    loops(n, n, .assign(lhs: at(out, "braid_la_i", "braid_la_j"),
+                                        rhs: "braid_la_i >= braid_la_j ? braid_la_a[braid_la_i + braid_la_j * braid_la_n] : 0")),
+                ], orElse: []),
+            ]
+        case .det:
+            // As NumPy: sign and log|det| from the LU factors, det = sign * exp(logdet)
+            // (no overflow in the running product); an exactly singular matrix has det 0.
+            decls.append(scratch("braid_la_ipiv", n, type: "lapack_int"))
+            buffers.append("braid_la_ipiv")
+            let absU = complex ? "cabs(braid_la_u)" : "fabs(braid_la_u)"
+            let unit: CStmt = complex ? .assign(lhs: "braid_la_sign", rhs: "braid_la_sign * (braid_la_u / braid_la_abs)")
+                : .ifElse(condition: "braid_la_u < 0", then: [.assign(lhs: "braid_la_sign", rhs: "-braid_la_sign")], orElse: [])
+            run += [
+                .decl(type: "lapack_int", name: "braid_la_info",
+                      initializer: "LAPACKE_\(x)getrf_work(LAPACK_COL_MAJOR, (lapack_int)\(n), (lapack_int)\(n), braid_la_a, \(lda), braid_la_ipiv)"),
+                .assign(lhs: "braid_la_status", rhs: "braid_la_info < 0 ? \(invalidArgument) : 0"),
+                .decl(type: t, name: "braid_la_sign", initializer: "braid_la_info > 0 ? 0 : 1"),
+                .decl(type: "double", name: "braid_la_logdet", initializer: "0"),
+                .ifElse(condition: "braid_la_info == 0", then: [
+                    .forLoop(pragmas: [], variable: "braid_la_i", start: "0", end: n, step: "1", body: [
+                        .decl(type: t, name: "braid_la_u", initializer: "braid_la_a[braid_la_i + braid_la_i * braid_la_n]"),
+                        .decl(type: "double", name: "braid_la_abs", initializer: absU),
+                        .ifElse(condition: "braid_la_ipiv[braid_la_i] != braid_la_i + 1",
+                                then: [.assign(lhs: "braid_la_sign", rhs: "-braid_la_sign")], orElse: []),
+                        unit,
+                        .assign(lhs: "braid_la_logdet", rhs: "braid_la_logdet + log(braid_la_abs)"),
+                    ]),
+                ], orElse: []),
+                .assign(lhs: try l.lvalue(output), rhs: "braid_la_sign * exp(braid_la_logdet)"),
+            ]
+        }
+        let allocated = buffers.map { "\($0) != NULL" }.joined(separator: " && ")
+        var body: [CStmt] = [.comment("np.linalg.\(f.rawValue): LAPACK on column-major copies (the arguments are not modified)")]
+        body += decls
+        body.append(.decl(type: "int", name: "braid_la_status", initializer: "\(outOfMemory)"))
+        body.append(.ifElse(condition: allocated, then: run, orElse: []))
+        body += buffers.reversed().map { .expr("free(\($0))") }
+        body.append(.ifElse(condition: "braid_la_status != 0",
+                            then: [.assign(lhs: "braid_status", rhs: "braid_la_status"), .goto("braid_exit")], orElse: []))
+        return [.block(body)]
     }
 }

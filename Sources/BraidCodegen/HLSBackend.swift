@@ -331,6 +331,9 @@ public enum HLSBackend {
                     if isComplex(t.output.data) || complexIn(t.value) { throw fail(t.loc) }
                     for case .index(.dynamic(let e)) in t.output.subset where complexIn(e) { throw fail(t.loc) }
                 case .library(let lib):
+                    if case .linalg = lib.op {
+                        throw BackendError(lib.loc, "\(lib.op.numpyName) is not supported on the hls target yet (it needs LAPACK); use --target cpu")
+                    }
                     if (lib.inputs + lib.outputs).contains(where: { isComplex($0.data) }) { throw fail(lib.loc) }
                 case .map(let m): try visit(m.body)
                 case .forLoop(let f): try visit(f.body)

@@ -7,8 +7,8 @@ import BraidIR
 ///
 /// Every rank holds a whole copy of every container, and the copies agree between
 /// statements. That invariant makes everything that is not a distributed map simply run
-/// *replicated*: sequential loops, branches, tasklets outside maps and BLAS calls compute
-/// the same values on every rank, with no communication.
+/// *replicated*: sequential loops, branches, tasklets outside maps and BLAS and LAPACK
+/// calls compute the same values on every rank, with no communication.
 ///
 /// A map that `ScheduleMaps` marked `.distributed` is split across the ranks of
 /// `MPI_COMM_WORLD`:
@@ -52,7 +52,7 @@ public enum MPIBackend {
     /// The MPI compiler wrapper: it adds MPICH's include path and `-lmpich`.
     public static let compiler: String? = "mpicc"
     public static let compilerFlags: [String] = ["-fwrapv", "-fno-math-errno"]
-    public static let linkFlags: [String] = ["-lopenblas", "-lm"]
+    public static let linkFlags: [String] = ["-llapacke", "-lopenblas", "-lm"]
 
     static let dialect = CDialect(
         name: "mpi",
@@ -66,7 +66,7 @@ public enum MPIBackend {
 
     /// The native C (`--emit c`): entry points with the extension calling convention.
     public static func source(_ module: IRModule) throws -> String {
-        var out = ModuleSource.cHeaders + "#include <mpi.h>\n#include <cblas.h>\n\n" + CLowering.prelude + "\n"
+        var out = ModuleSource.cHeaders + "#include <mpi.h>\n#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
         out += MPIDistribution.prelude + "\n"
         for p in module.programs {
             var f = try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p))

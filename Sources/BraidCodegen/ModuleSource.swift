@@ -51,6 +51,9 @@ public enum ModuleSource {
     {
         switch (code) {
         case 1: return "out of memory while allocating a temporary array";
+        case 2: return "Singular matrix";
+        case 3: return "Matrix is not positive definite";
+        case 4: return "LAPACK rejected an argument (internal error)";
         default: return "native code failed";
         }
     }

@@ -113,6 +113,9 @@ final class OpenCLProgramLowering {
                     if let c = p.container(t.output.data), c.dtype.isComplex { throw fail(t.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
                     if isComplex(t.value) { throw fail(t.loc, "a complex-valued expression") }
                 case .library(let l):
+                    if case .linalg = l.op {
+                        throw BackendError(l.loc, "\(l.op.numpyName) is not supported on the opencl target yet (it needs LAPACK); use --target cpu")
+                    }
                     for m in l.inputs + l.outputs {
                         if let c = p.container(m.data), c.dtype.isComplex { throw fail(l.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
                     }

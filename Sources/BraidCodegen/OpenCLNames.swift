@@ -135,10 +135,7 @@ enum OpenCLNames {
                 t.value = expr(t.value)
                 return .tasklet(t)
             case .library(var l):
-                switch l.op {
-                case .matmul(let a, let b, let c, let acc):
-                    l.op = .matmul(a: memlet(a), b: memlet(b), c: memlet(c), accumulate: acc)
-                }
+                l.op = l.op.mapMemlets(memlet)
                 return .library(l)
             case .map(var m):
                 m.params = m.params.map(n)

@@ -233,11 +233,55 @@ public struct Tasklet: Hashable, Sendable {
     }
 }
 
+/// A dense linear-algebra function of `np.linalg` on a square matrix `a` (n×n view).
+public enum LinalgFunction: String, Hashable, Sendable, CaseIterable {
+    /// `x = solve(a, b)`: inputs `[a, b]`, `b` n or n×k, `x` shaped like `b`.
+    case solve
+    /// `out = inv(a)`: inputs `[a]`, `out` n×n.
+    case inv
+    /// `out = cholesky(a)`: inputs `[a]` (Hermitian positive definite, lower triangle read),
+    /// `out` n×n lower triangular with `a = out @ out^H`.
+    case cholesky
+    /// `out = det(a)`: inputs `[a]`, `out` a scalar.
+    case det
+}
+
 /// A library operation on whole views of containers.
 public enum LibraryOp: Hashable, Sendable {
     /// `c = a @ b` (or `c += a @ b` when `accumulate`), with NumPy's matmul rules on
     /// 1-D and 2-D views: matrix·matrix, matrix·vector, vector·matrix, vector·vector.
     case matmul(a: Memlet, b: Memlet, c: Memlet, accumulate: Bool)
+    /// `output = np.linalg.<function>(inputs...)`. Inputs are only read (a backend works on
+    /// copies); any numeric input dtype is accepted and, as in NumPy, the work is done in
+    /// double precision (complex128 if any operand is complex) and rounded to the output's
+    /// dtype. No loop-nest expansion exists: targets without LAPACK reject it.
+    case linalg(LinalgFunction, inputs: [Memlet], output: Memlet)
+
+    /// The NumPy spelling, for messages.
+    public var numpyName: String {
+        switch self {
+        case .matmul: return "np.matmul"
+        case .linalg(let f, _, _): return "np.linalg.\(f.rawValue)"
+        }
+    }
+
+    /// Whether the operation can fail at run time (no memory for its scratch copies, a
+    /// singular or non-positive-definite matrix), ending the program with an error status:
+    /// it then acts like a `return` for passes (it must not run inside a parallel map).
+    public var canFail: Bool {
+        switch self {
+        case .matmul: return false
+        case .linalg: return true
+        }
+    }
+
+    /// The same operation with every memlet rewritten by `f`.
+    public func mapMemlets(_ f: (Memlet) -> Memlet) -> LibraryOp {
+        switch self {
+        case .matmul(let a, let b, let c, let acc): return .matmul(a: f(a), b: f(b), c: f(c), accumulate: acc)
+        case .linalg(let fn, let ins, let out): return .linalg(fn, inputs: ins.map(f), output: f(out))
+        }
+    }
 }
 
 public struct LibraryNode: Hashable, Sendable {
@@ -250,11 +294,13 @@ public struct LibraryNode: Hashable, Sendable {
     public var inputs: [Memlet] {
         switch op {
         case .matmul(let a, let b, let c, let acc): return acc ? [a, b, c] : [a, b]
+        case .linalg(_, let ins, _): return ins
         }
     }
     public var outputs: [Memlet] {
         switch op {
         case .matmul(_, _, let c, _): return [c]
+        case .linalg(_, _, let out): return [out]
         }
     }
 }

@@ -35,6 +35,9 @@ public enum IRPrinter {
             case .matmul(let a, let b, let c, let acc):
                 out += "\(indent)\(memlet(c)) \(acc ? "+=" : "=") matmul(\(memlet(a)), \(memlet(b)))"
                 out += "  # line \(l.loc.line)\n"
+            case .linalg(let f, let ins, let o):
+                out += "\(indent)\(memlet(o)) = linalg.\(f.rawValue)(\(ins.map(memlet).joined(separator: ", ")))"
+                out += "  # line \(l.loc.line)\n"
             }
         case .map(let m):
             let ranges = zip(m.params, m.ranges).map { "\($0) in \(range($1))" }.joined(separator: ", ")

@@ -1,7 +1,9 @@
 import BraidIR
 
 /// Replaces library nodes by maps and loops, except those the target calls a library
-/// for (BLAS on CPU: float32/float64 operands whose rows are unit-stride).
+/// for (BLAS on CPU: float32/float64 operands whose rows are unit-stride). `np.linalg`
+/// nodes are always left in place: the CPU and MPI backends call LAPACK for them, and
+/// the OpenCL and HLS backends reject them at their Python line.
 public struct ExpandLibraryNodes: Pass {
     public let name = "expand-library-nodes"
     /// Keep matmuls that BLAS can run.
@@ -14,6 +16,8 @@ public struct ExpandLibraryNodes: Pass {
         let body = rewriteBlocks(program.body) { nodes in
             nodes.flatMap { n -> [Node] in
                 guard case .library(let l) = n else { return [n] }
+                // np.linalg nodes have no loop-nest form: CPU/MPI call LAPACK, other targets reject them.
+                if case .linalg = l.op { return [n] }
                 if keepBLAS && Self.blasCompatible(l, p) { return [n] }
                 changed = true
                 return Self.expand(l, &p)

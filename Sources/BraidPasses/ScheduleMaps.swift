@@ -74,6 +74,8 @@ public struct ScheduleMaps: Pass {
                     if !injective(t.output, m.params, loopVars: loopVars) { ok = false }
                     writes[t.output.data, default: []].insert(t.output)
                 case .library(let l):
+                    // A call that can fail leaves the program early, like a return.
+                    if l.op.canFail { hasControl = true }
                     for o in l.outputs where !locals.contains(o.data) {
                         if !injective(o, m.params, loopVars: loopVars) { ok = false }
                         writes[o.data, default: []].insert(o)
