@@ -22,6 +22,8 @@ final class FunctionLowerer {
     /// Loop depth at which each array name was bound (to reject rebinding inside loops).
     var bindingDepth: [String: Int] = [:]
     var loopDepth = 0
+    /// Containers created since the right-hand side of the current assignment began.
+    var freshContainersStart = 0
     /// How many times each name is assigned in the function being lowered (parameters count once).
     var assignCounts: [String: Int] = [:]
     /// Ranges of the enclosing loop and map variables (for bounding loop-dependent shapes).

@@ -8,6 +8,7 @@ extension FunctionLowerer {
     func lowerStmt(_ s: PyStmt) throws {
         switch s.kind {
         case .assign(let targets, let value):
+            freshContainersStart = containers.count
             let v = try lowerExpr(value)
             // a = b = expr: every target gets the same value (arrays alias, as in Python).
             var value = v
@@ -17,6 +18,7 @@ extension FunctionLowerer {
             for t in targets { try assign(t, value, loc: s.loc) }
         case .annAssign(let target, _, let value):
             guard let value else { return }
+            freshContainersStart = containers.count
             try assign(target, try lowerExpr(value), loc: s.loc)
         case .augAssign(let target, let op, let value):
             try augAssign(target, op, value, loc: s.loc)
@@ -147,8 +149,11 @@ extension FunctionLowerer {
             emitTasklet(.point(cname, []), cast(e, t), loc: loc)
             env[n] = readScalarContainer(cname)
         case .array(let l):
-            if let d = bindingDepth[n], d < loopDepth, case .array? = env[n] {
-                throw Diagnostic(loc, "rebinding array '\(n)' inside a loop is not supported yet; assign into it with \(n)[:] = ...")
+            if let d = bindingDepth[n], d < loopDepth, case .array(let old)? = env[n] {
+                // The loop body is lowered once, so a name bound before the loop must keep
+                // its storage: a new array computed in the loop is written into it.
+                try rebindInLoop(n, old: old, new: l, loc: loc)
+                return
             }
             if l.asView != nil {
                 env[n] = value  // a view: Python binds the same array
@@ -172,6 +177,31 @@ extension FunctionLowerer {
             guard case .argument = c.role else { return false }
             return assignCounts[c.name] == 1
         }
+    }
+
+    /// `x = <new array>` inside a loop for a name bound before it: legal when the old
+    /// array is a whole temporary that no other name shares and the new one is freshly
+    /// computed with the same shape and dtype; it is then written into the old storage.
+    func rebindInLoop(_ n: String, old: Lazy, new l: Lazy, loc: SourceLocation) throws {
+        let advice = "copy into it instead (\(n)[:] = ...), or give the new array another name"
+        guard let ov = old.asView, container(ov.container).isTransient, ov.isWhole(of: container(ov.container)) else {
+            throw Diagnostic(loc, "'\(n)' is rebound inside a loop but was bound before it to a parameter or a view; \(advice)")
+        }
+        let fresh = l.asView.map { containerIndex[$0.container]! >= freshContainersStart } ?? true
+        guard fresh else {
+            throw Diagnostic(loc, "rebinding '\(n)' to another array's view inside a loop is not supported (the names would alias); \(advice)")
+        }
+        guard l.dtype == ov.dtype, l.shape == ov.shape else {
+            throw Diagnostic(loc, "'\(n)' is rebound inside a loop to an array of another shape or dtype (\(l.dtype.rawValue)[\(l.shape.map(\.description).joined(separator: ", "))] vs \(ov.dtype.rawValue)[\(ov.shape.map(\.description).joined(separator: ", "))]); \(advice)")
+        }
+        let shared = env.contains { name, v in
+            guard name != n, case .array(let other) = v else { return false }
+            return other.views.contains { $0.container == ov.container }
+        }
+        guard !shared else {
+            throw Diagnostic(loc, "'\(n)' is rebound inside a loop while another name still refers to its array; \(advice)")
+        }
+        try store(.array(l), into: ov, loc: loc)
     }
 
     /// The scalar type of a Python variable holding a value of type `t`.

@@ -329,3 +329,40 @@ N, M = br.symbol("N"), br.symbol("M")
         #expect(ir.contains("container operand: float64[M, N] transient"))
     }
 }
+
+@Suite struct LoopRebindingTests {
+    @Test func freshArrayIsWrittenIntoTheOldStorage() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def r(u: br.float64[N], T: br.int64):
+            un = u.copy()
+            for t in range(T):
+                un = u.copy()
+                u[1:] = un[:-1]
+        """)
+        // The copy made in the loop is written into the array `un` had before it.
+        #expect(ir.contains("      copy[_i3] = copy_1[_i3]"))
+    }
+
+    @Test func aliasingRebindIsRejected() {
+        let d = diagnostic(header + """
+        @br.program
+        def s(a: br.float64[N], b: br.float64[N], T: br.int64):
+            x = a.copy()
+            y = b.copy()
+            for t in range(T):
+                x, y = y, x
+        """)
+        #expect(d?.message.contains("alias") == true)
+    }
+
+    @Test func rebindingAParameterInALoopIsRejected() {
+        let d = diagnostic(header + """
+        @br.program
+        def p(a: br.float64[N], T: br.int64):
+            for t in range(T):
+                a = a + 1.0
+        """)
+        #expect(d?.message.contains("parameter or a view") == true)
+    }
+}
