@@ -14,6 +14,11 @@ FILE.py starts with a header of comment lines::
     # braid: why <why the kernel's own numerics need a looser tolerance>
     # braid: targets cpu mpi opencl hls
 
+Two optional lines record what the compiler cannot do yet (the corpus tests read them)::
+
+    # braid: expect-error <construct>   the build must fail cleanly with FILE:LINE:COL: error: ...
+    # braid: known-wrong <what differs> the build succeeds but the results are wrong (expected failure)
+
 and defines ``initialize(**sizes)`` returning the keyword arguments of the entry function.
 DIR holds the compiled extension module of the same stem (``<stem>.abi3.so`` or ``<stem>.*.so``).
 
@@ -97,6 +102,8 @@ class Header:
     atol: float = DEFAULT_ATOL
     why: str | None = None
     tolerance_given: bool = False
+    expect_error: str | None = None
+    known_wrong: str | None = None
 
     @property
     def loosened(self) -> bool:
@@ -111,7 +118,7 @@ class Header:
             raise HeaderError(f"{self.path}: no preset {preset!r} (has: {known})") from None
 
 
-_HEADER_LINE = re.compile(r"^#\s*braid:\s*(\w+)\s*(.*?)\s*$")
+_HEADER_LINE = re.compile(r"^#\s*braid:\s*([\w-]+)\s*(.*?)\s*$")
 _KEY_VALUE = re.compile(r"^([A-Za-z_]\w*)=(\S+)$")
 
 
@@ -129,6 +136,8 @@ def parse_header(path: str | os.PathLike) -> Header:
     presets: dict[str, dict[str, int | float]] = {}
     targets: list[str] | None = None
     rtol, atol, why, tolerance_given = DEFAULT_RTOL, DEFAULT_ATOL, None, False
+    expect_error: str | None = None
+    known_wrong: str | None = None
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     for lineno, raw in enumerate(lines, 1):
@@ -186,13 +195,24 @@ def parse_header(path: str | os.PathLike) -> Header:
                 )
         elif key == "why":
             why = f"{why} {rest}" if why else rest
+        elif key in ("expect-error", "known-wrong"):
+            if not rest:
+                raise HeaderError(f"{where}: '# braid: {key}' needs a short reason")
+            if key == "expect-error":
+                expect_error = f"{expect_error}; {rest}" if expect_error else rest
+            else:
+                known_wrong = f"{known_wrong}; {rest}" if known_wrong else rest
         else:
-            raise HeaderError(f"{where}: unknown header key {key!r} (entry, preset, tolerance, targets, why)")
+            raise HeaderError(
+                f"{where}: unknown header key {key!r} (entry, preset, tolerance, targets, why, expect-error, known-wrong)"
+            )
     if entry is None:
         raise HeaderError(f"{path}: no '# braid: entry=FUNCTION' line in the leading comments")
     if targets is None:
         targets = ["cpu"]
-    return Header(path, entry, presets, targets, rtol, atol, why, tolerance_given)
+    if expect_error is not None and known_wrong is not None:
+        raise HeaderError(f"{path}: a program is either expect-error (does not build) or known-wrong (builds), not both")
+    return Header(path, entry, presets, targets, rtol, atol, why, tolerance_given, expect_error, known_wrong)
 
 
 # ======================================================================================

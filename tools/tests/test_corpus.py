@@ -9,6 +9,14 @@ tests fail (they do not skip). Each (program, target) is built once per session.
 Set `BRAID_TEST_ISOLATE=1` to check cpu/hls/opencl modules in a subprocess too, so that a
 crashing module fails one test instead of ending the session.
 
+Programs the compiler cannot handle yet say so in their header:
+- `# braid: expect-error <construct>`: not compared; the cpu build must fail cleanly instead (exit
+  status 1, a `FILE:LINE:COL: error: ...` line on stderr, no crash, traceback or C compiler error).
+  When the compiler grows the feature this test fails: remove the line to compare the program.
+- `# braid: known-wrong <what differs>`: builds but gives wrong results (or crashes); its cases run
+  in a subprocess and are strict expected failures, so they fail the suite once they match.
+  `# braid: known-wrong default: ...` limits that to one preset.
+
 Tests at the bottom need no compiler: every corpus file has a valid header and its reference
 runs deterministically with sane (finite, nonzero) results.
 """
@@ -16,8 +24,10 @@ runs deterministically with sane (finite, nonzero) results.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,20 +51,51 @@ def _id(path: Path) -> str:
     return path.stem
 
 
-def _header_targets(path: Path) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _header(path: Path):
     try:
-        return parse_header(path).targets
-    except Exception:  # reported by test_corpus_header; still collect the cpu case
-        return ["cpu"]
+        return parse_header(path)
+    except Exception:  # reported by test_corpus_header
+        return None
+
+
+def _header_targets(path: Path) -> list[str]:
+    header = _header(path)
+    return header.targets if header is not None else ["cpu"]  # still collect the cpu case
+
+
+def _expect_error(path: Path) -> str | None:
+    header = _header(path)
+    return header.expect_error if header is not None else None
+
+
+def _known_wrong(path: Path, preset: str) -> str | None:
+    """The header's known-wrong reason when it applies to ``preset`` (all presets unless it starts 'PRESET:')."""
+    header = _header(path)
+    reason = header.known_wrong if header is not None else None
+    if reason is None:
+        return None
+    m = re.match(r"^(\w+):\s*(.*)$", reason)
+    if m and m.group(1) in PRESETS:
+        return m.group(2) if m.group(1) == preset else None
+    return reason
+
+
+def _case(path: Path, target: str, preset: str):
+    reason = _known_wrong(path, preset)
+    marks = [pytest.mark.xfail(strict=True, reason=f"known wrong: {reason}")] if reason else []
+    return pytest.param(path, target, preset, id=f"{path.stem}-{target}-{preset}", marks=marks)
 
 
 CASES = [
-    pytest.param(path, target, preset, id=f"{path.stem}-{target}-{preset}")
+    _case(path, target, preset)
     for path in PROGRAMS
+    if _expect_error(path) is None
     for target in _header_targets(path)
     for preset in PRESETS
 ]
-MPI_PROGRAMS = [path for path in PROGRAMS if "mpi" in _header_targets(path)]
+MPI_PROGRAMS = [path for path in PROGRAMS if _expect_error(path) is None and "mpi" in _header_targets(path)]
+EXPECT_ERROR_PROGRAMS = [path for path in PROGRAMS if _expect_error(path) is not None]
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -152,7 +193,7 @@ def test_corpus_program(path, target, preset, build_root, monkeypatch):
         return
     if target == "opencl":
         monkeypatch.setenv("BRAID_OPENCL_DEVICE", "cpu")
-    if os.environ.get("BRAID_TEST_ISOLATE") == "1":
+    if os.environ.get("BRAID_TEST_ISOLATE") == "1" or _known_wrong(path, preset):  # a known-wrong one may crash
         done = _compare_cli([str(path), "--module-dir", str(module_dir), "--preset", preset, "--repeat", "0",
                              "--json"], target)
         assert done.returncode == 0, f"exit {done.returncode}\n--- stdout\n{done.stdout}--- stderr\n{done.stderr}"
@@ -168,6 +209,33 @@ def test_corpus_mpi_single_rank(path, build_root):
     run_mpi(path, build(path, "mpi", build_root), "tiny", ranks=1)
 
 
+# Signs that a build failed some other way than with a located compile error.
+_UNCLEAN = ("Traceback (most recent call last)", "Fatal error", "Stack dump", "compiler output:", "  command: ")
+
+
+@pytest.mark.parametrize("path", EXPECT_ERROR_PROGRAMS, ids=_id)
+def test_corpus_expected_error(path, build_root):
+    """A program the compiler cannot take yet is rejected cleanly, at a source location."""
+    compiler = braid_binary()
+    out = build_root / f"{path.parent.name}-{path.stem}-expect-error"
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [str(compiler), "build", str(path), "-o", str(out), "--target", "cpu"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=_target_env("cpu"),
+                              timeout=BUILD_TIMEOUT_S, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`{' '.join(cmd)}` did not finish in {BUILD_TIMEOUT_S} s", pytrace=False)
+    shown = f"`{' '.join(cmd)}` exited {done.returncode}\n--- stdout\n{done.stdout}--- stderr\n{done.stderr}"
+    if done.returncode == 0:
+        pytest.fail(f"{path.name} builds now (expected: {_expect_error(path)}): remove its "
+                    f"'# braid: expect-error' line so that it is compared with NumPy\n{shown}", pytrace=False)
+    assert done.returncode == 1, f"expected exit status 1 (a compile error), got a crash or misuse\n{shown}"
+    located = re.compile(rf"^{re.escape(str(path))}:\d+:\d+: error: \S", re.MULTILINE)
+    assert located.search(done.stderr), f"no '{path}:LINE:COL: error: ...' line on stderr\n{shown}"
+    unclean = [sign for sign in _UNCLEAN if sign in done.stderr or sign in done.stdout]
+    assert not unclean, f"the build failed uncleanly ({', '.join(map(repr, unclean))})\n{shown}"
+
+
 # --- the corpus itself (no compiler needed) ----------------------------------------------------------
 
 
@@ -179,6 +247,8 @@ def test_corpus_is_present():
 def test_corpus_header(path):
     header = parse_header(path)
     assert header.entry == path.stem, "by convention the entry function is named like its file"
+    if header.expect_error is not None:
+        assert header.targets == ["cpu"], "an expect-error program is built for cpu only until it builds"
     assert {"tiny", "default"} <= set(header.presets), "every program has a tiny and a default preset"
     assert "cpu" in header.targets
     if header.loosened:

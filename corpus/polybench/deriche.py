@@ -1,0 +1,56 @@
+# braid: entry=deriche
+# braid: preset tiny W=9 H=7
+# braid: preset default W=1200 H=1100
+# braid: targets cpu
+# braid: known-wrong the reversed loops range(H - 3, -1, -1) and range(W - 3, -1, -1) never run (C condition j < -1 instead of j > -1): y2 stays uninitialized
+"""Deriche recursive edge-detection filter (PolyBench deriche), plain NumPy.
+
+A causal and an anti-causal second-order recursive filter along each row, summed, then the
+same along each column; the recursions are loops, the other axis is vectorized.
+"""
+
+import numpy as np
+
+
+#pythran export deriche(float, float64[:,:])
+def deriche(alpha, imgIn):
+    W, H = imgIn.shape
+    k = (1.0 - np.exp(-alpha)) * (1.0 - np.exp(-alpha)) / (1.0 + alpha * np.exp(-alpha) - np.exp(-2.0 * alpha))
+    a1 = a5 = k
+    a2 = a6 = k * np.exp(-alpha) * (alpha - 1.0)
+    a3 = a7 = k * np.exp(-alpha) * (alpha + 1.0)
+    a4 = a8 = -k * np.exp(-2.0 * alpha)
+    b1 = 2.0 ** (-alpha)
+    b2 = -np.exp(-2.0 * alpha)
+    c1 = c2 = 1.0
+
+    y1 = np.empty_like(imgIn)
+    y2 = np.empty_like(imgIn)
+
+    # Along the rows (second axis).
+    y1[:, 0] = a1 * imgIn[:, 0]
+    y1[:, 1] = a1 * imgIn[:, 1] + a2 * imgIn[:, 0] + b1 * y1[:, 0]
+    for j in range(2, H):
+        y1[:, j] = a1 * imgIn[:, j] + a2 * imgIn[:, j - 1] + b1 * y1[:, j - 1] + b2 * y1[:, j - 2]
+    y2[:, -1] = 0.0
+    y2[:, -2] = a3 * imgIn[:, -1]
+    for j in range(H - 3, -1, -1):
+        y2[:, j] = a3 * imgIn[:, j + 1] + a4 * imgIn[:, j + 2] + b1 * y2[:, j + 1] + b2 * y2[:, j + 2]
+    imgOut = c1 * (y1 + y2)
+
+    # Along the columns (first axis).
+    y1[0, :] = a5 * imgOut[0, :]
+    y1[1, :] = a5 * imgOut[1, :] + a6 * imgOut[0, :] + b1 * y1[0, :]
+    for i in range(2, W):
+        y1[i, :] = a5 * imgOut[i, :] + a6 * imgOut[i - 1, :] + b1 * y1[i - 1, :] + b2 * y1[i - 2, :]
+    y2[-1, :] = 0.0
+    y2[-2, :] = a7 * imgOut[-1, :]
+    for i in range(W - 3, -1, -1):
+        y2[i, :] = a7 * imgOut[i + 1, :] + a8 * imgOut[i + 2, :] + b1 * y2[i + 1, :] + b2 * y2[i + 2, :]
+    imgOut[:] = c2 * (y1 + y2)
+    return imgOut
+
+
+def initialize(W, H):
+    rng = np.random.default_rng(42)
+    return {"alpha": 0.25, "imgIn": rng.random((W, H))}
