@@ -2,7 +2,6 @@
 # braid: preset tiny N=7 Nt=5
 # braid: preset default N=200 Nt=100
 # braid: targets cpu
-# braid: expect-error boolean mask indexing (inv_r[r > 0] = 1.0 / r[r > 0])
 """Gravitational N-body simulation with leapfrog (kick-drift-kick) integration.
 
 Pairwise separations come from broadcasting a column against its transpose; softening keeps

@@ -2,7 +2,6 @@
 # braid: preset tiny N=11 M=7
 # braid: preset default N=1400 M=1200
 # braid: targets cpu
-# braid: expect-error boolean mask assignment (stddev[stddev <= 0.1] = 1.0)
 """Pearson correlation matrix of M variables over N observations (PolyBench correlation).
 
 Standardizes the data in place (near-constant columns keep a unit deviation), then fills the
