@@ -131,6 +131,8 @@ public final class CLowering {
         case .breakLoop: return [.break]
         case .continueLoop: return [.continue]
         case .returnProgram: return [.goto("braid_exit")]
+        case .fail(let f, let loc):
+            return lineComment(loc) + [.assign(lhs: "braid_status", rhs: "\(f.statusCode)"), .goto("braid_exit")]
         }
     }
 

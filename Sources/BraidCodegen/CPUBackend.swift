@@ -88,13 +88,21 @@ enum BLAS {
         let beta = acc ? "1.0" : "0.0"
         let la = try layout(a, l), lb = try layout(b, l), lc = try layout(c, l)
         func ld(_ s: String) -> String { "braid_imax(1, \(s))" }
+        // BLAS may return early on an empty contraction without writing its output;
+        // NumPy's result is then zero (or unchanged when accumulating).
+        func guarded(_ k: String, _ call: CStmt) -> [CStmt] {
+            if acc { return [call] }
+            let c = l.container(c.data)
+            let zero = CStmt.expr("memset(\(c.name), 0, (size_t)(\(l.size(c))) * sizeof(\(l.dialect.typeName(c.dtype))))")
+            return [.ifElse(condition: "(\(k)) == 0", then: [zero], orElse: [call])]
+        }
         switch (la.lengths.count, lb.lengths.count) {
         case (2, 2):
-            return [.expr("cblas_\(p)gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, \(la.lengths[0]), \(lb.lengths[1]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(ld(lb.strides[0])), \(beta), \(lc.pointer), \(ld(lc.strides[0])))")]
+            return guarded(la.lengths[1], .expr("cblas_\(p)gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, \(la.lengths[0]), \(lb.lengths[1]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(ld(lb.strides[0])), \(beta), \(lc.pointer), \(ld(lc.strides[0])))"))
         case (2, 1):
-            return [.expr("cblas_\(p)gemv(CblasRowMajor, CblasNoTrans, \(la.lengths[0]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(lb.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))")]
+            return guarded(la.lengths[1], .expr("cblas_\(p)gemv(CblasRowMajor, CblasNoTrans, \(la.lengths[0]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(lb.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
         case (1, 2):
-            return [.expr("cblas_\(p)gemv(CblasRowMajor, CblasTrans, \(lb.lengths[0]), \(lb.lengths[1]), 1.0, \(lb.pointer), \(ld(lb.strides[0])), \(la.pointer), \(la.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))")]
+            return guarded(la.lengths[0], .expr("cblas_\(p)gemv(CblasRowMajor, CblasTrans, \(lb.lengths[0]), \(lb.lengths[1]), 1.0, \(lb.pointer), \(ld(lb.strides[0])), \(la.pointer), \(la.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
         default:
             let dot = "cblas_\(p)dot(\(la.lengths[0]), \(la.pointer), \(la.strides[0]), \(lb.pointer), \(lb.strides[0]))"
             let out = try l.lvalue(c)

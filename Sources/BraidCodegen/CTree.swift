@@ -5,7 +5,8 @@ public indirect enum CStmt: Hashable, Sendable {
     case decl(type: String, name: String, initializer: String?)
     case assign(lhs: String, rhs: String)
     case expr(String)
-    /// `for (int64_t v = start; v < end; v += step)` preceded by `pragmas` (each printed as `#pragma ...`).
+    /// `for (int64_t v = start; v < end; v += step)` preceded by `pragmas` (each printed as
+    /// `#pragma ...`); with a negative constant step the condition is `v > end`.
     case forLoop(pragmas: [String], variable: String, start: String, end: String, step: String, body: [CStmt])
     case whileLoop(condition: String, body: [CStmt])
     case ifElse(condition: String, then: [CStmt], orElse: [CStmt])
@@ -73,7 +74,9 @@ public enum CPrinter {
         case .forLoop(let pragmas, let v, let a, let b, let st, let body):
             for p in pragmas { out += "\(indent)#pragma \(p)\n" }
             let inc = st == "1" ? "++\(v)" : "\(v) += \(st)"
-            out += "\(indent)for (int64_t \(v) = \(a); \(v) < \(b); \(inc)) {\n"
+            // Loop steps are integer constants; a negative one counts down (Python's range).
+            let cmp = st.hasPrefix("-") || st.hasPrefix("(-") ? ">" : "<"
+            out += "\(indent)for (int64_t \(v) = \(a); \(v) \(cmp) \(b); \(inc)) {\n"
             for c in body { print(c, indent: indent + "    ", into: &out) }
             out += "\(indent)}\n"
         case .whileLoop(let c, let body):

@@ -45,6 +45,8 @@ public struct ExtensionFunction: Sendable {
     public var symbols: [String]
     /// Results; zero results return `None`, one returns the object, several a tuple.
     public var results: [Result]
+    /// Return a tuple even for one result (`return (x,)`).
+    public var returnsTuple = false
     /// Shape relations the compiler could not prove and the wrapper checks after binding
     /// symbols: each pair must be equal, else `ValueError` with the message.
     public var shapeAssertions: [ShapeAssertion]

@@ -345,6 +345,8 @@ public enum HLSBackend {
                     try visit(b.then)
                     try visit(b.orElse)
                 case .breakLoop, .continueLoop, .returnProgram: break
+                case .fail(_, let loc):
+                    throw BackendError(loc, "index arrays are not supported by the hls target yet")
                 }
             }
         }

@@ -222,7 +222,7 @@ enum MPIDistribution {
                 case .branch(let b):
                     walk(b.then)
                     walk(b.orElse)
-                case .returnProgram: hasReturn = true
+                case .returnProgram, .fail: hasReturn = true
                 case .breakLoop, .continueLoop: break
                 }
             }

@@ -8,20 +8,29 @@ public enum ModuleSource {
 
     /// The extension wrapper's view of a program.
     public static func extensionFunction(_ p: Program, doc: String) -> ExtensionFunction {
+        // Shapes may name integer parameters; the wrapper knows them by their Python names.
+        var rename: [String: SymExpr] = [:]
+        for (container, name) in zip(p.params, p.pythonParamNames) where container != name {
+            rename[container] = .sym(name)
+        }
         let params: [ExtensionFunction.Param] = zip(p.params, p.pythonParamNames).map { container, name in
             let c = p.container(container)!
             return c.isScalar ? .scalar(name: name, dtype: c.dtype)
-                : .array(name: name, dtype: c.dtype, shape: c.shape, writable: c.isWritten)
+                : .array(name: name, dtype: c.dtype, shape: c.shape.map { $0.substituting(rename) }, writable: c.isWritten)
         }
         let results: [ExtensionFunction.Result] = p.results.map { name in
             let c = p.container(name)!
-            return c.isScalar ? .scalar(dtype: c.dtype) : .array(dtype: c.dtype, shape: c.shape)
+            return c.isScalar ? .scalar(dtype: c.dtype) : .array(dtype: c.dtype, shape: c.shape.map { $0.substituting(rename) })
         }
-        return ExtensionFunction(
+        var f = ExtensionFunction(
             pythonName: p.name, nativeName: nativeName(p), params: params, defaults: p.defaults,
             symbols: p.symbols, results: results,
-            shapeAssertions: p.shapeAssertions.map { ShapeAssertion(lhs: $0.0, rhs: $0.1, message: $0.2) },
+            shapeAssertions: p.shapeAssertions.map {
+                ShapeAssertion(lhs: $0.0.substituting(rename), rhs: $0.1.substituting(rename), message: $0.2)
+            },
             doc: doc)
+        f.returnsTuple = p.returnsTuple
+        return f
     }
 
     /// Standard headers and helpers for C targets (after `<Python.h>`).
@@ -54,6 +63,8 @@ public enum ModuleSource {
         case 2: return "Singular matrix";
         case 3: return "Matrix is not positive definite";
         case 4: return "LAPACK rejected an argument (internal error)";
+        case 5: return "index out of bounds";
+        case 6: return "operands could not be broadcast together: shapes do not agree";
         default: return "native code failed";
         }
     }

@@ -159,7 +159,7 @@ final class OpenCLProgramLowering {
     static func containsReturn(_ nodes: [Node]) -> Bool {
         nodes.contains { n in
             switch n {
-            case .returnProgram: return true
+            case .returnProgram, .fail: return true
             case .map(let m): return containsReturn(m.body)
             case .forLoop(let f): return containsReturn(f.body)
             case .whileLoop(let w): return containsReturn(w.body)
@@ -190,7 +190,7 @@ final class OpenCLProgramLowering {
         case .branch(let b):
             return containsDeviceMap(b.then) || containsDeviceMap(b.orElse) || containsReturn(b.then)
                 || containsReturn(b.orElse) || containsEscapingJump(b.then) || containsEscapingJump(b.orElse)
-        case .breakLoop, .continueLoop, .returnProgram: return true
+        case .breakLoop, .continueLoop, .returnProgram, .fail: return true
         case .tasklet, .library: return false
         }
     }
@@ -643,6 +643,7 @@ final class OpenCLProgramLowering {
         case .breakLoop: return [.break]
         case .continueLoop: return [.continue]
         case .returnProgram: return [.goto("braid_exit")]
+        case .fail(_, let loc): throw BackendError(loc, "index arrays are not supported by the opencl target yet")
         case .tasklet, .library: return try singleWorkItem([n])
         }
     }
@@ -691,7 +692,7 @@ final class OpenCLProgramLowering {
             case .forLoop(let f): return f.loc
             case .whileLoop(let w): return w.loc
             case .branch(let b): return b.loc
-            case .breakLoop(let l), .continueLoop(let l), .returnProgram(let l): return l
+            case .breakLoop(let l), .continueLoop(let l), .returnProgram(let l), .fail(_, let l): return l
             }
         }
         return nil

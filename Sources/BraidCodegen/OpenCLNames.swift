@@ -158,7 +158,7 @@ enum OpenCLNames {
                 b.then = b.then.map(node)
                 b.orElse = b.orElse.map(node)
                 return .branch(b)
-            case .breakLoop, .continueLoop, .returnProgram:
+            case .breakLoop, .continueLoop, .returnProgram, .fail:
                 return x
             }
         }

@@ -949,7 +949,7 @@ private struct FunctionEmitter {
             o.line("\(r.object) = \(conversion);")
             o.line("if (\(r.object) == NULL) goto done;")
         }
-        switch plan.results.count {
+        switch fn.returnsTuple ? -1 : plan.results.count {
         case 0:
             o.line("Py_INCREF(Py_None);")
             o.line("result = Py_None;")

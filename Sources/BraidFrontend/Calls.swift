@@ -192,6 +192,7 @@ extension FunctionLowerer {
                 // Parameters are local variables: copy so the helper may reassign them.
                 let t = scalarVariableType(x.dtype, weak: weak)
                 let c = newScalar(k, widened[inlinePrefix + k].map { DType.promote($0, t) } ?? t, named: true)
+                if weak && !strongVariables.contains(inlinePrefix + k) { weakScalars.insert(c) }
                 emitTasklet(.point(c, []), cast(x, container(c).dtype), loc: loc)
                 env[k] = readScalarContainer(c)
             default:

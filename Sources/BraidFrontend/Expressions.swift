@@ -31,9 +31,7 @@ extension FunctionLowerer {
             switch b {
             case .array(let l):
                 let view = try l.asView ?? materializeNew(l, hint: "tmp", loc: base.loc).asView!
-                let sub = try subscriptView(view, index)
-                return sub.shape.isEmpty ? .scalar(.load(sub.memlet(at: []), sub.dtype), weak: false)
-                    : .array(Lazy(node: .view(sub), shape: sub.shape, dtype: sub.dtype))
+                return try self.index(view, index)
             case .tuple(let vs):
                 guard case .scalar(.symbol(.int(let k)), _) = try lowerExpr(index), (-vs.count..<vs.count).contains(k) else {
                     throw Diagnostic(index.loc, "tuples can only be indexed by an integer constant in range")
@@ -174,16 +172,68 @@ extension FunctionLowerer {
 
     /// `view[index]` as a new view (NumPy basic indexing: integers, slices with any
     /// constant step, `...`, `np.newaxis`/`None`).
-    func subscriptView(_ view: ArrayView, _ index: PyExpr) throws -> ArrayView {
+    /// The items of a subscript, each non-slice item lowered once, in order.
+    func indexItems(_ index: PyExpr) throws -> [(PyExpr, Value?)] {
         var items: [PyExpr]
         if case .tuple(let ts) = index.kind { items = ts } else { items = [index] }
-        // Lower each item once, in order; None is np.newaxis.
-        var values: [(PyExpr, Value?)] = []
-        for item in items {
-            if case .constant(.ellipsis) = item.kind { values.append((item, nil)); continue }
-            if case .slice = item.kind { values.append((item, nil)); continue }
-            values.append((item, try lowerExpr(item)))
+        return try items.map { item in
+            if case .constant(.ellipsis) = item.kind { return (item, nil) }
+            if case .slice = item.kind { return (item, nil) }
+            return (item, try lowerExpr(item))
         }
+    }
+
+    /// `view[index]` for any supported index: basic indexing gives a view; one integer
+    /// array gives a gather; a boolean mask of the view's shape gives a masked selection.
+    func index(_ view: ArrayView, _ index: PyExpr) throws -> Value {
+        let values = try indexItems(index)
+        let arrays = values.enumerated().filter { if case .array? = $0.element.1 { return true } else { return false } }
+        guard let (pos, (item, value)) = arrays.first else {
+            let sub = try subscriptView(view, index, values)
+            return sub.shape.isEmpty ? .scalar(.load(sub.memlet(at: []), sub.dtype), weak: false)
+                : .array(Lazy(node: .view(sub), shape: sub.shape, dtype: sub.dtype))
+        }
+        guard case .array(let idx) = value else { fatalError("unreachable") }
+        let others = values.enumerated().filter { $0.offset != pos }
+        let allFull = others.allSatisfy { _, v in
+            if case .slice(nil, nil, nil) = v.0.kind { return true }
+            return false
+        }
+        guard arrays.count == 1, allFull else {
+            throw Diagnostic(index.loc, "fancy indexing is supported with one index array and full slices (':') elsewhere, e.g. A[idx] or A[:, idx]")
+        }
+        let whole = Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)
+        if idx.dtype == .bool {
+            guard pos == 0, idx.shape.count == view.shape.count else {
+                throw Diagnostic(item.loc, "a boolean mask must have the array's shape (x[mask])")
+            }
+            _ = try broadcast(view.shape, idx.shape, loc: item.loc)
+            return .masked(whole, mask: idx)
+        }
+        guard idx.dtype.isInteger else { throw Diagnostic(item.loc, "index arrays must be integer or boolean") }
+        guard pos < view.shape.count else { throw Diagnostic(item.loc, "too many indices") }
+        // A reshaped view is not affine in its indices: copy it first.
+        var base = view
+        if !(base.access.allSatisfy { e in e.linear(in: ArrayView.placeholder(pos)) != nil }) {
+            base = try materializeNew(whole, hint: "gathered", loc: index.loc).asView!
+        }
+        try checkBounds(idx, length: view.shape[pos], loc: item.loc)
+        var shape = Array(view.shape[..<pos]) + idx.shape
+        shape += view.shape[(pos + 1)...]
+        return .array(Lazy(node: .gather(base, axis: pos, index: idx), shape: shape, dtype: view.dtype))
+    }
+
+    /// Every index must lie in [-length, length): reads and writes never leave the array.
+    func checkBounds(_ idx: Lazy, length: SymExpr, loc: SourceLocation) throws {
+        try emitMap(idx.shape, loc: loc) { i in
+            let k = ScalarExpr.cast(idx.element(at: i), .int64)
+            let bad = ScalarExpr.binary(.or, .binary(.lt, k, .symbol(-length), .bool), .binary(.ge, k, .symbol(length), .bool), .bool)
+            emit(.branch(Branch(condition: bad, then: [.fail(.indexOutOfBounds, loc)], orElse: [], loc: loc)))
+        }
+    }
+
+    func subscriptView(_ view: ArrayView, _ index: PyExpr, _ values: [(PyExpr, Value?)]? = nil) throws -> ArrayView {
+        let values = try values ?? indexItems(index)
         let isNewAxis: ((PyExpr, Value?)) -> Bool = { if case .none? = $0.1 { return true } else { return false } }
         let ellipses = values.filter { if case .constant(.ellipsis) = $0.0.kind { return true } else { return false } }.count
         guard ellipses <= 1 else { throw Diagnostic(index.loc, "an index can only have a single ellipsis ('...')") }

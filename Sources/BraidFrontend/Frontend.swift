@@ -15,12 +15,14 @@ public enum Frontend {
         var programs: [Program] = []
         for entry in ctx.entries {
             var widened: [String: DType] = [:]
+            var strong: Set<String> = []
             for _ in 0..<16 {
                 do {
-                    programs.append(try FunctionLowerer(ctx: ctx, entry: entry, widened: widened).lower())
+                    programs.append(try FunctionLowerer(ctx: ctx, entry: entry, widened: widened, strongVariables: strong).lower())
                     break
                 } catch let w as WidenRestart {
                     widened[w.name] = w.dtype
+                    if w.strong { strong.insert(w.name) }
                 }
             }
         }

@@ -6,6 +6,8 @@ import BraidIR
 struct WidenRestart: Error {
     var name: String
     var dtype: DType
+    /// The variable first held a Python scalar (weak) but later a NumPy one.
+    var strong = false
 }
 
 /// Lowers one entry-point function (and the helpers it calls, inlined) to a `Program`.
@@ -14,6 +16,10 @@ final class FunctionLowerer {
     let entry: EntryPoint
     /// Scalar variables whose type must be at least this (from earlier restarts).
     let widened: [String: DType]
+    /// Variables that hold NumPy (strong) scalars at some point (from earlier restarts).
+    let strongVariables: Set<String>
+    /// Scalar containers that hold Python scalars (weak in NumPy 2 promotion).
+    var weakScalars: Set<String> = []
 
     var containers: [Container] = []
     var containerIndex: [String: Int] = [:]
@@ -34,6 +40,7 @@ final class FunctionLowerer {
     var symbols: [String] = []
     var assertions: [(SymExpr, SymExpr, String)] = []
     var results: [String]? = nil
+    var returnsTuple = false
     var usedNames: Set<String> = []
     var counter = 0
     /// Names of scalar variables private to the current inlined helper (for renaming).
@@ -42,7 +49,8 @@ final class FunctionLowerer {
     var helperReturn: [Value]? = nil
     var inlineStack: [String] = []
 
-    init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType]) {
+    init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType], strongVariables: Set<String> = []) {
+        self.strongVariables = strongVariables
         self.ctx = ctx
         self.entry = entry
         self.widened = widened
@@ -61,9 +69,10 @@ final class FunctionLowerer {
                 for s in shape.flatMap(\.freeSymbols) where !symbols.contains(s) { symbols.append(s) }
                 addContainer(Container(name: name, dtype: d, shape: shape, role: .argument(index: k), storage: .hostHeap))
                 env[arg.name] = .array(Lazy(node: .view(.whole(containers.last!)), shape: shape, dtype: d))
-            case .scalar(let d):
+            case .scalar(let d, let weak):
                 addContainer(Container(name: name, dtype: d, shape: [], role: .argument(index: k), storage: .register))
                 env[arg.name] = readScalarContainer(name)
+                if weak, case .scalar(let x, _)? = env[arg.name] { env[arg.name] = .scalar(x, weak: true) }
             }
             bindingDepth[arg.name] = 0
             params.append(name)
@@ -79,9 +88,11 @@ final class FunctionLowerer {
         assignCounts = Self.assignmentCounts(f)
         try lowerBlock(f.body)
         let body = blocks.removeLast()
-        return Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,
+        var program = Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,
                        containers: containers, results: results ?? [], shapeAssertions: assertions,
                        body: body, loc: f.loc)
+        program.returnsTuple = returnsTuple
+        return program
     }
 
     /// Counts assignments per name (targets of =, op=, annotated =, for loops; parameters once).
@@ -195,8 +206,9 @@ final class FunctionLowerer {
     /// The value of reading a scalar container: int64 scalars are symbolic so indices stay analyzable.
     func readScalarContainer(_ name: String) -> Value {
         let c = container(name)
-        if c.dtype == .int64 { return .scalar(.symbol(.sym(name)), weak: false) }
-        return .scalar(.load(.point(name, []), c.dtype), weak: false)
+        let weak = weakScalars.contains(name)
+        if c.dtype == .int64 { return .scalar(.symbol(.sym(name)), weak: weak) }
+        return .scalar(.load(.point(name, []), c.dtype), weak: weak)
     }
 
     // MARK: Emission
@@ -257,7 +269,22 @@ final class FunctionLowerer {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y); declare both with the same symbol if they are equal")
         }
         let msg = "\(loc): shapes do not agree: \(x) != \(y)"
-        if !assertions.contains(where: { $0.0 == x && $0.1 == y }) { assertions.append((x, y, msg)) }
+        // Checked when the module is called if it only involves sizes and parameters;
+        // otherwise (loop variables, data) where the operation runs.
+        let atEntry: (SymExpr) -> Bool = { e in
+            e.freeSymbols.allSatisfy { s in
+                if self.symbols.contains(s) { return true }
+                guard let k = self.containerIndex[s], case .argument = self.containers[k].role else { return false }
+                return self.assignCounts[s] == 1
+            }
+        }
+        let (lhs, rhs): (SymExpr, SymExpr) = atEntry(x) && atEntry(y) ? (x, y) : (x - y, .zero)
+        if atEntry(lhs) {
+            if !assertions.contains(where: { $0.0 == lhs && $0.1 == rhs }) { assertions.append((lhs, rhs, msg)) }
+        } else {
+            emit(.branch(Branch(condition: .binary(.ne, .symbol(x), .symbol(y), .bool),
+                                then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
+        }
         return x
     }
 }

@@ -4,7 +4,8 @@ import BraidIR
 /// What a parameter of an entry point is, from its annotation or export signature.
 enum ParamType {
     case array(DType, [SymExpr])
-    case scalar(DType)
+    /// `weak`: a Python `int`/`float`/`complex`/`bool` (NEP 50: it does not widen arrays).
+    case scalar(DType, weak: Bool)
 }
 
 /// An entry point to compile: a function and its parameter types.
@@ -92,7 +93,7 @@ struct ModuleContext {
             var params: [ParamType] = []
             for (k, t) in types.enumerated() {
                 switch t {
-                case .scalar(let d): params.append(.scalar(d))
+                case .scalar(let d, let weak): params.append(.scalar(d, weak: weak))
                 case .array(let d, let rank):
                     let arg = f.args[k].name
                     params.append(.array(d, (0..<rank).map { .sym("\(arg)_shape_\($0)") }))
@@ -194,7 +195,10 @@ struct ModuleContext {
 
     /// `br.float64[N, M + 1]` → array; `br.float64` → scalar.
     func parseAnnotation(_ ann: PyExpr) throws -> ParamType {
-        if let d = dtype(named: ann) { return .scalar(d) }
+        if let d = dtype(named: ann) {
+            if case .name(let n) = ann.kind, ["int", "float", "complex", "bool"].contains(n) { return .scalar(d, weak: true) }
+            return .scalar(d, weak: false)
+        }
         if case .subscript(let base, let idx) = ann.kind, let d = dtype(named: base) {
             let dims: [PyExpr]
             if case .tuple(let elts) = idx.kind { dims = elts } else { dims = [idx] }
@@ -246,7 +250,7 @@ enum DTypeNames {
 /// `#pythran export` signatures: `name(float64[:,:], int, float32[:])`.
 enum ExportSignature {
     enum ArgType {
-        case scalar(DType)
+        case scalar(DType, weak: Bool)
         case array(DType, rank: Int)
     }
 
@@ -288,7 +292,7 @@ enum ExportSignature {
                 guard let d = DTypeNames.lookup(t) else {
                     throw Diagnostic(loc, "unknown type '\(t)' in export signature")
                 }
-                args.append(.scalar(d))
+                args.append(.scalar(d, weak: ["int", "float", "complex", "bool"].contains(t)))
             }
         }
         return (name, args)

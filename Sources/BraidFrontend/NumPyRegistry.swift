@@ -200,12 +200,27 @@ public enum NumPyRegistry {
                 return try l.reduceCall(op, a, boolean: true)
             }
         }
+        r["count_nonzero"] = NumPyFunction(family: .reduction, summary: "count_nonzero(a, axis=None)") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+            let x = try l.lazy(try a.require(0, "a"), loc: a.loc)
+            let nz = try l.arith(.ne, .array(x), .scalar(.symbol(.zero), weak: true), loc: a.loc)
+            let (axes, keepdims) = try l.reductionOptions(a)
+            return try l.reduce(.add, nz, axes: axes, keepdims: keepdims, loc: a.loc)
+        }
         for n in ["mean", "var", "std"] {
             r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int|tuple, keepdims=False\(n == "mean" ? "" : ", ddof=0"))") { l, a in
                 try a.check(maxPositional: 2, allowed: ["axis", "keepdims", "ddof"])
                 let (axes, keepdims) = try l.reductionOptions(a)
                 var ddof = 0
                 if let d = a.keywords["ddof"] { ddof = try l.intList(d, loc: a.loc).first ?? 0 }
+                if case .masked(let x, let mask) = try a.require(0, "a") {
+                    guard n == "mean", axes == nil else { throw Diagnostic(a.loc, "np.\(n) of x[mask] is not supported yet; only np.mean") }
+                    let ft: DType = x.dtype.isInexact ? x.dtype : .float64
+                    let total = try l.reduce(.add, try l.select(.array(mask), .array(l.castLazy(x, ft)), .scalar(.symbol(.zero), weak: true), loc: a.loc),
+                                             axes: nil, keepdims: false, loc: a.loc)
+                    let count = try l.reduce(.add, .array(mask), axes: nil, keepdims: false, loc: a.loc)
+                    return try l.arith(.div, total, count, loc: a.loc)
+                }
                 return try l.moment(n, try a.require(0, "a"), axes: axes, keepdims: keepdims, ddof: ddof, loc: a.loc)
             }
         }
@@ -345,6 +360,15 @@ extension FunctionLowerer {
     func reduceCall(_ op: WCR, _ a: CallArgs, boolean: Bool = false) throws -> Value {
         var x = try a.require(0, "a")
         let (axes, keepdims) = try reductionOptions(a)
+        if case .masked(let l, let mask) = x {
+            // Reduce over the selected elements only: the others contribute the identity.
+            guard axes == nil else { throw Diagnostic(a.loc, "x[mask] is 1-D: reduce it without axis=") }
+            let t = boolean ? DType.bool : l.dtype
+            let base = boolean ? try lazy(try arith(.ne, .array(l), .scalar(.symbol(.zero), weak: true), loc: a.loc), loc: a.loc) : l
+            let identity = Value.scalar(reductionIdentity(op, op == .add || op == .mul ? base.dtype : t), weak: false)
+            x = try select(.array(mask), .array(base), identity, loc: a.loc)
+            return try reduce(op, x, axes: nil, keepdims: false, loc: a.loc)
+        }
         if boolean {
             // any/all: reduce the truth values with max/min.
             let l = try lazy(x, loc: a.loc)

@@ -23,6 +23,12 @@ extension FunctionLowerer {
 
     /// An elementwise operator on scalars and/or arrays, with NumPy 2 typing and broadcasting.
     func arith(_ op: BinaryOp, _ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        // Elementwise work on x[mask] is done on x and keeps the mask (the other elements are dropped later).
+        if case .masked(let x, let m) = a, case .scalar = b { return try keepMask(m, arith(op, .array(x), b, loc: loc), loc) }
+        if case .masked(let x, let m) = b, case .scalar = a { return try keepMask(m, arith(op, a, .array(x), loc: loc), loc) }
+        if case .masked(let x, let m) = a, case .masked(let y, let n) = b, m == n {
+            return try keepMask(m, arith(op, .array(x), .array(y), loc: loc), loc)
+        }
         switch (a, b) {
         case (.scalar(let x, let wx), .scalar(let y, let wy)):
             let (t, weak) = Typing.common(x.dtype, weakA: wx, y.dtype, weakB: wy)
@@ -50,6 +56,11 @@ extension FunctionLowerer {
             let shape = try broadcast(la.shape, lb.shape, loc: loc)
             return .array(Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt))
         }
+    }
+
+    func keepMask(_ mask: Lazy, _ v: Value, _ loc: SourceLocation) throws -> Value {
+        guard case .array(let l) = v else { return v }
+        return .masked(l, mask: mask)
     }
 
     func checkOperandKinds(_ op: BinaryOp, _ t: DType, loc: SourceLocation) throws {
@@ -90,6 +101,8 @@ extension FunctionLowerer {
             let view = try newArray("lit", t, [.int(elems.count)], loc: loc)
             for (k, x) in elems.enumerated() { emitTasklet(view.memlet(at: [.int(k)]), cast(x, t), loc: loc) }
             return Lazy(node: .view(view), shape: view.shape, dtype: t)
+        case .masked:
+            throw Diagnostic(loc, "x[mask] has a data-dependent size, which is supported only in A[mask] = ..., reductions (np.sum(x[mask]), ...) and np.count_nonzero; use np.where(mask, x, fill) to keep the shape")
         default:
             throw Diagnostic(loc, "expected an array or a number, got a \(v.kindName)")
         }
@@ -156,6 +169,9 @@ extension FunctionLowerer {
 
     /// A math function applied elementwise.
     func intrinsic(_ f: Intrinsic, _ args: [Value], loc: SourceLocation) throws -> Value {
+        if args.count == 1, case .masked(let x, let m) = args[0] {
+            return try keepMask(m, intrinsic(f, [.array(x)], loc: loc), loc)
+        }
         let resultType: (DType) -> DType
         switch f {
         case .abs:

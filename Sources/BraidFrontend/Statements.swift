@@ -110,8 +110,12 @@ extension FunctionLowerer {
             guard !container(view.container).isArgument || writableArgument(view.container) else {
                 throw Diagnostic(base.loc, "internal: argument not writable")
             }
-            let sub = try subscriptView(view, index)
-            try store(value, into: sub, loc: target.loc)
+            let items = try indexItems(index)
+            if items.contains(where: { if case .array? = $0.1 { return true } else { return false } }) {
+                try storeIndexed(value, into: try self.index(view, index), loc: target.loc)
+            } else {
+                try store(value, into: try subscriptView(view, index, items), loc: target.loc)
+            }
         case .attribute:
             throw Diagnostic(target.loc, "assigning to attributes is not supported")
         default:
@@ -135,6 +139,9 @@ extension FunctionLowerer {
             if case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur), container(cname).isTransient
                 || container(cname).isArgument {
                 let have = container(cname).dtype
+                if weakScalars.contains(cname) && !weak {
+                    throw WidenRestart(name: inlinePrefix + n, dtype: DType.promote(have, dtype), strong: true)
+                }
                 if have != dtype {
                     let wider = DType.promote(have, dtype)
                     if wider != have {
@@ -146,6 +153,7 @@ extension FunctionLowerer {
             }
             let t = widened[inlinePrefix + n].map { DType.promote($0, dtype) } ?? dtype
             let cname = newScalar(n, t, named: true)
+            if weak && !strongVariables.contains(inlinePrefix + n) { weakScalars.insert(cname) }
             emitTasklet(.point(cname, []), cast(e, t), loc: loc)
             env[n] = readScalarContainer(cname)
         case .array(let l):
@@ -262,6 +270,53 @@ extension FunctionLowerer {
         }
     }
 
+    /// `A[mask] = v` and `A[idx] = v`.
+    func storeIndexed(_ value: Value, into target: Value, loc: SourceLocation) throws {
+        switch target {
+        case .masked(let whole, let mask):
+            guard let view = whole.asView else { throw Diagnostic(loc, "internal: masked store without storage") }
+            markWritten(view.container)
+            let rhs: Lazy
+            switch value {
+            case .scalar(let x, _): rhs = Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
+            case .masked(let other, _):
+                // A[mask] = B[mask]: element-for-element under the same mask (shapes must agree).
+                _ = try broadcast(view.shape, other.shape, loc: loc)
+                rhs = other
+            default:
+                throw Diagnostic(loc, "A[mask] = ... takes a scalar or B[mask] of the same shape; for other values use np.where(mask, value, A)")
+            }
+            // Reading what we write at other elements would need NumPy's temporary.
+            let value = Lazy(node: .cast(rhs), shape: view.shape, dtype: view.dtype)
+            let tmp: Lazy = value.views.contains { $0.container == view.container } && rhs.shape.count > 0
+                ? try materializeNew(value, hint: "tmp", loc: loc) : value
+            let cond = Lazy(node: .cast(mask), shape: view.shape, dtype: .bool)
+            try emitMap(view.shape, loc: loc) { idx in
+                let write = nested { emitTasklet(view.memlet(at: idx), tmp.element(at: idx), loc: loc) }
+                emit(.branch(Branch(condition: cond.element(at: idx), then: write, orElse: [], loc: loc)))
+            }
+        case .array(let g):
+            guard case .gather(let view, _, _) = g.node else { throw Diagnostic(loc, "internal: indexed store") }
+            markWritten(view.container)
+            // NumPy evaluates the right-hand side first and, for repeated indices, the last write wins.
+            var rhs: Lazy
+            switch value {
+            case .scalar(let x, _): rhs = Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
+            case .array(let l):
+                _ = try broadcast(g.shape, l.shape, loc: loc)
+                rhs = try materializeNew(l, hint: "tmp", loc: loc)
+            default: throw Diagnostic(loc, "cannot store a \(value.kindName) through an index array")
+            }
+            rhs = Lazy(node: .cast(rhs), shape: g.shape, dtype: view.dtype)
+            try emitMap(g.shape, loc: loc) { idx in
+                guard case .load(let out, _) = g.element(at: idx) else { return }
+                emitTasklet(out, rhs.element(at: idx), loc: loc)
+            }
+        default:
+            throw Diagnostic(loc, "internal: indexed store target")
+        }
+    }
+
     /// Evaluates an elementwise expression into a new transient array.
     func materializeNew(_ l: Lazy, hint: String, loc: SourceLocation) throws -> Lazy {
         let view = try newArray(hint, l.dtype, l.shape, loc: loc)
@@ -296,6 +351,7 @@ extension FunctionLowerer {
         }
         var values: [Value]
         if case .tuple(let vs) = value { values = vs } else if case .none = value { values = [] } else { values = [value] }
+        if case .tuple = value { returnsTuple = true }
         if results == nil {
             var rs: [String] = []
             for (k, v) in values.enumerated() {

@@ -72,6 +72,9 @@ indirect enum LazyNode: Hashable {
     case call(Intrinsic, [Lazy])
     case select(Lazy, Lazy, Lazy)
     case cast(Lazy)
+    /// Integer-array indexing along one dimension of a view: the result's dimensions are
+    /// the view's before `axis`, then the index array's, then the view's after `axis`.
+    case gather(ArrayView, axis: Int, index: Lazy)
 }
 
 struct Lazy: Hashable {
@@ -90,6 +93,22 @@ struct Lazy: Hashable {
         }
         switch node {
         case .view(let v): return .load(v.memlet(at: idx), dtype)
+        case .gather(let v, let axis, let index):
+            let r = index.shape.count
+            var viewIdx = Array(idx[..<axis]) + [SymExpr.zero] + Array(idx[(axis + r)...])
+            let position = ScalarExpr.cast(index.element(at: Array(idx[axis..<(axis + r)])), .int64)
+            // NumPy wraps negative indices once.
+            let n = v.shape[axis]
+            let wrapped = ScalarExpr.select(.binary(.lt, position, .symbol(.zero), .bool),
+                                            .binary(.add, position, .symbol(n), .int64), position, .int64)
+            viewIdx[axis] = .sym("$gather")
+            let m = v.memlet(at: viewIdx)
+            return .load(Memlet(data: m.data, subset: m.subset.map { s in
+                guard case .index(.sym(let e)) = s, e.freeSymbols.contains("$gather"),
+                      let (c, rest) = e.linear(in: "$gather") else { return s }
+                let scaled: ScalarExpr = c == 1 ? wrapped : .binary(.mul, .symbol(.int(c)), wrapped, .int64)
+                return .index(.dynamic(rest == .zero ? scaled : .binary(.add, .symbol(rest), scaled, .int64)))
+            }), dtype)
         case .scalar(let s): return s
         case .unary(let op, let a): return .unary(op, a.element(at: sub(a)), dtype)
         case .binary(let op, let a, let b): return .binary(op, a.element(at: sub(a)), b.element(at: sub(b)), dtype)
@@ -111,6 +130,7 @@ struct Lazy: Hashable {
         case .binary(_, let a, let b): return a.views + b.views
         case .call(_, let args): return args.flatMap(\.views)
         case .select(let c, let a, let b): return c.views + a.views + b.views
+        case .gather(let v, _, let index): return [v] + index.views
         }
     }
 
@@ -136,8 +156,9 @@ indirect enum Value {
     case module(String)
     /// `braid.map` / `dace.map` (only valid as a `for` iterable).
     case mapRange
-    /// A Python `slice` inside a subscript.
-    case slice(lower: Value?, upper: Value?, step: Value?)
+    /// `x[mask]` with a boolean mask of x's shape: its size depends on the data, so it is
+    /// only usable where no array of that size is needed (mask stores, reductions).
+    case masked(Lazy, mask: Lazy)
     /// A dtype object (`np.float64`, `br.int32`) used as a value.
     case dtype(DType)
 
@@ -151,7 +172,7 @@ indirect enum Value {
         case .function: return "function"
         case .module: return "module"
         case .mapRange: return "map"
-        case .slice: return "slice"
+        case .masked: return "boolean-mask selection"
         case .dtype: return "dtype"
         }
     }

@@ -401,6 +401,22 @@ public indirect enum Node: Hashable, Sendable {
     case continueLoop(SourceLocation)
     /// Leave the program (results have been written).
     case returnProgram(SourceLocation)
+    /// Leave the program with an error the caller sees as an exception.
+    case fail(Failure, SourceLocation)
+}
+
+/// Run-time errors a program can raise.
+public enum Failure: String, Hashable, Sendable {
+    case indexOutOfBounds = "index_out_of_bounds"
+    case shapeMismatch = "shape_mismatch"
+
+    /// The status the native entry point returns (see `braid_error_message`).
+    public var statusCode: Int {
+        switch self {
+        case .indexOutOfBounds: return 5
+        case .shapeMismatch: return 6
+        }
+    }
 }
 
 /// One compiled function.
@@ -418,6 +434,8 @@ public struct Program: Sendable {
     public var containers: [Container]
     /// Result containers in return order.
     public var results: [String]
+    /// Whether the function returns a tuple (even of one element).
+    public var returnsTuple = false
     /// Shape relations checked at call time (lhs == rhs, message).
     public var shapeAssertions: [(SymExpr, SymExpr, String)]
     public var body: [Node]

@@ -65,6 +65,7 @@ public enum IRPrinter {
         case .breakLoop: out += "\(indent)break\n"
         case .continueLoop: out += "\(indent)continue\n"
         case .returnProgram: out += "\(indent)return\n"
+        case .fail(let f, let loc): out += "\(indent)fail \(f.rawValue)  # line \(loc.line)\n"
         }
     }
 

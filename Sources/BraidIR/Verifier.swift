@@ -93,7 +93,7 @@ public enum Verifier {
                 try verify(b.orElse, p, scope: scope, inLoop: inLoop)
             case .breakLoop, .continueLoop:
                 if !inLoop { throw Failure(description: "\(p.name): break/continue outside a loop") }
-            case .returnProgram:
+            case .returnProgram, .fail:
                 break
             }
         }

@@ -43,7 +43,7 @@ func visitDataflow(_ nodes: [Node], _ f: (Node) -> Void) {
         case .branch(let b):
             visitDataflow(b.then, f)
             visitDataflow(b.orElse, f)
-        case .breakLoop, .continueLoop, .returnProgram: break
+        case .breakLoop, .continueLoop, .returnProgram, .fail: break
         }
     }
 }

@@ -92,7 +92,7 @@ public struct ScheduleMaps: Pass {
                     reads += b.condition.reads
                     walk(b.then, loopVars: loopVars)
                     walk(b.orElse, loopVars: loopVars)
-                case .returnProgram:
+                case .returnProgram, .fail:
                     hasControl = true
                 case .breakLoop, .continueLoop:
                     break

@@ -2,7 +2,6 @@
 # braid: preset tiny xn=11 yn=9 maxiter=20
 # braid: preset default xn=600 yn=500 maxiter=60
 # braid: targets cpu
-# braid: known-wrong every call raises TypeError "cannot infer symbol 'yn_1'": the parameter yn is renamed in C (it clashes with the Bessel function yn of math.h) and the new name leaks into the argument binding
 """Mandelbrot set by escape time on a complex grid, with boolean masks (only points still inside
 the horizon are iterated). Returns the final z and the escape iteration of every point."""
 

@@ -4,7 +4,6 @@
 # braid: tolerance rtol=1e-4 atol=1e-4
 # braid: why float32: 3x3xC convolutions and batch statistics summed in single precision in another order than NumPy; batch normalization divides by a standard deviation, which amplifies the absolute error
 # braid: targets cpu
-# braid: known-wrong returns float64 instead of float32: the Python float default argument eps=1e-5 promotes float32 arrays, where NumPy 2 treats Python scalars as weak
 """ResNet basic block on NHWC float32 tensors, DaCe dialect.
 
 conv 3x3 (same padding) -> batch norm -> ReLU -> conv 3x3 -> batch norm, plus the identity

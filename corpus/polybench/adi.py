@@ -2,7 +2,6 @@
 # braid: preset tiny N=9 TSTEPS=3
 # braid: preset default N=200 TSTEPS=12
 # braid: targets cpu
-# braid: known-wrong the reversed loops range(N - 2, 0, -1) never run: the C loop condition is j < 0 instead of j > 0, so v and u keep stale values
 """Alternating direction implicit solver for 2-D heat conduction (PolyBench adi).
 
 Each time step solves tridiagonal systems along columns, then along rows; the forward

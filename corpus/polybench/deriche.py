@@ -2,7 +2,6 @@
 # braid: preset tiny W=9 H=7
 # braid: preset default W=1200 H=1100
 # braid: targets cpu
-# braid: known-wrong the reversed loops range(H - 3, -1, -1) and range(W - 3, -1, -1) never run (C condition j < -1 instead of j > -1): y2 stays uninitialized
 """Deriche recursive edge-detection filter (PolyBench deriche), plain NumPy.
 
 A causal and an anti-causal second-order recursive filter along each row, summed, then the

@@ -2,7 +2,6 @@
 # braid: preset tiny N=9
 # braid: preset default N=200
 # braid: targets cpu
-# braid: known-wrong every call raises TypeError "cannot infer symbol 'i_2'": the shape check of A[i, i + 1:] @ x[i + 1:] is hoisted to the entry with the loop variable i_2 in it
 """LU decomposition followed by forward and back substitution (PolyBench ludcmp), plain NumPy.
 
 Returns the solution x of A x = b and the intermediate y of L y = b; A holds L and U after.

@@ -2,8 +2,6 @@
 # braid: preset tiny M=7 N=5
 # braid: preset default M=500 N=550
 # braid: targets cpu
-# braid: known-wrong default: row C[0, :]: A[0, :0] @ B[:0, :] is an empty contraction; cblas_dgemv quick-returns without writing its output, so uninitialized memory is added
-# braid: known-wrong tiny?: the same read of uninitialized memory; at this size that memory is often zero, so the case may pass
 """Symmetric matrix multiply, C := alpha A B + beta C with A symmetric and only its lower
 triangle read (PolyBench symm).
 

@@ -2,7 +2,6 @@
 # braid: preset tiny M=7 N=9
 # braid: preset default M=1000 N=1100
 # braid: targets cpu
-# braid: known-wrong last row B[M-1, :]: A[M:, i] @ B[M:, :] is an empty contraction; cblas_dgemv quick-returns for 0 rows without zeroing its output, so the previous row's product is added again
 """Triangular matrix multiply, B := alpha A^T B with A unit lower triangular (PolyBench trmm).
 
 Row i of B is updated from the rows below it before they change.

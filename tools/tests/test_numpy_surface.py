@@ -106,3 +106,116 @@ def test_manipulation(modules):
 
 def test_ufuncs(modules):
     check(*modules, "ufuncs", rng.random(11), rng.random(11), rng.integers(-50, 50, 11))
+
+
+INDEXING = '''
+import numpy as np
+
+#pythran export masks(float64[:,:], float64[:,:])
+def masks(A, B):
+    C = A.copy()
+    C[C > 0.5] = 0.0
+    D = A.copy()
+    m = B < 0.3
+    D[m] = B[m]
+    return C, D, np.sum(A[A > 0.2]), np.max(A[B > 0.1]), np.mean(B[A < 0.7]), np.count_nonzero(A > 0.5), np.any(A[m] > 0.9)
+
+#pythran export fancy(float64[:], int64[:], float64[:,:], int32[:])
+def fancy(x, idx, M, cols):
+    y = x[idx] * 2.0
+    z = M[:, cols]
+    w = M[cols[1:]]
+    s = x.copy()
+    s[idx] = -1.0
+    t = np.zeros(x.shape[0])
+    t[idx] += 1.0
+    return y, z, w, s, t, np.sum(x[idx])
+'''
+
+
+@pytest.fixture(scope="module")
+def indexing(tmp_path_factory):
+    d = tmp_path_factory.mktemp("indexing")
+    src = write(d, "indexing.py", INDEXING)
+    r = run("build", src, "-o", d)
+    assert r.returncode == 0, r.stderr
+    spec = importlib.util.spec_from_file_location("indexing", d / "indexing.abi3.so")
+    compiled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compiled)
+    rspec = importlib.util.spec_from_file_location("indexing_ref", src)
+    reference = importlib.util.module_from_spec(rspec)
+    rspec.loader.exec_module(reference)
+    return compiled, reference
+
+
+def test_boolean_masks(indexing):
+    check(*indexing, "masks", rng.random((6, 5)), rng.random((6, 5)))
+
+
+def test_fancy_indexing_with_repeated_and_negative_indices(indexing):
+    check(*indexing, "fancy", rng.random(10), np.array([3, -1, 3, 0, 9, 2]), rng.random((4, 6)),
+          np.array([5, 0, 2], dtype=np.int32))
+
+
+def test_out_of_bounds_index_raises_instead_of_reading_outside(indexing):
+    compiled, _ = indexing
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        compiled.fancy(rng.random(10), np.array([1, 10]), rng.random((4, 6)), np.array([5, 0, 2], dtype=np.int32))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        compiled.fancy(rng.random(10), np.array([1, -11]), rng.random((4, 6)), np.array([5, 0, 2], dtype=np.int32))
+
+
+REGRESSIONS = '''
+import numpy as np
+
+#pythran export back(float64[:], float32[:], float)
+def back(v, f, eps):
+    out = np.zeros_like(v)
+    for j in range(v.shape[0] - 2, 0, -1):
+        out[j] = out[j + 1] + v[j]
+    return out, f * eps
+
+#pythran export tri(float64[:,:], float64[:])
+def tri(A, x):
+    n = A.shape[0]
+    y = np.zeros(n)
+    for i in range(n):
+        y[i] = A[i, i + 1:] @ x[i + 1:]
+    C = np.zeros((n, n))
+    for i in range(n):
+        C[i, :] = A[i, :i] @ A[:i, :]
+    return y, C
+
+#pythran export yn(float64[:], int)
+def yn(x, yn):
+    return (np.zeros(yn) + x[0],)
+'''
+
+
+@pytest.fixture(scope="module")
+def regressions(tmp_path_factory):
+    d = tmp_path_factory.mktemp("regressions")
+    src = write(d, "regressions.py", REGRESSIONS)
+    r = run("build", src, "-o", d)
+    assert r.returncode == 0, r.stderr
+    spec = importlib.util.spec_from_file_location("regressions", d / "regressions.abi3.so")
+    compiled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compiled)
+    rspec = importlib.util.spec_from_file_location("regressions_ref", src)
+    reference = importlib.util.module_from_spec(rspec)
+    rspec.loader.exec_module(reference)
+    return compiled, reference
+
+
+def test_descending_range_and_weak_python_float_parameter(regressions):
+    check(*regressions, "back", rng.random(7), rng.random(3).astype(np.float32), 1e-5)
+
+
+def test_empty_blas_contractions_and_loop_dependent_shape_checks(regressions):
+    check(*regressions, "tri", rng.random((5, 5)), rng.random(5))
+    with pytest.raises(ValueError, match="shapes do not agree"):
+        regressions[0].tri(rng.random((5, 5)), rng.random(4))
+
+
+def test_integer_parameter_named_like_a_c_function_sizes_arrays(regressions):
+    check(*regressions, "yn", rng.random(3), 4)
