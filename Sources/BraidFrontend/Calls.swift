@@ -45,7 +45,12 @@ extension FunctionLowerer {
         // Methods on arrays: A.sum(), A.copy(), ...
         if case .attribute(let base, let attr) = fn.kind {
             let b = try lowerExpr(base)
-            if case .array = b {
+            var isArray = false
+            switch b {
+            case .array, .masked: isArray = true
+            default: break
+            }
+            if isArray {
                 var a = try lowerArgs(args, kws, loc: loc, function: attr)
                 a.positional.insert(b, at: 0)
                 guard let entry = NumPyRegistry.methods[attr] else {
@@ -177,8 +182,17 @@ extension FunctionLowerer {
             hasReturn = true
             body.removeLast()
         }
+        // `if ...: return a  else: return b` at the end: each branch assigns the result.
+        var branchResult: String? = nil
+        if !hasReturn, let last = body.last, case .if = last.kind, endsInReturn([last]), !containsReturn(Array(body.dropLast())),
+           !returnsInLoops([last]) {
+            branchResult = "__return_\(name)"
+            body[body.count - 1] = rewriteReturns(last, into: branchResult!)
+            returnExpr = PyExpr(.name(branchResult!), last.loc)
+            hasReturn = true
+        }
         if containsReturn(body) {
-            throw Diagnostic(loc, "helper '\(name)' returns from inside a loop or branch; only a final 'return' can be inlined")
+            throw Diagnostic(loc, "helper '\(name)' returns from inside a loop or from a branch that does not end the function; only a final 'return' (or a final if/else whose branches all return) can be inlined")
         }
         let savedEnv = env, savedDepth = bindingDepth, savedPrefix = inlinePrefix, savedCounts = assignCounts
         assignCounts = Self.assignmentCounts(f)
@@ -210,6 +224,39 @@ extension FunctionLowerer {
         try lowerBlock(body)
         guard hasReturn, let returnExpr else { return .none }
         return try lowerExpr(returnExpr)
+    }
+
+    /// Whether every path through the statements ends in `return`.
+    func endsInReturn(_ stmts: [PyStmt]) -> Bool {
+        guard let last = stmts.last else { return false }
+        switch last.kind {
+        case .return: return true
+        case .if(_, let b, let o): return endsInReturn(b) && endsInReturn(o)
+        default: return false
+        }
+    }
+
+    func returnsInLoops(_ stmts: [PyStmt]) -> Bool {
+        stmts.contains { s in
+            switch s.kind {
+            case .for(_, _, let b, let o), .while(_, let b, let o): return containsReturn(b) || containsReturn(o)
+            case .if(_, let b, let o): return returnsInLoops(b) || returnsInLoops(o)
+            default: return false
+            }
+        }
+    }
+
+    /// Turns each final `return v` of an if/else tree into `name = v`.
+    func rewriteReturns(_ s: PyStmt, into name: String) -> PyStmt {
+        switch s.kind {
+        case .return(let v):
+            return PyStmt(.assign(targets: [PyExpr(.name(name), s.loc)], value: v ?? PyExpr(.constant(.none), s.loc)), s.loc)
+        case .if(let t, let b, let o):
+            return PyStmt(.if(test: t, body: b.dropLast() + [rewriteReturns(b.last!, into: name)],
+                              orelse: o.dropLast() + [rewriteReturns(o.last!, into: name)]), s.loc)
+        default:
+            return s
+        }
     }
 
     func containsReturn(_ stmts: [PyStmt]) -> Bool {

@@ -53,8 +53,30 @@ extension FunctionLowerer {
                 try lowerBlock(b ? body : orelse)
                 return
             }
+            // Scalars live in containers both branches share; array names must not end up
+            // bound to different arrays depending on the branch taken.
+            let before = env
             let thenNodes = try nested { try lowerBlock(body) }
-            let elseNodes = try nested { try lowerBlock(orelse) }
+            let afterThen = env
+            for (n, v) in afterThen where isArray(v) && !sameBinding(v, before[n]) { env[n] = before[n] }
+            var elseNodes = try nested { try lowerBlock(orelse) }
+            for (n, v) in afterThen where isArray(v) && !sameBinding(v, before[n]) {
+                // `if c: y = ... else: y = ...` with new arrays of one shape: one storage.
+                if before[n] == nil, case .array(let t) = v, case .array(let e)? = env[n], let tv = t.asView,
+                   containerIndex[tv.container].map({ containers[$0].isTransient }) == true,
+                   tv.isWhole(of: container(tv.container)), t.shape == e.shape, t.dtype == e.dtype {
+                    elseNodes += try nested { try store(.array(e), into: tv, loc: s.loc) }
+                    env[n] = v
+                    continue
+                }
+                if before[n] != nil || (env[n] != nil && !sameBinding(env[n], v)) {
+                    throw Diagnostic(s.loc, "array '\(n)' is bound to different arrays depending on the branch taken; create it before the if and assign into it (\(n)[:] = ...)")
+                }
+                env[n] = v
+            }
+            for (n, v) in env where isArray(v) && !sameBinding(v, before[n]) && before[n] != nil && sameBinding(afterThen[n], before[n]) {
+                throw Diagnostic(s.loc, "array '\(n)' is bound to different arrays depending on the branch taken; create it before the if and assign into it (\(n)[:] = ...)")
+            }
             emit(.branch(Branch(condition: cond, then: thenNodes, orElse: elseNodes, loc: s.loc)))
         case .break:
             emit(.breakLoop(s.loc))
@@ -68,6 +90,21 @@ extension FunctionLowerer {
             throw Diagnostic(f.loc, "nested function definitions are not supported; define '\(f.name)' at module level")
         case .unsupported(let kind):
             throw Diagnostic(s.loc, "unsupported statement '\(PythonNames.statement(kind))'; \(PythonNames.advice(kind))")
+        }
+    }
+
+    func isArray(_ v: Value?) -> Bool {
+        if case .array? = v { return true }
+        return false
+    }
+
+    /// Whether two bindings denote the same array (or are both absent).
+    func sameBinding(_ a: Value?, _ b: Value?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (.array(let x)?, .array(let y)?): return x == y
+        case (.array?, _), (_, .array?): return false
+        default: return true
         }
     }
 

@@ -2,7 +2,6 @@
 # braid: preset tiny N=101 npt=7
 # braid: preset default N=500000 npt=80
 # braid: targets cpu
-# braid: expect-error mean of a boolean-mask selection (data[mask_r12].mean())
 """Naive azimuthal integration: the mean of the pixel values in each radial bin, one boolean
 mask per bin (the slow reference that histogram-based versions are checked against), plain NumPy.
 """

@@ -2,7 +2,6 @@
 # braid: preset tiny N=13
 # braid: preset default N=90
 # braid: targets cpu
-# braid: expect-error helper function that returns from inside if/else (match)
 """Nussinov RNA secondary-structure folding (PolyBench nussinov): dynamic programming over
 an int32 table, filled from the last row up; bases are 0..3 and pairs sum to 3."""
 

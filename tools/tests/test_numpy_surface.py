@@ -219,3 +219,57 @@ def test_empty_blas_contractions_and_loop_dependent_shape_checks(regressions):
 
 def test_integer_parameter_named_like_a_c_function_sizes_arrays(regressions):
     check(*regressions, "yn", rng.random(3), 4)
+
+
+BRANCHES = '''
+import numpy as np
+
+def match(a, b):
+    if a + b == 3:
+        return 1
+    elif a == b:
+        return 2
+    else:
+        return 0
+
+#pythran export pairs(int32[:], float64[:])
+def pairs(s, x):
+    t = 0
+    for i in range(s.shape[0] - 1):
+        t += match(s[i], s[i + 1])
+    m = x > 0.5
+    return t, x[m].mean(), x[m].sum()
+
+#pythran export pick(float64[:], bool)
+def pick(x, c):
+    if c:
+        y = x * 2
+    else:
+        y = x * 3
+    return (y,)
+'''
+
+
+def test_helper_returning_from_branches_masked_methods_and_arrays_bound_in_branches(tmp_path):
+    src = write(tmp_path, "branches.py", BRANCHES)
+    r = run("build", src, "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    spec = importlib.util.spec_from_file_location("branches", tmp_path / "branches.abi3.so")
+    compiled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compiled)
+    rspec = importlib.util.spec_from_file_location("branches_ref", src)
+    reference = importlib.util.module_from_spec(rspec)
+    rspec.loader.exec_module(reference)
+    s = rng.integers(0, 4, 30).astype(np.int32)
+    check(compiled, reference, "pairs", s, rng.random(9))
+    for c in (True, False):
+        check(compiled, reference, "pick", rng.random(6), c)
+
+
+def test_array_bound_to_different_arrays_by_branch_is_an_error(tmp_path):
+    src = write(tmp_path, "alias_branch.py", (
+        "import numpy as np\n#pythran export f(float64[:], float64[:], bool)\n"
+        "def f(a, b, c):\n    y = a\n    if c:\n        y = b\n    return y * 2\n"))
+    r = run("build", src, "-o", tmp_path)
+    assert r.returncode == 1
+    assert "alias_branch.py:5:5: error: array 'y' is bound to different arrays" in r.stderr
