@@ -9,7 +9,7 @@ step() { echo "==> setup: $*"; }
 
 # --- system packages: CPython headers, MPI, OpenMP, OpenCL (CPU device), BLAS/LAPACK --------
 apt_packages=(libpython3-dev libmpich-dev mpich libomp-dev ocl-icd-opencl-dev opencl-headers
-              pocl-opencl-icd libopenblas-dev liblapacke-dev)
+              pocl-opencl-icd libopenblas-dev libopenblas-openmp-dev liblapacke-dev)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

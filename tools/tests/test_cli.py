@@ -138,3 +138,10 @@ def test_parameters_named_like_c_identifiers_keep_their_python_names(tmp_path):
     assert run("build", f, "-o", tmp_path).returncode == 0
     mod = load(tmp_path / "cnames.abi3.so")
     np.testing.assert_array_equal(mod.f(I=np.ones(3), double=2.0), np.full(3, 2.0))
+
+
+def test_readme_feature_table_is_the_registry():
+    readme = (REPO / "README.md").read_text()
+    begin, end = "<!-- braid features: begin -->\n", "<!-- braid features: end -->"
+    table = readme[readme.index(begin) + len(begin):readme.index(end)]
+    assert table == run("features").stdout, "regenerate the README table with `braid features`"
