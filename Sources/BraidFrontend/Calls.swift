@@ -126,7 +126,7 @@ extension FunctionLowerer {
             }
             return acc
         case "abs":
-            return try intrinsic(.abs, [try a.require(0, "x")], loc: a.loc)
+            return try intrinsic(.abs, [try a.require(0, "x")], loc: a.loc, numpyResult: false)
         case "float", "int", "bool", "complex":
             let t: DType = name == "float" ? .float64 : name == "int" ? .int64 : name == "bool" ? .bool : .complex128
             guard case .scalar(let x, _) = try a.require(0, "x") else {

@@ -168,7 +168,7 @@ extension FunctionLowerer {
     }
 
     /// A math function applied elementwise.
-    func intrinsic(_ f: Intrinsic, _ args: [Value], loc: SourceLocation) throws -> Value {
+    func intrinsic(_ f: Intrinsic, _ args: [Value], loc: SourceLocation, numpyResult: Bool = true) throws -> Value {
         if args.count == 1, case .masked(let x, let m) = args[0] {
             return try keepMask(m, intrinsic(f, [.array(x)], loc: loc), loc)
         }
@@ -197,7 +197,8 @@ extension FunctionLowerer {
             if (f == .real || f == .imag) && !t.isComplex {
                 return f == .real ? .scalar(xs[0].0, weak: weak) : .scalar(cast(.symbol(.zero), t), weak: weak)
             }
-            return .scalar(.call(f, xs.map(\.0), resultType(t)), weak: weak)
+            // A NumPy function returns a NumPy scalar (strong); Python's abs keeps a Python number.
+            return .scalar(.call(f, xs.map(\.0), resultType(t)), weak: weak && !numpyResult)
         }
         var ls = try args.map { try lazy($0, loc: loc) }
         var t = ls[0].dtype

@@ -4,7 +4,6 @@
 # braid: tolerance rtol=1e-4 atol=1e-5
 # braid: why float32: mean and variance over C are summed in single precision in an order other than NumPy's pairwise one
 # braid: targets cpu
-# braid: known-wrong returns float32 where NumPy returns float64: np.sqrt(2.0 / np.pi) is a NumPy float64 scalar, a strong type that promotes float32 arrays (only Python scalars are weak); Braid treats it as weak
 """Transformer feed-forward prologue in float32: layer normalization over the channel axis with a
 learned scale and shift, then the tanh approximation of GELU, plain NumPy."""
 
