@@ -37,7 +37,9 @@ extension FunctionLowerer {
             }
             let n = st > 0 ? SymExpr.floorDivide(stop - start + .int(st - 1), .int(st))
                 : SymExpr.floorDivide(start - stop + .int(-st - 1), .int(-st))
-            let len = n.constant.map { SymExpr.int(max($0, 0)) } ?? SymExpr.maximum(n, .zero)
+            // Sizes are never negative, so arange(N) has exactly N elements.
+            let isSize: Bool = { if case .sym(let s) = n { return self.symbols.contains(s) } else { return false } }()
+            let len = n.constant.map { SymExpr.int(max($0, 0)) } ?? (isSize ? n : SymExpr.maximum(n, .zero))
             return try generate("range", dtype, [len], loc: a.loc) { idx in cast(.symbol(start + .int(st) * idx[0]), dtype) }
         }
         var consts: [Double] = []

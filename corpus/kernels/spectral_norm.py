@@ -2,7 +2,6 @@
 # braid: preset tiny N=9 ITERS=4
 # braid: preset default N=2000 ITERS=10
 # braid: targets cpu
-# braid: expect-error np.arange(N) gets the extent max(0, N), which does not unify with the symbol N (A.T @ (A @ u))
 """Spectral norm of the infinite matrix A[i, j] = 1 / ((i + j)(i + j + 1) / 2 + i + 1), truncated to
 N x N (the Benchmarks Game problem): the matrix is built from index vectors, then power
 iteration on A^T A."""
