@@ -41,12 +41,13 @@ final class FunctionLowerer {
     var assertions: [(SymExpr, SymExpr, String)] = []
     var results: [String]? = nil
     var returnsTuple = false
+    /// The entry function's only `return`, when it is its last statement: arrays it
+    /// returns can be the result storage itself instead of being copied into it.
+    var finalReturn: SourceLocation? = nil
     var usedNames: Set<String> = []
     var counter = 0
     /// Names of scalar variables private to the current inlined helper (for renaming).
     var inlinePrefix = ""
-    /// Set while inlining a helper: where its `return` value goes.
-    var helperReturn: [Value]? = nil
     var inlineStack: [String] = []
 
     init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType], strongVariables: Set<String> = []) {
@@ -86,6 +87,9 @@ final class FunctionLowerer {
             defaults[f.args[firstDefault + k].name] = Self.literalText(c)
         }
         assignCounts = Self.assignmentCounts(f)
+        if let last = f.body.last, case .return = last.kind, !containsReturn(Array(f.body.dropLast())) {
+            finalReturn = last.loc
+        }
         try lowerBlock(f.body)
         let body = blocks.removeLast()
         var program = Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,

@@ -383,9 +383,6 @@ extension FunctionLowerer {
 
     func lowerReturn(_ e: PyExpr?, loc: SourceLocation) throws {
         let value = try e.map { try lowerExpr($0) } ?? .none
-        if helperReturn != nil {
-            throw Diagnostic(loc, "internal: helper return handled by inliner")
-        }
         var values: [Value]
         if case .tuple(let vs) = value { values = vs } else if case .none = value { values = [] } else { values = [value] }
         if case .tuple = value { returnsTuple = true }
@@ -401,6 +398,14 @@ extension FunctionLowerer {
                 case .array(let l):
                     for s in l.shape.flatMap(\.freeSymbols) where !symbols.contains(s) && !(containerIndex[s].map { containers[$0].isArgument } ?? false) {
                         throw Diagnostic(loc, "the returned array's shape depends on '\(s)', which is only known while the program runs; return arrays whose shapes use symbols or parameters")
+                    }
+                    // `return a` at the end, for a whole temporary `a` returned once: `a` becomes the result.
+                    if loc == finalReturn, inlineStack.isEmpty, let v = l.asView, let i = containerIndex[v.container],
+                       containers[i].isTransient, v.isWhole(of: containers[i]), !rs.contains(v.container),
+                       values.filter({ if case .array(let o) = $0 { return o.views.contains { $0.container == v.container } } else { return false } }).count == 1 {
+                        containers[i].role = .result(index: k)
+                        rs.append(v.container)
+                        continue
                     }
                     let name = unique("_return\(k)")
                     addContainer(Container(name: name, dtype: l.dtype, shape: l.shape, role: .result(index: k), storage: .hostHeap))
@@ -422,6 +427,7 @@ extension FunctionLowerer {
                 emitTasklet(.point(r, []), cast(x, c.dtype), loc: loc)
             case .array(let l):
                 guard !c.isScalar else { throw Diagnostic(loc, "this return statement returns an array where another returns a scalar") }
+                if l.asView?.container == r { continue }  // already the result storage
                 try store(.array(l), into: .whole(c), loc: loc)
             default:
                 throw Diagnostic(loc, "cannot return a \(v.kindName)")

@@ -264,7 +264,7 @@ N, M = br.symbol("N"), br.symbol("M")
             out = np.zeros((n, len(X[0])))
             return out
         """)
-        #expect(ir.contains("container arr: float64[X_shape_0, X_shape_1] transient"))
+        #expect(ir.contains("container arr: float64[X_shape_0, X_shape_1] result 0"))
     }
 
     @Test func reassignedCountersAreVariables() throws {
@@ -364,5 +364,28 @@ N, M = br.symbol("N"), br.symbol("M")
                 a = a + 1.0
         """)
         #expect(d?.message.contains("parameter or a view") == true)
+    }
+}
+
+@Suite struct ReturnStorageTests {
+    @Test func finalReturnOfATemporaryUsesItAsTheResult() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M]):
+            B = np.zeros((N, M))
+            B[1:, :] = A[:-1, :]
+            return B
+        """)
+        #expect(ir.contains("container arr: float64[N, M] result 0"))
+        #expect(!ir.contains("_return0"))
+    }
+
+    @Test func parametersAndEarlyReturnsAreCopied() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def g(A: br.float64[N]):
+            return A
+        """)
+        #expect(ir.contains("container _return0: float64[N] result 0"))
     }
 }
