@@ -9,6 +9,20 @@ import pytest
 
 from test_cli import run, write
 
+
+def build_pair(directory, name, source):
+    """Builds `source` as module `name` in `directory`; returns (compiled, reference) modules."""
+    src = write(directory, f"{name}.py", source)
+    r = run("build", src, "-o", directory)
+    assert r.returncode == 0, r.stderr
+    modules = []
+    for mod_name, path in ((name, directory / f"{name}.abi3.so"), (f"{name}_ref", src)):
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return tuple(modules)
+
 SOURCE = '''
 import numpy as np
 
@@ -58,17 +72,7 @@ def ufuncs(x, y, k):
 
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("surface")
-    src = write(d, "surface.py", SOURCE)
-    r = run("build", src, "-o", d)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("surface", d / "surface.abi3.so")
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
-    rspec = importlib.util.spec_from_file_location("surface_ref", src)
-    reference = importlib.util.module_from_spec(rspec)
-    rspec.loader.exec_module(reference)
-    return compiled, reference
+    return build_pair(tmp_path_factory.mktemp("surface"), "surface", SOURCE)
 
 
 def check(compiled, reference, name, *args):
@@ -135,17 +139,7 @@ def fancy(x, idx, M, cols):
 
 @pytest.fixture(scope="module")
 def indexing(tmp_path_factory):
-    d = tmp_path_factory.mktemp("indexing")
-    src = write(d, "indexing.py", INDEXING)
-    r = run("build", src, "-o", d)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("indexing", d / "indexing.abi3.so")
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
-    rspec = importlib.util.spec_from_file_location("indexing_ref", src)
-    reference = importlib.util.module_from_spec(rspec)
-    rspec.loader.exec_module(reference)
-    return compiled, reference
+    return build_pair(tmp_path_factory.mktemp("indexing"), "indexing", INDEXING)
 
 
 def test_boolean_masks(indexing):
@@ -194,17 +188,7 @@ def yn(x, yn):
 
 @pytest.fixture(scope="module")
 def regressions(tmp_path_factory):
-    d = tmp_path_factory.mktemp("regressions")
-    src = write(d, "regressions.py", REGRESSIONS)
-    r = run("build", src, "-o", d)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("regressions", d / "regressions.abi3.so")
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
-    rspec = importlib.util.spec_from_file_location("regressions_ref", src)
-    reference = importlib.util.module_from_spec(rspec)
-    rspec.loader.exec_module(reference)
-    return compiled, reference
+    return build_pair(tmp_path_factory.mktemp("regressions"), "regressions", REGRESSIONS)
 
 
 def test_descending_range_and_weak_python_float_parameter(regressions):
@@ -251,15 +235,7 @@ def pick(x, c):
 
 
 def test_helper_returning_from_branches_masked_methods_and_arrays_bound_in_branches(tmp_path):
-    src = write(tmp_path, "branches.py", BRANCHES)
-    r = run("build", src, "-o", tmp_path)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("branches", tmp_path / "branches.abi3.so")
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
-    rspec = importlib.util.spec_from_file_location("branches_ref", src)
-    reference = importlib.util.module_from_spec(rspec)
-    rspec.loader.exec_module(reference)
+    compiled, reference = build_pair(tmp_path, "branches", BRANCHES)
     s = rng.integers(0, 4, 30).astype(np.int32)
     check(compiled, reference, "pairs", s, rng.random(9))
     for c in (True, False):
