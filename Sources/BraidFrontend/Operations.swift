@@ -239,8 +239,25 @@ extension FunctionLowerer {
         return copy.asView!.rangeMemlet!
     }
 
-    /// `a @ b` with NumPy's rules for 1-D and 2-D operands.
+    /// A scalar factor of an elementwise product (`alpha * A`), split off so that a matmul
+    /// can scale its (smaller) result instead of materializing the scaled operand.
+    func scalarFactor(_ v: Value) -> (Value, ScalarExpr)? {
+        guard case .array(let l) = v, case .binary(.mul, let x, let y) = l.node else { return nil }
+        if case .scalar(let s) = x.node, y.shape == l.shape { return (.array(y), s) }
+        if case .scalar(let s) = y.node, x.shape == l.shape { return (.array(x), s) }
+        return nil
+    }
+
+    /// `a @ b` with NumPy's rules for 1-D and 2-D operands. A scalar factor of an operand
+    /// (`alpha * A @ x`) scales the result instead: the same value up to rounding, without
+    /// a scaled copy of the matrix.
     func matmul(_ a: Value, _ b: Value, loc: SourceLocation) throws -> Value {
+        if let (inner, s) = scalarFactor(a) {
+            return try arith(.mul, .scalar(s, weak: false), try matmul(inner, b, loc: loc), loc: loc)
+        }
+        if let (inner, s) = scalarFactor(b) {
+            return try arith(.mul, try matmul(a, inner, loc: loc), .scalar(s, weak: false), loc: loc)
+        }
         let va = try viewOf(a, loc: loc), vb = try viewOf(b, loc: loc)
         let sa = va.shape, sb = vb.shape
         guard (1...2).contains(sa.count), (1...2).contains(sb.count) else {

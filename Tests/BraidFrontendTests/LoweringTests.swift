@@ -389,3 +389,16 @@ N, M = br.symbol("N"), br.symbol("M")
         #expect(ir.contains("container _return0: float64[N] result 0"))
     }
 }
+
+@Suite struct MatmulScalingTests {
+    @Test func scalarFactorScalesTheResultNotTheMatrix() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def s(alpha: br.float64, A: br.float64[N, M], x: br.float64[M], y: br.float64[N]):
+            y[:] = alpha * A @ x
+        """)
+        #expect(ir.contains("= matmul(A[0:N, 0:M], x[0:M])"))
+        #expect(ir.contains("y[_i1] = mul(alpha, mm[_i1])"))
+        #expect(!ir.contains("float64[N, M] transient"))
+    }
+}
