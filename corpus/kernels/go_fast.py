@@ -1,6 +1,6 @@
 # braid: entry=go_fast
 # braid: preset tiny N=9
-# braid: preset default N=3000
+# braid: preset default N=2000
 # braid: targets cpu
 """Add tanh-trace of a matrix to every element (the Numba quick-start example), plain NumPy:
 a sequential scalar loop over the diagonal, then an elementwise broadcast."""

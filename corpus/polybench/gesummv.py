@@ -1,6 +1,6 @@
 # braid: entry=gesummv
 # braid: preset tiny N=11
-# braid: preset default N=4000
+# braid: preset default N=3000
 # braid: targets cpu
 """Sum of two scaled matrix-vector products, y = alpha A x + beta B x (PolyBench gesummv), DaCe dialect."""
 

@@ -1,6 +1,6 @@
 # braid: entry=mvt
 # braid: preset tiny N=13
-# braid: preset default N=5000
+# braid: preset default N=3000
 # braid: targets cpu
 """Two matrix-vector products, one with the transpose (PolyBench mvt), plain NumPy.
 
