@@ -7,34 +7,27 @@ import BraidIR
 /// Shapes are checked here: at compile time where they are declared, else when the module
 /// is called (`ValueError`, as NumPy's `LinAlgError` is a `ValueError`).
 enum LinalgRegistry {
-    static let functions: [String: NumPyFunction] = [
+    static let functions: [String: NumPyFunction] = square.merging(others) { first, _ in first }
+
+    /// Functions of one square matrix.
+    private static let square: [String: NumPyFunction] = Dictionary(uniqueKeysWithValues: [
+        (LinalgFunction.inv, "inv(a), a n×n (LAPACK gesv with the identity, as NumPy; singular raises RuntimeError)"),
+        (.cholesky, "cholesky(a), lower factor of a Hermitian positive-definite n×n a (LAPACK potrf)"),
+        (.det, "det(a), a n×n (LAPACK getrf)"),
+    ].map { f, summary in
+        ("linalg.\(f.rawValue)", NumPyFunction(family: .linalg, summary: summary) { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return try l.linalgSquare(f, try a.require(0, "a"), loc: a.loc)
+        })
+    })
+
+    private static let others: [String: NumPyFunction] = [
         "linalg.solve": NumPyFunction(
             family: .linalg,
             summary: "solve(a, b), a n×n, b n or n×k (LAPACK gesv; a singular a raises RuntimeError 'Singular matrix')"
         ) { l, a in
             try a.check(maxPositional: 2, allowed: [])
             return try l.linalgSolve(try a.require(0, "a"), try a.require(1, "b"), loc: a.loc)
-        },
-        "linalg.inv": NumPyFunction(
-            family: .linalg,
-            summary: "inv(a), a n×n (LAPACK gesv with the identity, as NumPy; singular raises RuntimeError)"
-        ) { l, a in
-            try a.check(maxPositional: 1, allowed: [])
-            return try l.linalgSquare(.inv, try a.require(0, "a"), loc: a.loc)
-        },
-        "linalg.cholesky": NumPyFunction(
-            family: .linalg,
-            summary: "cholesky(a), lower factor of a Hermitian positive-definite n×n a (LAPACK potrf)"
-        ) { l, a in
-            try a.check(maxPositional: 1, allowed: [])
-            return try l.linalgSquare(.cholesky, try a.require(0, "a"), loc: a.loc)
-        },
-        "linalg.det": NumPyFunction(
-            family: .linalg,
-            summary: "det(a), a n×n (LAPACK getrf)"
-        ) { l, a in
-            try a.check(maxPositional: 1, allowed: [])
-            return try l.linalgSquare(.det, try a.require(0, "a"), loc: a.loc)
         },
         "linalg.norm": NumPyFunction(
             family: .linalg,
