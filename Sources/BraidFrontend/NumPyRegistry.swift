@@ -4,6 +4,8 @@ import BraidIR
 struct NumPyFunction: Sendable {
     enum Family: String, CaseIterable, Sendable {
         case ufunc = "elementwise (ufuncs)"
+        case ufuncMethod = "ufunc methods"
+        case cumulative = "cumulative"
         case reduction = "reductions"
         case creation = "array creation"
         case linalg = "linear algebra"
@@ -281,6 +283,52 @@ public enum NumPyRegistry {
         r["ravel"] = NumPyFunction(family: .manipulation, summary: "ravel(a), 1-D in C order") { l, a in
             try a.check(maxPositional: 1, allowed: [])
             return try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
+        }
+        r["roll"] = NumPyFunction(family: .manipulation, summary: "roll(a, shift, axis=None), any integer shift (symbols too), tuples of shifts and axes") { l, a in
+            try a.check(maxPositional: 3, allowed: ["shift", "axis"])
+            return try l.roll(try a.require(0, "a"), shift: try a.require(1, "shift"), axis: a.get(2, "axis"), loc: a.loc)
+        }
+        for (n, op) in [("cumsum", BinaryOp.add), ("cumprod", .mul)] {
+            r[n] = NumPyFunction(family: .cumulative, summary: "\(n)(a, axis=None, dtype=None), sequential along the axis as NumPy") { l, a in
+                try a.check(maxPositional: 3, allowed: ["axis", "dtype"])
+                return try l.scan(op, try a.require(0, "a"), axis: try l.axisArgument(a.get(1, "axis"), loc: a.loc),
+                                  dtype: try l.dtypeArgument(a.get(2, "dtype"), loc: a.loc), loc: a.loc)
+            }
+        }
+        // Methods of the ufuncs (np.add.reduce, ...): the path after `numpy.` is "add.reduce".
+        for (n, op, wcr) in [("add", BinaryOp.add, WCR.add), ("multiply", .mul, .mul), ("maximum", .max, .max), ("minimum", .min, .min)] {
+            r["\(n).accumulate"] = NumPyFunction(family: .cumulative, summary: "\(n).accumulate(a, axis=0, dtype=None)") { l, a in
+                try a.check(maxPositional: 3, allowed: ["axis", "dtype"])
+                let x = try a.require(0, "array")
+                if let ax = a.get(1, "axis"), l.isNone(ax) {
+                    throw Diagnostic(a.loc, "\(n).accumulate needs an axis (axis=None is not allowed, as in NumPy)")
+                }
+                return try l.scan(op, x, axis: try l.axisArgument(a.get(1, "axis"), loc: a.loc) ?? 0,
+                                  dtype: try l.dtypeArgument(a.get(2, "dtype"), loc: a.loc), loc: a.loc)
+            }
+            r["\(n).reduce"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).reduce(a, axis=0|None|tuple, keepdims=False)") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+                let x = try a.require(0, "array")
+                var args = a
+                if a.get(1, "axis") == nil { args.keywords["axis"] = .scalar(.symbol(.zero), weak: true) }
+                let (axes, keepdims) = try l.reductionOptions(args)
+                if case .scalar = x { throw Diagnostic(a.loc, "\(n).reduce needs an array") }
+                let lx = try l.lazy(x, loc: a.loc)
+                if (op == .max || op == .min) && lx.dtype.isComplex {
+                    throw Diagnostic(a.loc, "maximum/minimum of complex numbers is not supported")
+                }
+                if lx.shape.isEmpty { throw Diagnostic(a.loc, "\(n).reduce of a 0-d array is not supported") }
+                return try l.reduce(wcr, .array(lx), axes: axes, keepdims: keepdims, loc: a.loc)
+            }
+            r["\(n).outer"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).outer(a, b), shape a.shape + b.shape") { l, a in
+                try a.check(maxPositional: 2, allowed: [])
+                return try l.ufuncOuter(op, try a.require(0, "A"), try a.require(1, "B"), loc: a.loc)
+            }
+        }
+        for (n, op) in [("add", BinaryOp.add), ("subtract", .sub), ("multiply", .mul), ("maximum", .max), ("minimum", .min)] {
+            r["\(n).at"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).at(a, indices, b): unbuffered, repeated indices apply each time; out-of-range indices raise") { l, a in
+                try l.ufuncAt(op, n, a)
+            }
         }
         // np.linalg.* lives in its own table (keys such as "linalg.solve").
         r.merge(LinalgRegistry.functions) { first, _ in first }

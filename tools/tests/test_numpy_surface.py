@@ -249,3 +249,111 @@ def test_array_bound_to_different_arrays_by_branch_is_an_error(tmp_path):
     r = run("build", src, "-o", tmp_path)
     assert r.returncode == 1
     assert "alias_branch.py:5:5: error: array 'y' is bound to different arrays" in r.stderr
+
+
+SCANS = '''
+import numpy as np
+
+#pythran export rolls(float64[:], int64[:,:], float32[:,:,:], int)
+def rolls(x, M, T, s):
+    return (np.roll(x, 2), np.roll(x, -3), np.roll(x, 25), np.roll(x, -25), np.roll(x, s), np.roll(x, -s),
+            np.roll(M, 1, axis=0), np.roll(M, -1, axis=1), np.roll(M, s, axis=-1), np.roll(M, 3),
+            np.roll(M, -7), np.roll(M, (1, -2), axis=(0, 1)), np.roll(T, 2, axis=1), np.roll(T, s),
+            np.roll(T.transpose(2, 0, 1), 1, axis=2), np.roll(x[::-2], 1))
+
+#pythran export roll_copies(float64[:])
+def roll_copies(x):
+    r = np.roll(x, 1)
+    x[0] = 100.0
+    y = x.copy()
+    y[:] = np.roll(y, -1)
+    return r, y
+
+#pythran export cumulative(float64[:,:], int32[:,:], bool[:], uint8[:], float32[:])
+def cumulative(A, I, b, u, f):
+    return (np.cumsum(A), np.cumsum(A, axis=0), np.cumsum(A, axis=1), np.cumprod(A, axis=-1), np.cumsum(I),
+            np.cumsum(I, axis=1), np.cumprod(I, axis=0), np.cumsum(b), np.cumsum(u), np.cumsum(f),
+            np.cumsum(I, dtype=np.float64), np.add.accumulate(A), np.add.accumulate(I, axis=1),
+            np.multiply.accumulate(A, axis=1), np.maximum.accumulate(A, axis=1), np.minimum.accumulate(I),
+            np.maximum.accumulate(b), np.add.accumulate(b), np.cumsum(A[:, ::-1].T, axis=1))
+
+#pythran export ufunc_methods(float64[:,:], int32[:,:], float64[:], int64[:], bool[:])
+def ufunc_methods(A, I, x, k, b):
+    return (np.add.reduce(A), np.add.reduce(A, axis=1), np.add.reduce(A, axis=None), np.multiply.reduce(I),
+            np.maximum.reduce(A, axis=1, keepdims=True), np.minimum.reduce(k, axis=None), np.add.reduce(I, axis=1),
+            np.maximum.reduce(I), np.add.reduce(b), np.add.outer(x, k), np.multiply.outer(A, x),
+            np.maximum.outer(k, x), np.minimum.outer(I[0], k), np.add.outer(b, b), np.maximum.reduce(x))
+
+#pythran export scatter(float64[:], int64[:], float64[:], int32[:,:], int32[:], float64[:,:])
+def scatter(a, idx, v, G, gi, W):
+    b = a.copy()
+    np.add.at(b, idx, v)
+    c = a.copy()
+    np.add.at(c, idx, 1.0)
+    d = a.copy()
+    np.subtract.at(d, idx, 2 * v)
+    e = a.copy()
+    np.maximum.at(e, idx, v)
+    f = a.copy()
+    np.minimum.at(f, idx, v)
+    g = a.copy()
+    np.multiply.at(g, idx, v)
+    H = G.copy()
+    np.add.at(H, gi, 1)
+    X = W.copy()
+    np.add.at(X, idx[:3], W[0])
+    y = a.copy()
+    np.add.at(y, 3, 5.0)
+    z = np.zeros(4, dtype=np.int64)
+    np.add.at(z, idx % 4, v)
+    return b, c, d, e, f, g, H, X, y, z
+'''
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("scans"), "scans", SCANS)
+
+
+def test_roll_any_shift_and_axis(scans):
+    for s in (0, 3, -4, 17, -40):
+        check(*scans, "rolls", rng.random(11), rng.integers(-9, 9, (4, 5)), rng.random((3, 4, 5)).astype(np.float32), s)
+
+
+def test_roll_returns_a_copy(scans):
+    check(*scans, "roll_copies", rng.random(6))
+
+
+def test_cumsum_cumprod_and_accumulate(scans):
+    check(*scans, "cumulative", rng.random((4, 5)), rng.integers(-5, 5, (3, 4)).astype(np.int32), rng.random(7) > 0.5,
+          rng.integers(0, 255, 40).astype(np.uint8), rng.random(9).astype(np.float32))
+
+
+def test_accumulate_max_propagates_nan(scans):
+    A = rng.random((4, 5))
+    A[1, 2] = np.nan
+    check(*scans, "cumulative", A, rng.integers(-5, 5, (3, 4)).astype(np.int32), rng.random(7) > 0.5,
+          rng.integers(0, 255, 40).astype(np.uint8), rng.random(9).astype(np.float32))
+
+
+def test_ufunc_reduce_and_outer(scans):
+    check(*scans, "ufunc_methods", rng.random((3, 4)), rng.integers(-4, 4, (3, 4)).astype(np.int32), rng.random(4),
+          rng.integers(-3, 3, 4), rng.random(5) > 0.5)
+
+
+def test_ufunc_at_repeated_and_negative_indices(scans):
+    a = rng.random(8)
+    idx = np.array([1, 1, -1, 7, 0, 1, 5, 5])
+    check(*scans, "scatter", a, idx, rng.random(8), rng.integers(0, 9, (6, 3)).astype(np.int32),
+          np.array([0, 5, 5, -6, 2], dtype=np.int32), rng.random((8, 3)))
+
+
+def test_ufunc_at_out_of_bounds_raises(scans):
+    compiled, _ = scans
+    args = [rng.random(8), np.array([1, 8, 0, 0, 0, 0, 0, 0]), rng.random(8), rng.integers(0, 9, (6, 3)).astype(np.int32),
+            np.array([0, 5], dtype=np.int32), rng.random((8, 3))]
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        compiled.scatter(*args)
+    args[1] = np.array([1, -9, 0, 0, 0, 0, 0, 0])
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        compiled.scatter(*args)

@@ -1,0 +1,83 @@
+import Testing
+import BraidIR
+@testable import BraidFrontend
+
+/// Lowering of the wider NumPy surface: rolls, scans, ufunc methods, statistics, sorting,
+/// batched matmul; and the diagnostics for the forms that are not supported.
+@Suite struct NumPySurfaceTests {
+    @Test func rollIsAModularViewFusedIntoTheConsumer() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M], B: br.float64[N, M], s: br.int64):
+            B[:] = np.roll(A, 1, axis=0) + np.roll(A, s, axis=1)
+        """)
+        #expect(ir.contains("B[_i1, _i2] = add(A[(_i1 - 1) % N, _i2], A[_i1, (_i2 - s) % M])"))
+        #expect(!ir.contains("transient"))
+    }
+
+    @Test func rollBoundToANameIsACopy() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            r = np.roll(A, -2)
+            A[0] = 1.0
+            return r
+        """)
+        // r is written before A changes.
+        let copy = try #require(ir.range(of: "= A[(_i1 + 2) % N]"))
+        let write = try #require(ir.range(of: "A[0] = 1"))
+        #expect(copy.lowerBound < write.lowerBound)
+    }
+
+    @Test func rollRejectsArrayShifts() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N], k: br.int64[N]):
+            A[:] = np.roll(A, k)
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("array of shifts is not supported") == true)
+    }
+
+    @Test func cumsumIsASequentialLoopInsideAParallelMap() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M]):
+            return np.cumsum(A, axis=1)
+        """)
+        #expect(ir.contains("for _k"))
+        #expect(ir.contains("select(eq(_k"))
+        #expect(ir.contains("add(_acc"))
+    }
+
+    @Test func addAtIsBoundsCheckedAndSequential() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N], idx: br.int64[M], v: br.float64[M]):
+            np.add.at(A, idx, v)
+        """)
+        #expect(ir.contains("fail index_out_of_bounds"))
+        #expect(ir.contains("for _k"))
+        #expect(!ir.contains("wcr"))
+    }
+
+    @Test func addAtRejectsBooleanMasks() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N], v: br.float64[N]):
+            np.add.at(A, A > 0.5, v)
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("boolean mask is not supported") == true)
+    }
+
+    @Test func accumulateRejectsAxisNone() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N, M]):
+            return np.add.accumulate(A, axis=None)
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("axis=None is not allowed") == true)
+    }
+}
