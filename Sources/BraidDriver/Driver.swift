@@ -34,6 +34,8 @@ public struct BuildResult: Sendable {
     public var cacheHit: Bool
     /// Extra files written (e.g. the HLS kernel source).
     public var sideFiles: [String]
+    /// What the passes did, and why they left loops sequential (`--explain`), in source order.
+    public var remarks: [Remark] = []
 }
 
 /// Orchestrates frontend, passes, backend and toolchain.
@@ -44,6 +46,11 @@ public enum Driver {
 
     /// Frontend and the target's passes.
     public static func lower(file: String, options: BuildOptions, log: (String) -> Void) throws -> IRModule {
+        try lowerExplained(file: file, options: options, log: log).module
+    }
+
+    /// Frontend and the target's passes, with the passes' remarks.
+    public static func lowerExplained(file: String, options: BuildOptions, log: (String) -> Void) throws -> (module: IRModule, remarks: [Remark]) {
         guard let data = FileManager.default.contents(atPath: file), let source = String(data: data, encoding: .utf8) else {
             throw DriverError.io("cannot read '\(file)'")
         }
@@ -52,8 +59,8 @@ public enum Driver {
             throw DriverError.usage("'\(name)' is not a valid Python module name; rename the file")
         }
         var module = try Frontend.lower(source: source, file: file, moduleName: name, signatures: options.signatures)
-        try Pipeline.run(&module, target: options.target, options: options.pipeline, log: log)
-        return module
+        let remarks = try Pipeline.run(&module, target: options.target, options: options.pipeline, log: log)
+        return (module, remarks)
     }
 
     /// Markdown table of the supported NumPy surface, generated from the frontend's registry.
@@ -68,7 +75,13 @@ public enum Driver {
     }
 
     static func buildUnchecked(file: String, options: BuildOptions, log: (String) -> Void) throws -> BuildResult {
-        let module = try lower(file: file, options: options, log: log)
+        let (module, remarks) = try lowerExplained(file: file, options: options, log: log)
+        var result = try emit(module, file: file, options: options)
+        result.remarks = remarks
+        return result
+    }
+
+    static func emit(_ module: IRModule, file: String, options: BuildOptions) throws -> BuildResult {
         let backend = Backends.backend(for: options.target)
         switch options.emit {
         case .ir:

@@ -14,6 +14,8 @@ public enum Pipeline {
         case .cpu:
             return [
                 ExpandLibraryNodes(keepBLAS: true),
+                LoopToMap(),
+                MapFusion(),
                 ScheduleMaps(schedule: .cpuParallel),
             ]
         case .mpi:
@@ -24,6 +26,8 @@ public enum Pipeline {
         case .opencl:
             return [
                 ExpandLibraryNodes(keepBLAS: false),
+                LoopToMap(),
+                MapFusion(),
                 ScheduleMaps(schedule: .deviceKernel),
             ]
         case .hls:
@@ -44,9 +48,12 @@ public enum Pipeline {
         public init() {}
     }
 
-    /// Runs the target's passes over every program; logs to `log` when asked.
+    /// Runs the target's passes over every program; logs to `log` when asked. Returns what
+    /// the passes did and why they left things alone, in source order (`--explain`).
+    @discardableResult
     public static func run(_ module: inout IRModule, target: Target, options: Options,
-                           log: (String) -> Void) throws {
+                           log: (String) -> Void) throws -> [Remark] {
+        var remarks: [Remark] = []
         let passes = passes(for: target)
         let known = Set(passes.map(\.name))
         for d in options.disabled where !known.contains(d) {
@@ -56,7 +63,7 @@ public enum Pipeline {
             try Verifier.verify(module.programs[k])
             for pass in passes where !options.disabled.contains(pass.name) {
                 let start = Date()
-                let changed = try pass.run(&module.programs[k])
+                let changed = try pass.run(&module.programs[k], remarks: &remarks)
                 if options.timePasses {
                     log(String(format: "%-24@ %-20@ %8.3f ms%@", pass.name as NSString, module.programs[k].name as NSString,
                                Date().timeIntervalSince(start) * 1000, (changed ? " (changed)" : "") as NSString))
@@ -67,6 +74,9 @@ public enum Pipeline {
                 }
             }
         }
+        return remarks.enumerated().sorted {
+            ($0.element.loc.line, $0.element.loc.column, $0.offset) < ($1.element.loc.line, $1.element.loc.column, $1.offset)
+        }.map(\.element)
     }
 }
 

@@ -10,7 +10,7 @@ public struct ExpandLibraryNodes: Pass {
     public var keepBLAS: Bool
     public init(keepBLAS: Bool) { self.keepBLAS = keepBLAS }
 
-    public func run(_ program: inout Program) throws -> Bool {
+    public func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool {
         var changed = false
         var p = program
         let body = rewriteBlocks(program.body) { nodes in

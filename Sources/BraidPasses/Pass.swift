@@ -5,7 +5,43 @@ import BraidIR
 public protocol Pass: Sendable {
     /// Stable name, used by `--disable-pass`, `--print-after-all` and `--time-passes`.
     var name: String { get }
-    func run(_ program: inout Program) throws -> Bool
+    /// Rewrites the program and returns whether it changed anything; `remarks` receive
+    /// what the pass did, or why it left something alone, at Python source lines
+    /// (`braid build --explain`).
+    func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool
+}
+
+extension Pass {
+    /// Runs the pass without keeping its remarks.
+    public func run(_ program: inout Program) throws -> Bool {
+        var ignored: [Remark] = []
+        return try run(&program, remarks: &ignored)
+    }
+}
+
+/// What a pass did at one Python source line, or why it left something alone.
+public struct Remark: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Iterations run in parallel.
+        case parallel
+        /// Left sequential (the message says which dependence prevented it).
+        case sequential
+        /// Merged with a neighbour; an intermediate array disappeared.
+        case fused
+        /// Rewritten into a cheaper but equal form.
+        case simplified
+    }
+    public var loc: SourceLocation
+    public var pass: String
+    public var kind: Kind
+    public var message: String
+    public init(_ loc: SourceLocation, pass: String, _ kind: Kind, _ message: String) {
+        self.loc = loc
+        self.pass = pass
+        self.kind = kind
+        self.message = message
+    }
+    public var description: String { "\(loc): \(kind.rawValue): \(message) [\(pass)]" }
 }
 
 /// Applies `f` bottom-up to every node list in a tree (bodies of maps, loops, branches).
@@ -43,7 +79,7 @@ func visitDataflow(_ nodes: [Node], _ f: (Node) -> Void) {
         case .branch(let b):
             visitDataflow(b.then, f)
             visitDataflow(b.orElse, f)
-        case .breakLoop, .continueLoop, .returnProgram, .fail: break
+        case .breakLoop, .continueLoop, .returnProgram, .fail, .allocate: break
         }
     }
 }

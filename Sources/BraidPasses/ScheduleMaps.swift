@@ -14,36 +14,43 @@ public struct ScheduleMaps: Pass {
     public var schedule: Schedule
     public init(schedule: Schedule) { self.schedule = schedule }
 
-    public func run(_ program: inout Program) throws -> Bool {
+    public func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool {
         var changed = false
-        program.body = schedule(program.body, program, insideParallel: false, changed: &changed)
+        program.body = schedule(program.body, program, insideParallel: false, changed: &changed, remarks: &remarks)
         return changed
     }
 
-    func schedule(_ nodes: [Node], _ p: Program, insideParallel: Bool, changed: inout Bool) -> [Node] {
+    func schedule(_ nodes: [Node], _ p: Program, insideParallel: Bool, changed: inout Bool, remarks: inout [Remark]) -> [Node] {
         nodes.map { n in
             switch n {
             case .map(var m):
                 var parallel = false
-                if !insideParallel, m.schedule != schedule, let reductions = Self.legality(m, p) {
-                    m.schedule = schedule
-                    m.reductions = reductions
-                    parallel = true
-                    changed = true
+                if !insideParallel, m.schedule != schedule {
+                    switch Self.check(m, p) {
+                    case .success(let reductions):
+                        m.schedule = schedule
+                        m.reductions = reductions
+                        parallel = true
+                        changed = true
+                        let red = reductions.isEmpty ? "" : " with reduction " + reductions.sorted { $0.key < $1.key }.map { "\($0.value.rawValue):\($0.key)" }.joined(separator: ", ")
+                        remarks.append(Remark(m.loc, pass: name, .parallel, "loop nest over \(m.params.joined(separator: ", ")) runs in parallel (\(schedule.rawValue))\(red)"))
+                    case .failure(let why):
+                        remarks.append(Remark(m.loc, pass: name, .sequential, "loop nest over \(m.params.joined(separator: ", ")) stays sequential: \(why.message)"))
+                    }
                 } else if !insideParallel && m.schedule == schedule {
                     parallel = true
                 }
-                m.body = schedule(m.body, p, insideParallel: insideParallel || parallel, changed: &changed)
+                m.body = schedule(m.body, p, insideParallel: insideParallel || parallel, changed: &changed, remarks: &remarks)
                 return .map(m)
             case .forLoop(var l):
-                l.body = schedule(l.body, p, insideParallel: insideParallel, changed: &changed)
+                l.body = schedule(l.body, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
                 return .forLoop(l)
             case .whileLoop(var w):
-                w.body = schedule(w.body, p, insideParallel: insideParallel, changed: &changed)
+                w.body = schedule(w.body, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
                 return .whileLoop(w)
             case .branch(var b):
-                b.then = schedule(b.then, p, insideParallel: insideParallel, changed: &changed)
-                b.orElse = schedule(b.orElse, p, insideParallel: insideParallel, changed: &changed)
+                b.then = schedule(b.then, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
+                b.orElse = schedule(b.orElse, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
                 return .branch(b)
             default:
                 return n
@@ -51,62 +58,103 @@ public struct ScheduleMaps: Pass {
         }
     }
 
+    /// Why iterations of a map may not run in parallel.
+    public struct Dependence: Error, Sendable {
+        public var message: String
+    }
+
     /// The reductions the map needs if its iterations are independent, else `nil`.
     public static func legality(_ m: MapScope, _ p: Program) -> [String: WCR]? {
+        try? check(m, p).get()
+    }
+
+    /// The reductions the map needs if its iterations are independent, else the dependence
+    /// (or control flow) that prevents running them in parallel.
+    public static func check(_ m: MapScope, _ p: Program) -> Result<[String: WCR], Dependence> {
         var locals = Set(m.locals)
         collectLocals(m.body, into: &locals)
         var reductions = m.reductions
         var writes: [String: Set<Memlet>] = [:]
-        var reads: [Memlet] = []
-        var ok = true
-        var hasControl = false
+        var writeLines: [String: Int] = [:]
+        var reads: [(Memlet, Int)] = []
+        var problem: String?
+        func fail(_ s: String) { if problem == nil { problem = s } }
+        func show(_ mem: Memlet) -> String {
+            mem.subset.isEmpty ? mem.data : "\(mem.data)[\(mem.subset.map(describe).joined(separator: ", "))]"
+        }
         func walk(_ nodes: [Node], loopVars: Set<String>) {
             for n in nodes {
                 switch n {
                 case .tasklet(let t):
-                    reads += t.value.reads
+                    reads += t.value.reads.map { ($0, t.loc.line) }
                     if locals.contains(t.output.data) { continue }
                     if let w = t.wcr, t.output.subset.isEmpty, reductions[t.output.data] == nil || reductions[t.output.data] == w {
                         reductions[t.output.data] = w
                         continue
                     }
-                    if t.wcr != nil && reductions[t.output.data] != nil { ok = false; continue }
-                    if !injective(t.output, m.params, loopVars: loopVars) { ok = false }
+                    if t.wcr != nil && reductions[t.output.data] != nil {
+                        fail("'\(t.output.data)' is combined with two different operations (line \(t.loc.line))")
+                        continue
+                    }
+                    if !injective(t.output, m.params, loopVars: loopVars) {
+                        fail("every iteration may write \(show(t.output)) (line \(t.loc.line)): the element written does not depend on \(m.params.joined(separator: ", ")) alone")
+                    }
                     writes[t.output.data, default: []].insert(t.output)
+                    writeLines[t.output.data] = writeLines[t.output.data] ?? t.loc.line
                 case .library(let l):
                     // A call that can fail leaves the program early, like a return.
-                    if l.op.canFail { hasControl = true }
+                    if l.op.canFail { fail("\(l.op.numpyName) can raise an error (line \(l.loc.line))") }
                     for o in l.outputs where !locals.contains(o.data) {
-                        if !injective(o, m.params, loopVars: loopVars) { ok = false }
+                        if !injective(o, m.params, loopVars: loopVars) {
+                            fail("every iteration may write \(show(o)) (line \(l.loc.line))")
+                        }
                         writes[o.data, default: []].insert(o)
+                        writeLines[o.data] = writeLines[o.data] ?? l.loc.line
                     }
-                    reads += l.inputs
+                    reads += l.inputs.map { ($0, l.loc.line) }
                 case .map(let inner):
                     walk(inner.body, loopVars: loopVars.union(inner.params))
                 case .forLoop(let f):
                     walk(f.body, loopVars: loopVars.union([f.variable]))
                 case .whileLoop(let w):
-                    reads += w.condition.reads
+                    reads += w.condition.reads.map { ($0, w.loc.line) }
                     walk(w.body, loopVars: loopVars)
                 case .branch(let b):
-                    reads += b.condition.reads
+                    reads += b.condition.reads.map { ($0, b.loc.line) }
                     walk(b.then, loopVars: loopVars)
                     walk(b.orElse, loopVars: loopVars)
-                case .returnProgram, .fail:
-                    hasControl = true
+                case .returnProgram(let loc):
+                    fail("the loop returns from the function (line \(loc.line))")
+                case .fail(_, let loc):
+                    fail("an iteration can raise an error (line \(loc.line), e.g. an index check)")
+                case .allocate(let a):
+                    fail("an iteration allocates the array '\(a.container)' (line \(a.loc.line))")
                 case .breakLoop, .continueLoop:
                     break
                 }
             }
         }
         walk(m.body, loopVars: [])
-        guard ok, !hasControl else { return nil }
+        if let problem { return .failure(Dependence(message: problem)) }
         // A container written by the map may only be read at exactly the written element.
-        for r in reads where writes[r.data] != nil {
-            if !writes[r.data]!.contains(r) { return nil }
+        for (r, line) in reads where writes[r.data] != nil {
+            if !writes[r.data]!.contains(r) {
+                let w = writes[r.data]!.map(show).sorted().joined(separator: ", ")
+                return .failure(Dependence(message: "\(show(r)) read at line \(line) may be written by another iteration (written as \(w) at line \(writeLines[r.data]!))"))
+            }
         }
-        for r in reads where reductions[r.data] != nil && !locals.contains(r.data) { return nil }
-        return reductions
+        for (r, line) in reads where reductions[r.data] != nil && !locals.contains(r.data) {
+            return .failure(Dependence(message: "'\(r.data)' is accumulated across iterations and also read at line \(line)"))
+        }
+        return .success(reductions)
+    }
+
+    static func describe(_ s: Subscript) -> String {
+        switch s {
+        case .index(.sym(let e)): return e.description
+        case .index(.dynamic): return "<data>"
+        case .range(let a, let b, let st): return st == .one ? "\(a):\(b)" : "\(a):\(b):\(st)"
+        }
     }
 
     static func collectLocals(_ nodes: [Node], into s: inout Set<String>) {

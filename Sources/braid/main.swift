@@ -66,6 +66,9 @@ struct Build: ParsableCommand {
     @Option(help: "What to produce: module (default), ir (the data-centric IR), c (the generated source).")
     var emit: String = "module"
 
+    @Flag(help: "List, per loop and array statement, what was fused or parallelized, and for what stayed sequential the dependence that kept it so (with its Python line).")
+    var explain = false
+
     @OptionGroup var common: CommonBuildOptions
 
     func run() throws {
@@ -77,6 +80,9 @@ struct Build: ParsableCommand {
         o.outputDirectory = output
         let r = try Driver.build(file: file, options: o, log: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
         if let text = r.text { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
+        if explain {
+            for remark in r.remarks { print(remark) }
+        }
         if let path = r.modulePath {
             print("wrote \(path)\(r.cacheHit ? " (cached)" : "")")
             for f in r.sideFiles { print("wrote \(f)") }

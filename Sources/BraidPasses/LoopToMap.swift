@@ -1,0 +1,170 @@
+import BraidIR
+
+/// Turns a Python `for` loop into a map when its iterations are provably independent, so
+/// that `ScheduleMaps` can run it in parallel; loops carrying a dependence stay loops.
+///
+/// A loop `for v in range(start, end, step)` (constant step > 0) becomes a map over `v` when
+/// - its body neither leaves the loop or program (`break`, `continue` of this loop, `return`,
+///   a failing check or call) nor allocates, and its bounds are not written by the body;
+/// - every scalar the body writes is either private to an iteration (its first access in the
+///   body is an unconditional write outside nested loops, and it is used nowhere outside the
+///   loop) or an accumulator updated only as `s = s ⊕ e` with ⊕ in `+ * max min` (it becomes
+///   a reduction: the order of a floating-point sum changes, as NumPy's pairwise sums do);
+/// - the map's iterations are independent by `ScheduleMaps.check` (writes indexed
+///   injectively by `v`, reads of written arrays only at the element the same iteration writes).
+/// A loop that is not converted is searched for inner loops that can be.
+public struct LoopToMap: Pass {
+    public let name = "loop-to-map"
+    public init() {}
+
+    public func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool {
+        var changed = false
+        let everything = TreeFacts(program.body)
+        var uses: [String: Int] = [:]
+        for a in everything.accesses { uses[a.memlet.data, default: 0] += 1 }
+        // Scalars used as symbols (bounds, indices) count as used everywhere: never private.
+        for s in symbolNames(program.body) { uses[s, default: 0] += 1_000_000 }
+        program.body = convert(program.body, program, uses: uses, changed: &changed, remarks: &remarks)
+        return changed
+    }
+
+    func convert(_ nodes: [Node], _ p: Program, uses: [String: Int], changed: inout Bool, remarks: inout [Remark]) -> [Node] {
+        nodes.map { n in
+            switch n {
+            case .forLoop(var l):
+                switch Self.asMap(l, p, uses: uses) {
+                case .success(var m):
+                    changed = true
+                    remarks.append(Remark(l.loc, pass: name, .parallel, "for-loop over \(l.variable) has independent iterations: it is a map\(m.locals.isEmpty ? "" : " (private per iteration: \(m.locals.joined(separator: ", ")))")"))
+                    m.body = convert(m.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                    return .map(m)
+                case .failure(let why):
+                    remarks.append(Remark(l.loc, pass: name, .sequential, "for-loop over \(l.variable) stays sequential: \(why.message)"))
+                    l.body = convert(l.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                    return .forLoop(l)
+                }
+            case .map(var m):
+                m.body = convert(m.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                return .map(m)
+            case .whileLoop(var w):
+                w.body = convert(w.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                return .whileLoop(w)
+            case .branch(var b):
+                b.then = convert(b.then, p, uses: uses, changed: &changed, remarks: &remarks)
+                b.orElse = convert(b.orElse, p, uses: uses, changed: &changed, remarks: &remarks)
+                return .branch(b)
+            default:
+                return n
+            }
+        }
+    }
+
+    typealias Dependence = ScheduleMaps.Dependence
+
+    /// The loop as an equivalent map, or the reason it must stay a loop.
+    static func asMap(_ l: ForLoop, _ p: Program, uses: [String: Int]) -> Result<MapScope, Dependence> {
+        func no(_ s: String) -> Result<MapScope, Dependence> { .failure(Dependence(message: s)) }
+        guard let step = l.range.step.constant, step > 0 else { return no("its step is not a positive constant") }
+        let facts = TreeFacts(l.body)
+        if facts.hasReturnOrFail { return no("an iteration can return or raise an error") }
+        if facts.hasOwnBreakOrContinue { return no("it contains break or continue") }
+        if !facts.allocated.isEmpty { return no("an iteration allocates an array") }
+        let written = facts.written
+        let boundSymbols = Set([l.range.start, l.range.end, l.range.step].flatMap(\.freeSymbols))
+        if let b = boundSymbols.intersection(written).sorted().first { return no("its bound '\(b)' is changed inside") }
+        // Scalars written inside: private per iteration, or accumulators.
+        var locals: [String] = []
+        var accumulators: [String: WCR] = [:]
+        for name in written.sorted() {
+            guard let c = p.container(name), c.isScalar else { continue }
+            let acc = facts.accesses.filter { $0.memlet.data == name }
+            let usedOutside = (uses[name] ?? 0) != acc.count || c.role != .transient
+            if let first = acc.first, first.isWrite, first.wcr == nil, first.unconditional, first.innerVariables.isEmpty, !usedOutside {
+                locals.append(name)
+                continue
+            }
+            if let op = accumulatorOp(name, l.body, accessCount: acc.count) {
+                accumulators[name] = op
+                continue
+            }
+            if usedOutside { return no("'\(name)' is assigned in the loop and used after it (or is a parameter or result)") }
+            return no("'\(name)' is read before it is assigned in an iteration (a value carried from the previous iteration)")
+        }
+        // Private scalars may be used as symbols (indices) inside the body only.
+        let body = accumulators.isEmpty ? l.body : TreeRewriter().nodes(rewriteAccumulators(l.body, accumulators))
+        let m = MapScope(params: [l.variable], ranges: [l.range], schedule: .sequential, body: body,
+                         locals: locals, reductions: [:], loc: l.loc)
+        switch ScheduleMaps.check(m, p) {
+        case .success: return .success(m)
+        case .failure(let d): return .failure(d)
+        }
+    }
+
+    /// The operation of `s = s ⊕ e` if that is the only kind of access to `s` in the tree.
+    static func accumulatorOp(_ s: String, _ nodes: [Node], accessCount: Int) -> WCR? {
+        var op: WCR?
+        var updates = 0
+        var bad = false
+        func visit(_ ns: [Node]) {
+            for n in ns {
+                switch n {
+                case .tasklet(let t) where t.output.data == s:
+                    guard t.wcr == nil, let (o, rest) = update(t, s), op == nil || op == o else { bad = true; continue }
+                    if rest.reads.contains(where: { $0.data == s }) { bad = true }
+                    op = o
+                    updates += 1
+                case .map(let m): visit(m.body)
+                case .forLoop(let f): visit(f.body)
+                case .whileLoop(let w): visit(w.body)
+                case .branch(let b): visit(b.then); visit(b.orElse)
+                default: break
+                }
+            }
+        }
+        visit(nodes)
+        // Each update reads `s` once and writes it once; any other access disqualifies.
+        guard !bad, let op, updates * 2 == accessCount else { return nil }
+        return op
+    }
+
+    /// `(⊕, e)` when the tasklet is `s = s ⊕ e` or `s = e ⊕ s` with ⊕ one of the reductions.
+    static func update(_ t: Tasklet, _ s: String) -> (WCR, ScalarExpr)? {
+        guard t.output.subset.isEmpty, case .binary(let op, let a, let b, let type) = t.value else { return nil }
+        let wcr: WCR
+        switch op {
+        case .add: wcr = .add
+        case .mul: wcr = .mul
+        case .max: wcr = .max
+        case .min: wcr = .min
+        default: return nil
+        }
+        func isS(_ e: ScalarExpr) -> Bool {
+            if case .load(let m, let t2) = e { return m.data == s && m.subset.isEmpty && t2 == type }
+            return false
+        }
+        if isS(a) { return (wcr, b) }
+        if isS(b) { return (wcr, a) }
+        return nil
+    }
+
+    static func rewriteAccumulators(_ nodes: [Node], _ acc: [String: WCR]) -> [Node] {
+        nodes.map { n in
+            switch n {
+            case .tasklet(var t):
+                if let op = acc[t.output.data], let (_, rest) = update(t, t.output.data) {
+                    t.wcr = op
+                    t.value = rest
+                }
+                return .tasklet(t)
+            case .map(var m): m.body = rewriteAccumulators(m.body, acc); return .map(m)
+            case .forLoop(var f): f.body = rewriteAccumulators(f.body, acc); return .forLoop(f)
+            case .whileLoop(var w): w.body = rewriteAccumulators(w.body, acc); return .whileLoop(w)
+            case .branch(var b):
+                b.then = rewriteAccumulators(b.then, acc)
+                b.orElse = rewriteAccumulators(b.orElse, acc)
+                return .branch(b)
+            default: return n
+            }
+        }
+    }
+}

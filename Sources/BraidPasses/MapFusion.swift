@@ -1,0 +1,151 @@
+import BraidIR
+
+/// Fuses neighbouring maps over the same iteration space, then turns the intermediate
+/// arrays that fusion left private to one iteration into scalars, so a chain of array
+/// statements (`I = abs(Z) < 2; N[I] = n; Z[I] = Z[I]**2 + C[I]`) becomes one loop nest
+/// that makes no temporaries.
+///
+/// Fusing map `a` with the map `b` right after it is legal when both have the same ranges,
+/// neither leaves the program (return, failure) nor contains a library call or a
+/// reduction, and every container that one writes and both touch is accessed, in both, only
+/// through one subscript pattern that gives each iteration its own elements (see
+/// `separatesIterations`): then iteration `p` of `b` depends only on iteration `p` of `a`,
+/// and running `a(p); b(p)` for each `p` in order computes the same values.
+///
+/// A transient array becomes a scalar private to a map when every access to it in the whole
+/// program lies directly in that map's body (outside nested loops) with one subscript
+/// pattern that separates iterations, and the first access is an unconditional write.
+public struct MapFusion: Pass {
+    public let name = "map-fusion"
+    public init() {}
+
+    public func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool {
+        var changed = false
+        let p = program
+        program.body = rewriteBlocks(program.body) { nodes in
+            var out: [Node] = []
+            for n in nodes {
+                if case .map(let b) = n, case .map(let a)? = out.last, let fused = Self.fuse(a, b, p) {
+                    out[out.count - 1] = .map(fused)
+                    remarks.append(Remark(b.loc, pass: name, .fused,
+                                          "fused with the loop nest of line \(a.loc.line) (same iteration space, element-wise dependences only)"))
+                    changed = true
+                } else {
+                    out.append(n)
+                }
+            }
+            return out
+        }
+        if Self.scalarizeTransients(&program, remarks: &remarks, pass: name) { changed = true }
+        return changed
+    }
+
+    /// `a` followed by `b` as one map, or `nil` when that is not provably equal.
+    static func fuse(_ a: MapScope, _ b: MapScope, _ p: Program) -> MapScope? {
+        guard a.schedule == b.schedule, a.params.count == b.params.count, a.ranges == b.ranges,
+              a.reductions.isEmpty, b.reductions.isEmpty else { return nil }
+        let fa = TreeFacts(a.body), fbRaw = TreeFacts(b.body)
+        // b's parameters are renamed to a's; they must not clash with variables inside b.
+        let innerB = Set(fbRaw.accesses.flatMap(\.innerVariables)).union(loopVariables(b.body))
+        guard innerB.isDisjoint(with: a.params) else { return nil }
+        let renaming = Dictionary(uniqueKeysWithValues: zip(b.params, a.params.map { SymExpr.sym($0) }))
+        let bBody = TreeRewriter(symbol: { $0.substituting(renaming) }).nodes(b.body)
+        let fb = TreeFacts(bBody)
+        for f in [fa, fb] where f.hasReturnOrFail || !f.allocated.isEmpty || f.hasLibraryNode || f.hasWhile || f.hasOwnBreakOrContinue {
+            return nil
+        }
+        let writtenA = fa.written, writtenB = fb.written
+        // Scalars used as symbols (sizes, indices) must not be written by the other map.
+        if !symbolNames(bBody).isDisjoint(with: writtenA) || !symbolNames(a.body).isDisjoint(with: writtenB) { return nil }
+        let shared = writtenA.union(writtenB).intersection(fa.touched.intersection(fb.touched))
+        let all = fa.accesses + fb.accesses
+        let variant = Set(all.flatMap(\.innerVariables)).union(writtenA).union(writtenB)
+        for x in shared {
+            let subsets = all.filter { $0.memlet.data == x }.map(\.memlet.subset)
+            guard subsets.allSatisfy({ $0.allSatisfy { if case .index(.sym) = $0 { return true } else { return false } } }),
+                  separatesIterations(subsets, params: a.params, variant: variant) else { return nil }
+        }
+        return MapScope(params: a.params, ranges: a.ranges, schedule: a.schedule, body: a.body + bBody,
+                        locals: a.locals + b.locals, reductions: [:], loc: a.loc)
+    }
+
+    /// Turns transient arrays private to one map iteration into scalars of that map.
+    static func scalarizeTransients(_ program: inout Program, remarks: inout [Remark], pass: String) -> Bool {
+        var total: [String: Int] = [:]
+        for a in TreeFacts(program.body).accesses { total[a.memlet.data, default: 0] += 1 }
+        let symbols = symbolNames(program.body)
+        let candidates = Set(program.containers.filter { $0.isTransient && !$0.isScalar && !$0.isDynamic && !symbols.contains($0.name) }.map(\.name))
+        guard !candidates.isEmpty else { return false }
+        var chosen: [String: [Subscript]] = [:]
+        var chosenLoc: [String: SourceLocation] = [:]
+        func visit(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .map(let m):
+                    let facts = TreeFacts(m.body)
+                    let written = facts.written
+                    var byName: [String: [Access]] = [:]
+                    for a in facts.accesses where candidates.contains(a.memlet.data) { byName[a.memlet.data, default: []].append(a) }
+                    for (name, acc) in byName where acc.count == total[name] && chosen[name] == nil {
+                        let s = acc[0].memlet.subset
+                        guard acc.allSatisfy({ $0.memlet.subset == s && $0.innerVariables.isEmpty }),
+                              acc[0].isWrite, acc[0].unconditional, acc[0].wcr == nil,
+                              s.allSatisfy({ if case .index(.sym) = $0 { return true } else { return false } }),
+                              separatesIterations([s], params: m.params, variant: written) else { continue }
+                        chosen[name] = s
+                        chosenLoc[name] = m.loc
+                    }
+                    visit(m.body)
+                case .forLoop(let f): visit(f.body)
+                case .whileLoop(let w): visit(w.body)
+                case .branch(let b):
+                    visit(b.then)
+                    visit(b.orElse)
+                default: break
+                }
+            }
+        }
+        visit(program.body)
+        guard !chosen.isEmpty else { return false }
+        // Record the new locals on their maps, then drop the subscripts.
+        program.body = rewriteBlocks(program.body) { nodes in
+            nodes.map { n in
+                guard case .map(var m) = n else { return n }
+                let names = TreeFacts(m.body).accesses.filter { chosen[$0.memlet.data] != nil && $0.innerVariables.isEmpty }.map(\.memlet.data)
+                for name in Set(names).sorted() where !m.locals.contains(name) { m.locals.append(name) }
+                return .map(m)
+            }
+        }
+        program.body = TreeRewriter(memlet: { m in chosen[m.data] != nil ? Memlet(data: m.data, subset: []) : m }).nodes(program.body)
+        for k in program.containers.indices where chosen[program.containers[k].name] != nil {
+            program.containers[k].shape = []
+            program.containers[k].storage = .register
+        }
+        for name in chosen.keys.sorted() {
+            remarks.append(Remark(chosenLoc[name]!, pass: pass, .fused, "intermediate array '\(name)' is a scalar of each iteration (no temporary array)"))
+        }
+        return true
+    }
+}
+
+/// Names used as symbols (sizes, loop bounds, indices) anywhere in a tree.
+func symbolNames(_ nodes: [Node]) -> Set<String> {
+    var out = Set<String>()
+    _ = TreeRewriter(symbol: { e in out.formUnion(e.freeSymbols); return e }).nodes(nodes)
+    return out
+}
+
+/// Variables of every loop and map inside a tree.
+func loopVariables(_ nodes: [Node]) -> Set<String> {
+    var out = Set<String>()
+    for n in nodes {
+        switch n {
+        case .map(let m): out.formUnion(m.params); out.formUnion(loopVariables(m.body))
+        case .forLoop(let f): out.insert(f.variable); out.formUnion(loopVariables(f.body))
+        case .whileLoop(let w): out.formUnion(loopVariables(w.body))
+        case .branch(let b): out.formUnion(loopVariables(b.then)); out.formUnion(loopVariables(b.orElse))
+        default: break
+        }
+    }
+    return out
+}
