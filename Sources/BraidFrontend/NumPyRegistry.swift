@@ -11,6 +11,8 @@ struct NumPyFunction: Sendable {
         case linalg = "linear algebra"
         case manipulation = "shape manipulation"
         case selection = "selection"
+        case statistics = "statistics"
+        case sorting = "sorting"
     }
 
     var family: Family
@@ -329,6 +331,21 @@ public enum NumPyRegistry {
             r["\(n).at"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).at(a, indices, b): unbuffered, repeated indices apply each time; out-of-range indices raise") { l, a in
                 try l.ufuncAt(op, n, a)
             }
+        }
+        r["select"] = NumPyFunction(family: .selection, summary: "select(condlist, choicelist, default=0), the first true condition wins") { l, a in
+            try l.selectCall(a)
+        }
+        r["trace"] = NumPyFunction(family: .linalg, summary: "trace(a, offset=0) of a 2-D array (dtype as np.sum)") { l, a in try l.traceCall(a) }
+        r["diag"] = NumPyFunction(family: .creation, summary: "diag(v, k=0): 1-D v to a matrix, 2-D v to its diagonal (a view)") { l, a in try l.diagCall(a) }
+        r["cross"] = NumPyFunction(family: .linalg, summary: "cross(a, b) of 3-vectors along the last axis") { l, a in try l.crossCall(a) }
+        r["cov"] = NumPyFunction(family: .statistics, summary: "cov(m, rowvar=True, bias=False, ddof=None), real m 1-D or 2-D") { l, a in try l.covCall(a) }
+        r["corrcoef"] = NumPyFunction(family: .statistics, summary: "corrcoef(x, rowvar=True), real x 1-D or 2-D") { l, a in try l.corrcoefCall(a) }
+        r["histogram"] = NumPyFunction(family: .statistics, summary: "histogram(a, bins=int, range=None|(lo, hi)): (counts int64, edges float64); float64/integer data; a non-finite range raises") { l, a in
+            try l.histogramCall(a)
+        }
+        r["sort"] = NumPyFunction(family: .sorting, summary: "sort(a, axis=-1|int|None): merge sort, NaN last") { l, a in try l.sortCall(a, indices: false) }
+        r["argsort"] = NumPyFunction(family: .sorting, summary: "argsort(a, axis=-1|int|None): stable for every kind (equal to NumPy's kind='stable')") { l, a in
+            try l.sortCall(a, indices: true)
         }
         // np.linalg.* lives in its own table (keys such as "linalg.solve").
         r.merge(LinalgRegistry.functions) { first, _ in first }

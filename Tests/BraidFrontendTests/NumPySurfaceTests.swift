@@ -80,4 +80,73 @@ import BraidIR
         #expect(d?.loc.line == 6)
         #expect(d?.message.contains("axis=None is not allowed") == true)
     }
+
+    @Test func histogramRejectsBinEdgesArraysAndWeights() {
+        let edges = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N], e: br.float64[M]):
+            h, b = np.histogram(A, bins=e)
+            return h
+        """)
+        #expect(edges?.loc.line == 6)
+        #expect(edges?.message.contains("bins as an array of edges is not supported") == true)
+        let weights = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            h, b = np.histogram(A, bins=3, weights=A)
+            return h
+        """)
+        #expect(weights?.message.contains("weights= is not supported") == true)
+        let inverted = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            h, b = np.histogram(A, bins=3, range=(2.0, 1.0))
+            return h
+        """)
+        #expect(inverted?.message.contains("max must be larger than min") == true)
+    }
+
+    @Test func histogramCountsInOneSequentialPass() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            h, b = np.histogram(A, bins=M, range=(0.0, 1.0))
+            return h, b
+        """)
+        #expect(ir.contains("container hist: int64[M]"))
+        #expect(ir.contains("container bin_edges: float64[M + 1]"))
+        #expect(ir.contains("for _k"))
+    }
+
+    @Test func unsupportedStatisticsFormsAreNamed() {
+        let cov = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N], B: br.float64[N]):
+            return np.cov(A, B)
+        """)
+        #expect(cov?.loc.line == 6)
+        #expect(cov?.message.contains("second array (y) is not supported") == true)
+        let cross = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N, 2], B: br.float64[N, 2]):
+            return np.cross(A, B)
+        """)
+        #expect(cross?.message.contains("3-vectors only") == true)
+        let order = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N]):
+            return np.sort(A, kind="bogus")
+        """)
+        #expect(order?.message.contains("kind= must be") == true)
+    }
+
+    @Test func sortIsAWhileLoopOfMergePassesPerRow() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M]):
+            return np.argsort(A)
+        """)
+        #expect(ir.contains("while lt(_width"))
+        #expect(ir.contains("container order: int64[N, M]"))
+    }
 }

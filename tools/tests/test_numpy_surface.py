@@ -357,3 +357,90 @@ def test_ufunc_at_out_of_bounds_raises(scans):
     args[1] = np.array([1, -9, 0, 0, 0, 0, 0, 0])
     with pytest.raises(RuntimeError, match="out of bounds"):
         compiled.scatter(*args)
+
+
+STATISTICS = '''
+import numpy as np
+
+#pythran export selecting(float64[:], int32[:], float32[:,:])
+def selecting(x, k, F):
+    return (np.select([x < 0.3, x > 0.7], [x * 10, -x]), np.select([x < 0.5, x >= 0.5], [k, 2]),
+            np.select([F > 0.5], [F], default=-1.0), np.select([x > 0.2, x > 0.4], [k, x], default=7),
+            np.select([k > 0], [k], default=np.int64(-1)))
+
+#pythran export matrices(float64[:,:], int32[:,:], float64[:], int64[:,:], float64[:,:])
+def matrices(A, I, v, P, Q):
+    return (np.trace(A), np.trace(A, offset=1), np.trace(A, -2), np.trace(I), np.diag(v), np.diag(v, k=2),
+            np.diag(v, -1), np.diag(A), np.diag(A, 1), np.diag(A, k=-2), np.diag(I), np.cross(P, Q), np.cross(Q[0], P[1]))
+
+#pythran export statistics(float64[:,:], int64[:,:], float64[:])
+def statistics(X, N, y):
+    return (np.cov(X), np.cov(X, rowvar=False), np.cov(X, bias=True), np.cov(X, ddof=0), np.cov(N), np.cov(y),
+            np.corrcoef(X), np.corrcoef(X, rowvar=False), np.corrcoef(y))
+
+#pythran export histograms(float64[:], int32[:], float64[:,:], int)
+def histograms(x, k, M, nb):
+    h1, e1 = np.histogram(x, bins=7)
+    h2, e2 = np.histogram(x, bins=5, range=(0.2, 0.8))
+    h3, e3 = np.histogram(k, 4)
+    h4, e4 = np.histogram(M, bins=nb, range=(-1, 2))
+    h5, e5 = np.histogram(k, bins=3, range=(0, 10))
+    return h1, e1, h2, e2, h3, e3, h4, e4, h5, e5
+
+#pythran export sorting(float64[:], float64[:,:], int32[:,:], int64[:])
+def sorting(x, A, I, t):
+    return (np.sort(x), np.sort(A), np.sort(A, axis=0), np.sort(A, axis=None), np.sort(I), np.argsort(x),
+            np.argsort(A, axis=1), np.argsort(I, kind="stable"), np.argsort(t, kind="stable"), np.argsort(A, axis=None),
+            np.argsort(I, axis=0, kind="stable"), np.sort(t[::-1]))
+'''
+
+
+@pytest.fixture(scope="module")
+def statistics(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("statistics"), "statistics", STATISTICS)
+
+
+def test_select_first_true_condition_and_weak_defaults(statistics):
+    check(*statistics, "selecting", rng.random(9), rng.integers(-3, 3, 9).astype(np.int32),
+          rng.random((3, 4)).astype(np.float32))
+
+
+def test_trace_diag_cross(statistics):
+    check(*statistics, "matrices", rng.random((5, 6)), rng.integers(-9, 9, (4, 4)).astype(np.int32), rng.random(4),
+          rng.integers(-5, 5, (6, 3)), rng.random((6, 3)))
+
+
+def test_cov_and_corrcoef(statistics):
+    check(*statistics, "statistics", rng.random((3, 8)), rng.integers(-9, 9, (4, 6)), rng.random(10))
+
+
+def test_histogram_equal_width_bins(statistics):
+    x = rng.random(200)
+    x[:3] = [0.2, 0.8, 0.5]  # on the range's edges
+    for nb in (1, 3, 10):
+        check(*statistics, "histograms", x, rng.integers(-5, 20, 50).astype(np.int32),
+              rng.standard_normal((6, 7)), nb)
+    # All values equal: NumPy widens the range to a unit interval.
+    check(*statistics, "histograms", np.full(5, 0.5), np.full(4, 3, dtype=np.int32), np.zeros((2, 2)), 2)
+
+
+def test_histogram_without_range_raises_on_nan(statistics):
+    x = rng.random(20)
+    x[4] = np.nan
+    with pytest.raises(RuntimeError):
+        statistics[0].histograms(x, np.arange(4, dtype=np.int32), np.zeros((2, 2)), 2)
+    x[4] = np.inf
+    with pytest.raises(RuntimeError):
+        statistics[0].histograms(x, np.arange(4, dtype=np.int32), np.zeros((2, 2)), 2)
+    with pytest.raises(ValueError):
+        np.histogram(x, bins=2)
+
+
+def test_sort_and_stable_argsort(statistics):
+    x = rng.random(37)  # distinct values: every argsort kind agrees
+    x[20] = np.nan
+    A = rng.random((5, 9))
+    I = rng.integers(0, 4, (6, 7)).astype(np.int32)  # many ties: compare with kind='stable'
+    t = rng.integers(-3, 3, 64)
+    check(*statistics, "sorting", x, A, I, t)
+    check(*statistics, "sorting", rng.random(1), rng.random((1, 1)), I[:1, :1].copy(), t[:1].copy())

@@ -1,0 +1,112 @@
+import BraidIR
+
+/// `np.sort` and `np.argsort`: a bottom-up merge sort (stable, O(n log n)) written as IR
+/// loops, one independent sort per row along the sorted axis. NaN sorts last, as NumPy.
+extension FunctionLowerer {
+    func sortCall(_ a: CallArgs, indices: Bool) throws -> Value {
+        try a.check(maxPositional: 3, allowed: ["axis", "kind", "order", "stable"])
+        if let o = a.keywords["order"], !isNone(o) {
+            throw Diagnostic(a.loc, "sorting with order= (structured arrays) is not supported")
+        }
+        if let k = a.get(2, "kind"), !isNone(k) {
+            guard case .string(let s) = k, ["quicksort", "mergesort", "heapsort", "stable"].contains(s) else {
+                throw Diagnostic(a.loc, "kind= must be 'quicksort', 'mergesort', 'heapsort' or 'stable'")
+            }
+        }
+        var l = try lazy(try a.require(0, "a"), loc: a.loc)
+        guard !l.dtype.isComplex else { throw Diagnostic(a.loc, "sorting complex numbers is not supported") }
+        var axis: Int? = -1
+        if let ax = a.get(1, "axis") { axis = isNone(ax) ? nil : try axisArgument(ax, loc: a.loc) }
+        if axis == nil {
+            l = try lazy(try reshape(.array(l), [.int(-1)], loc: a.loc), loc: a.loc)
+            axis = 0
+        }
+        guard !l.shape.isEmpty else { throw Diagnostic(a.loc, "cannot sort a 0-d array") }
+        let rank = l.shape.count
+        let ax = try normalizedAxes([axis!], rank: rank, loc: a.loc)[0]
+        return try mergeSort(l, axis: ax, indices: indices, loc: a.loc)
+    }
+
+    func mergeSort(_ l: Lazy, axis ax: Int, indices: Bool, loc: SourceLocation) throws -> Value {
+        let rank = l.shape.count, n = l.shape[ax], t = l.dtype
+        // Values (and positions) are sorted in place in `vals` through the buffer `tmp`.
+        let vals = try materializeNew(l, hint: "sorted", loc: loc).asView!
+        let tmp = try newArray("sort_tmp", t, l.shape, loc: loc)
+        markWritten(tmp.container)
+        var pos: ArrayView? = nil, tmpPos: ArrayView? = nil
+        if indices {
+            pos = try newArray("order", .int64, l.shape, loc: loc)
+            tmpPos = try newArray("order_tmp", .int64, l.shape, loc: loc)
+            markWritten(pos!.container)
+            markWritten(tmpPos!.container)
+        }
+        let keptAxes = (0..<rank).filter { $0 != ax }
+        try emitMap(keptAxes.map { l.shape[$0] }, loc: loc) { idx in
+            func at(_ k: SymExpr) -> [SymExpr] {
+                var full = [SymExpr](repeating: .zero, count: rank)
+                for (j, a) in keptAxes.enumerated() { full[a] = idx[j] }
+                full[ax] = k
+                return full
+            }
+            if let pos {
+                try emitLoops([n], loc: loc) { k in emitTasklet(pos.memlet(at: at(k[0])), .symbol(k[0]), loc: loc) }
+            }
+            let w = newScalar("width", .int64)
+            emitTasklet(.point(w, []), .symbol(.one), loc: loc)
+            let width = SymExpr.sym(w)
+            let pass = try nested {
+                let b = fresh("blk")
+                let blocks = SymExpr.floorDivide(n + .int(2) * width - .one, .int(2) * width)
+                loopRanges[b] = SymRange(.zero, blocks)
+                let lo = SymExpr.sym(b) * .int(2) * width
+                let mid = SymExpr.minimum(lo + width, n), hi = SymExpr.minimum(lo + .int(2) * width, n)
+                let merge = try nested {
+                    let i = newScalar("left", .int64), j = newScalar("right", .int64)
+                    emitTasklet(.point(i, []), .symbol(lo), loc: loc)
+                    emitTasklet(.point(j, []), .symbol(mid), loc: loc)
+                    let iv = SymExpr.sym(i), jv = SymExpr.sym(j)
+                    let k = fresh("k")
+                    loopRanges[k] = SymRange(lo, hi)
+                    // Loads stay inside the row even when one run is used up.
+                    let x = ScalarExpr.load(vals.memlet(at: at(.minimum(iv, hi - .one))), t)
+                    let y = ScalarExpr.load(vals.memlet(at: at(.minimum(jv, hi - .one))), t)
+                    var less = ScalarExpr.binary(.lt, y, x, .bool)
+                    if t.isFloat {
+                        // y < x, with NaN greater than every number.
+                        less = .binary(.or, less, .binary(.and, .binary(.ne, x, x, .bool), .binary(.eq, y, y, .bool), .bool), .bool)
+                    }
+                    let takeRight = ScalarExpr.binary(.and, .binary(.lt, .symbol(jv), .symbol(hi), .bool),
+                                                      .binary(.or, .binary(.ge, .symbol(iv), .symbol(mid), .bool), less, .bool), .bool)
+                    let kk = SymExpr.sym(k)
+                    let right = nested {
+                        emitTasklet(tmp.memlet(at: at(kk)), y, loc: loc)
+                        if let pos, let tmpPos {
+                            emitTasklet(tmpPos.memlet(at: at(kk)), .load(pos.memlet(at: at(.minimum(jv, hi - .one))), .int64), loc: loc)
+                        }
+                        emitTasklet(.point(j, []), .symbol(jv + .one), loc: loc)
+                    }
+                    let left = nested {
+                        emitTasklet(tmp.memlet(at: at(kk)), x, loc: loc)
+                        if let pos, let tmpPos {
+                            emitTasklet(tmpPos.memlet(at: at(kk)), .load(pos.memlet(at: at(.minimum(iv, hi - .one))), .int64), loc: loc)
+                        }
+                        emitTasklet(.point(i, []), .symbol(iv + .one), loc: loc)
+                    }
+                    emit(.forLoop(ForLoop(variable: k, range: SymRange(lo, hi),
+                                          body: [.branch(Branch(condition: takeRight, then: right, orElse: left, loc: loc))], loc: loc)))
+                }
+                emit(.forLoop(ForLoop(variable: b, range: SymRange(.zero, blocks), body: merge, loc: loc)))
+                try emitLoops([n], loc: loc) { k in
+                    emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
+                    if let pos, let tmpPos {
+                        emitTasklet(pos.memlet(at: at(k[0])), .load(tmpPos.memlet(at: at(k[0])), .int64), loc: loc)
+                    }
+                }
+                emitTasklet(.point(w, []), .symbol(.int(2) * width), loc: loc)
+            }
+            emit(.whileLoop(WhileLoop(condition: .binary(.lt, .symbol(width), .symbol(n), .bool), body: pass, loc: loc)))
+        }
+        if let pos { return .array(Lazy(node: .view(pos), shape: pos.shape, dtype: .int64)) }
+        return .array(Lazy(node: .view(vals), shape: vals.shape, dtype: t))
+    }
+}
