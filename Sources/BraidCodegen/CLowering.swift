@@ -72,16 +72,36 @@ public final class CLowering {
     public func allocations() -> [CStmt] {
         let arrays = program.containers.filter { $0.isTransient && !$0.isScalar }
         // Every pointer starts NULL, so the exit path may free them all after a failed allocation.
+        // Dynamic containers hand their storage over to each other (`allocate ... from`), so
+        // they are not `restrict`.
         let decls: [CStmt] = arrays.map {
-            .decl(type: "\(dialect.typeName($0.dtype)) *\(dialect.pointerQualifier)", name: $0.name, initializer: "NULL")
+            $0.isDynamic ? .decl(type: dialect.typeName($0.dtype), name: "*" + $0.name, initializer: "NULL")
+                : .decl(type: "\(dialect.typeName($0.dtype)) *\(dialect.pointerQualifier)", name: $0.name, initializer: "NULL")
         }
-        return decls + arrays.flatMap { c -> [CStmt] in
-            let t = dialect.typeName(c.dtype)
-            return [
-                .assign(lhs: c.name, rhs: "(\(t) *)braid_alloc((size_t)(\(size(c))) * sizeof(\(t)))"),
-                .ifElse(condition: "\(c.name) == NULL", then: [.assign(lhs: "braid_status", rhs: "1"), .goto("braid_exit")], orElse: []),
-            ]
+        // Dynamic containers get their storage where they are defined (`allocate` nodes).
+        return decls + arrays.filter { !$0.isDynamic }.flatMap { allocation($0) }
+    }
+
+    /// `c = braid_alloc(size of c)`, leaving with status 1 when memory runs out.
+    func allocation(_ c: Container) -> [CStmt] {
+        let t = dialect.typeName(c.dtype)
+        return [
+            .assign(lhs: c.name, rhs: "(\(t) *)braid_alloc((size_t)(\(size(c))) * sizeof(\(t)))"),
+            .ifElse(condition: "\(c.name) == NULL", then: [.assign(lhs: "braid_status", rhs: "1"), .goto("braid_exit")], orElse: []),
+        ]
+    }
+
+    /// A dynamic container's (re)allocation: its previous storage is released first.
+    public func reallocation(_ a: Allocation) -> [CStmt] {
+        let c = container(a.container)
+        if let from = a.takeFrom {
+            return [.expr("free(\(c.name))"), .assign(lhs: c.name, rhs: from), .assign(lhs: from, rhs: "NULL")]
         }
+        // Negative sizes (an empty selection never makes one, but a computed size might).
+        let guardNegative: [CStmt] = c.shape.filter { $0.constant == nil }.map { d in
+            .ifElse(condition: "(\(sym(d))) < 0", then: [.assign(lhs: "braid_status", rhs: "\(Failure.shapeMismatch.statusCode)"), .goto("braid_exit")], orElse: [])
+        }
+        return guardNegative + [.expr("free(\(c.name))")] + allocation(c)
     }
 
     public func frees() -> [CStmt] {
@@ -133,6 +153,8 @@ public final class CLowering {
         case .returnProgram: return [.goto("braid_exit")]
         case .fail(let f, let loc):
             return lineComment(loc) + [.assign(lhs: "braid_status", rhs: "\(f.statusCode)"), .goto("braid_exit")]
+        case .allocate(let a):
+            return lineComment(a.loc) + reallocation(a)
         }
     }
 

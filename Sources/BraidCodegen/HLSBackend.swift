@@ -347,6 +347,8 @@ public enum HLSBackend {
                 case .breakLoop, .continueLoop, .returnProgram: break
                 case .fail(_, let loc):
                     throw BackendError(loc, "index arrays are not supported by the hls target yet")
+                case .allocate(let a):
+                    throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the hls target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
                 }
             }
         }

@@ -222,7 +222,7 @@ enum MPIDistribution {
                 case .branch(let b):
                     walk(b.then)
                     walk(b.orElse)
-                case .returnProgram, .fail: hasReturn = true
+                case .returnProgram, .fail, .allocate: hasReturn = true
                 case .breakLoop, .continueLoop: break
                 }
             }

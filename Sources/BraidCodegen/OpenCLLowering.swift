@@ -132,6 +132,8 @@ final class OpenCLProgramLowering {
                     if isComplex(b.condition) { throw fail(b.loc, "a complex-valued condition") }
                     try visit(b.then)
                     try visit(b.orElse)
+                case .allocate(let a):
+                    throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the opencl target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
                 default: break
                 }
             }
@@ -190,7 +192,7 @@ final class OpenCLProgramLowering {
         case .branch(let b):
             return containsDeviceMap(b.then) || containsDeviceMap(b.orElse) || containsReturn(b.then)
                 || containsReturn(b.orElse) || containsEscapingJump(b.then) || containsEscapingJump(b.orElse)
-        case .breakLoop, .continueLoop, .returnProgram, .fail: return true
+        case .breakLoop, .continueLoop, .returnProgram, .fail, .allocate: return true
         case .tasklet, .library: return false
         }
     }
@@ -644,6 +646,7 @@ final class OpenCLProgramLowering {
         case .continueLoop: return [.continue]
         case .returnProgram: return [.goto("braid_exit")]
         case .fail(_, let loc): throw BackendError(loc, "index arrays are not supported by the opencl target yet")
+        case .allocate(let a): throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the opencl target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
         case .tasklet, .library: return try singleWorkItem([n])
         }
     }
@@ -693,6 +696,7 @@ final class OpenCLProgramLowering {
             case .whileLoop(let w): return w.loc
             case .branch(let b): return b.loc
             case .breakLoop(let l), .continueLoop(let l), .returnProgram(let l), .fail(_, let l): return l
+            case .allocate(let a): return a.loc
             }
         }
         return nil

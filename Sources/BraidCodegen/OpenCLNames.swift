@@ -160,6 +160,10 @@ enum OpenCLNames {
                 return .branch(b)
             case .breakLoop, .continueLoop, .returnProgram, .fail:
                 return x
+            case .allocate(var a):
+                a.container = n(a.container)
+                a.takeFrom = a.takeFrom.map(n)
+                return .allocate(a)
             }
         }
         var q = p

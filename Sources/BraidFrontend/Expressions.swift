@@ -32,6 +32,9 @@ extension FunctionLowerer {
             case .array(let l):
                 let view = try l.asView ?? materializeNew(l, hint: "tmp", loc: base.loc).asView!
                 return try self.index(view, index)
+            case .masked(let x, let m):
+                let view = try compacted(x, mask: m, loc: base.loc).asView!
+                return try self.index(view, index)
             case .tuple(let vs):
                 guard case .scalar(.symbol(.int(let k)), _) = try lowerExpr(index), (-vs.count..<vs.count).contains(k) else {
                     throw Diagnostic(index.loc, "tuples can only be indexed by an integer constant in range")
@@ -43,7 +46,16 @@ extension FunctionLowerer {
         case .tuple(let es), .list(let es):
             return .tuple(try es.map { try lowerExpr($0) })
         case .binOp(let a, let op, let b):
-            return try binaryOp(op, try lowerExpr(a), try lowerExpr(b), loc: e.loc)
+            var x = try lowerExpr(a), y = try lowerExpr(b)
+            // x[mask] with an array (not the same mask's selection): the selection is a new array.
+            switch (x, y) {
+            case (.masked, .scalar), (.scalar, .masked): break
+            case (.masked(_, let m), .masked(_, let n)) where m == n: break
+            default:
+                x = try compactedValue(x, loc: a.loc)
+                y = try compactedValue(y, loc: b.loc)
+            }
+            return try binaryOp(op, x, y, loc: e.loc)
         case .unaryOp(let op, let a):
             return try unaryOp(op, try lowerExpr(a), loc: e.loc)
         case .boolOp(let op, let vs):
@@ -153,6 +165,8 @@ extension FunctionLowerer {
                 }
             }
             return .module("\(m).\(attr)")
+        case .masked(let x, let m) where ["shape", "ndim", "size", "T"].contains(attr):
+            return try attribute(.array(try compacted(x, mask: m, loc: loc)), attr, loc: loc)
         case .array(let l):
             switch attr {
             case "shape": return .tuple(l.shape.map { .scalar(.symbol($0), weak: false) })
@@ -179,14 +193,15 @@ extension FunctionLowerer {
         return try items.map { item in
             if case .constant(.ellipsis) = item.kind { return (item, nil) }
             if case .slice = item.kind { return (item, nil) }
-            return (item, try lowerExpr(item))
+            // An index array selected by a mask (x[idx[mask]]) is a new array of data-dependent length.
+            return (item, try compactedValue(try lowerExpr(item), loc: item.loc))
         }
     }
 
     /// `view[index]` for any supported index: basic indexing gives a view; one integer
     /// array gives a gather; a boolean mask of the view's shape gives a masked selection.
-    func index(_ view: ArrayView, _ index: PyExpr) throws -> Value {
-        let values = try indexItems(index)
+    func index(_ view: ArrayView, _ index: PyExpr, items: [(PyExpr, Value?)]? = nil) throws -> Value {
+        let values = try items ?? indexItems(index)
         let arrays = values.enumerated().filter { if case .array? = $0.element.1 { return true } else { return false } }
         guard let (pos, (item, value)) = arrays.first else {
             let sub = try subscriptView(view, index, values)
@@ -204,8 +219,12 @@ extension FunctionLowerer {
         }
         let whole = Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)
         if idx.dtype == .bool {
+            // A[rows]: a 1-D mask on the first axis selects whole rows into a new array.
+            if pos == 0, idx.shape.count < view.shape.count, idx.shape.count == 1 {
+                return .array(try compacted(whole, mask: idx, loc: item.loc))
+            }
             guard pos == 0, idx.shape.count == view.shape.count else {
-                throw Diagnostic(item.loc, "a boolean mask must have the array's shape (x[mask])")
+                throw Diagnostic(item.loc, "a boolean mask must have the array's shape (x[mask]) or select rows of the first axis (A[rows] with a 1-D mask)")
             }
             _ = try broadcast(view.shape, idx.shape, loc: item.loc)
             return .masked(whole, mask: idx)

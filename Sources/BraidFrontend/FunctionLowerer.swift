@@ -10,6 +10,13 @@ struct WidenRestart: Error {
     var strong = false
 }
 
+/// Thrown when an array name turns out to be rebound to arrays of different shapes (inside a
+/// loop, or in the branches of an `if`): lowering restarts with the name given its own
+/// dynamic storage from its first binding on, so every use sees its current shape.
+struct DynamicRestart: Error {
+    var name: String
+}
+
 /// Lowers one entry-point function (and the helpers it calls, inlined) to a `Program`.
 final class FunctionLowerer {
     let ctx: ModuleContext
@@ -18,6 +25,21 @@ final class FunctionLowerer {
     let widened: [String: DType]
     /// Variables that hold NumPy (strong) scalars at some point (from earlier restarts).
     let strongVariables: Set<String>
+    /// Array names (with their inline prefix) rebound to arrays of different shapes (from
+    /// earlier restarts): each has one dynamic container, reallocated at every binding.
+    let dynamicNames: Set<String>
+    /// The dynamic container of each name in `dynamicNames` once bound.
+    var dynamicStorage: [String: String] = [:]
+    /// Integer scalars written once, just before the dynamic array they size is allocated
+    /// (counts of selections): such shapes need no private copy.
+    var privateSizes: Set<String> = []
+    /// Arrays copied into a name's dynamic storage while other names may still reach them:
+    /// the copy is only faithful if nothing writes them afterwards (checked at the end).
+    var copiedSources: [(container: String, writes: Int, name: String, loc: SourceLocation)] = []
+    /// How many times each container has been written so far.
+    var writeCounts: [String: Int] = [:]
+    /// Names written in place somewhere in the function (`x[...] = v`, `x += v`).
+    var inPlaceTargets: Set<String> = []
     /// Scalar containers that hold Python scalars (weak in NumPy 2 promotion).
     var weakScalars: Set<String> = []
 
@@ -35,6 +57,12 @@ final class FunctionLowerer {
     /// Ranges of the enclosing loop and map variables (for bounding loop-dependent shapes).
     var loopRanges: [String: SymRange] = [:]
     var blocks: [[Node]] = [[]]
+    /// An identity for each open block (innermost last), to tell straight-line code apart.
+    var blockIDs: [Int] = [0]
+    var blockCounter = 0
+    /// Counts of true elements computed for masks in the current straight-line code:
+    /// (block, mask, write counts of the containers it reads) -> the count scalar.
+    var maskCounts: [(block: Int, mask: Lazy, writes: [Int], count: String)] = []
     /// Scalars created inside each enclosing map scope (innermost last).
     var mapLocals: [[String]] = []
     var symbols: [String] = []
@@ -50,8 +78,10 @@ final class FunctionLowerer {
     var inlinePrefix = ""
     var inlineStack: [String] = []
 
-    init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType], strongVariables: Set<String> = []) {
+    init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType], strongVariables: Set<String> = [],
+         dynamicNames: Set<String> = []) {
         self.strongVariables = strongVariables
+        self.dynamicNames = dynamicNames
         self.ctx = ctx
         self.entry = entry
         self.widened = widened
@@ -61,7 +91,22 @@ final class FunctionLowerer {
     // MARK: Entry
 
     func lower() throws -> Program {
+        var names = dynamicNames
+        for _ in 0..<16 {
+            do {
+                return try FunctionLowerer(ctx: ctx, entry: entry, widened: widened, strongVariables: strongVariables,
+                                           dynamicNames: names).lowerOnce()
+            } catch let r as DynamicRestart {
+                guard !names.contains(r.name) else { throw Diagnostic(entry.function.loc, "internal: '\(r.name)' is already dynamic") }
+                names.insert(r.name)
+            }
+        }
+        throw Diagnostic(entry.function.loc, "too many arrays rebound to different shapes")
+    }
+
+    func lowerOnce() throws -> Program {
         let f = entry.function
+        inPlaceTargets = Self.inPlaceTargets(f)
         var params: [String] = []
         for (k, (arg, type)) in zip(f.args, entry.paramTypes).enumerated() {
             let name = unique(arg.name)
@@ -78,6 +123,13 @@ final class FunctionLowerer {
             bindingDepth[arg.name] = 0
             params.append(name)
         }
+        // Parameters rebound to arrays of other shapes start as a copy in their own storage.
+        for arg in f.args where dynamicNames.contains(arg.name) {
+            guard case .array(let l)? = env[arg.name] else { continue }
+            env[arg.name] = nil
+            freshContainersStart = containers.count
+            try bindDynamic(arg.name, l, loc: arg.loc)
+        }
         var defaults: [String: String] = [:]
         let firstDefault = f.args.count - f.defaults.count
         for (k, d) in f.defaults.enumerated() {
@@ -91,6 +143,9 @@ final class FunctionLowerer {
             finalReturn = last.loc
         }
         try lowerBlock(f.body)
+        for s in copiedSources where (writeCounts[s.container] ?? 0) != s.writes {
+            throw Diagnostic(s.loc, "'\(s.name)' is rebound to arrays of different shapes, so it gets its own copy of this array, but the array is also modified in place later; give the rebound name a fresh array (\(s.name) = x.copy())")
+        }
         let body = blocks.removeLast()
         var program = Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,
                        containers: containers, results: results ?? [], shapeAssertions: assertions,
@@ -124,6 +179,39 @@ final class FunctionLowerer {
         }
         walk(f.body)
         return counts
+    }
+
+    /// Names used as the base of an in-place write: `x[...] = v`, `x[...] += v`, `x += v`.
+    static func inPlaceTargets(_ f: PyFunctionDef) -> Set<String> {
+        var out: Set<String> = []
+        func base(_ e: PyExpr) {
+            switch e.kind {
+            case .name(let n): out.insert(n)
+            case .subscript(let b, _), .attribute(let b, _): base(b)
+            case .tuple(let ts), .list(let ts): ts.forEach(target)
+            default: break
+            }
+        }
+        func target(_ e: PyExpr) {
+            switch e.kind {
+            case .subscript(let b, _): base(b)
+            case .tuple(let ts), .list(let ts): ts.forEach(target)
+            default: break
+            }
+        }
+        func walk(_ stmts: [PyStmt]) {
+            for s in stmts {
+                switch s.kind {
+                case .assign(let ts, _): ts.forEach(target)
+                case .augAssign(let t, _, _): base(t)
+                case .annAssign(let t, _, _): target(t)
+                case .for(_, _, let b, let o), .while(_, let b, let o), .if(_, let b, let o): walk(b); walk(o)
+                default: break
+                }
+            }
+        }
+        walk(f.body)
+        return out
     }
 
     static func literalText(_ c: PyConstant) -> String {
@@ -165,6 +253,7 @@ final class FunctionLowerer {
 
     func markWritten(_ name: String) {
         containers[containerIndex[name]!].isWritten = true
+        writeCounts[name, default: 0] += 1
     }
 
     /// A new scalar transient (private to the innermost enclosing map, if any).
@@ -180,6 +269,9 @@ final class FunctionLowerer {
     /// returned view then has the exact (loop-dependent) shape.
     func newArray(_ hint: String, _ dtype: DType, _ shape: [SymExpr], loc: SourceLocation) throws -> ArrayView {
         let bounded = try shape.map { try upperBound($0, loc: loc) }
+        if bounded.contains(where: dependsOnData) {
+            return try newDynamicArray(hint, dtype, shape, loc: loc)
+        }
         let name = unique(inlinePrefix + hint)
         addContainer(Container(name: name, dtype: dtype, shape: bounded, role: .transient, storage: .hostHeap))
         return ArrayView(container: name, dtype: dtype, shape: shape, access: ArrayView.placeholders(shape.count))
@@ -200,11 +292,39 @@ final class FunctionLowerer {
                 e = e.substituting([v: extreme])
             }
         }
-        for s in e.freeSymbols where !symbols.contains(s) {
-            if let c = containerIndex[s].map({ containers[$0] }), c.isArgument { continue }
-            throw Diagnostic(loc, "this array's shape depends on '\(s)', which changes while the program runs; Braid allocates arrays once per call, so shapes may use only symbols, integer parameters and loop variables")
-        }
         return e
+    }
+
+    /// Whether a size uses values computed while the program runs (not only symbols,
+    /// integer parameters and loop variables).
+    func dependsOnData(_ d: SymExpr) -> Bool {
+        d.freeSymbols.contains { s in
+            if symbols.contains(s) || loopRanges[s] != nil { return false }
+            if let c = containerIndex[s].map({ containers[$0] }), c.isArgument { return false }
+            return true
+        }
+    }
+
+    /// A new array whose shape depends on data: a dynamic container allocated here (again
+    /// each time this point runs). Sizes that may change later are first copied into
+    /// private scalars, so the container's shape stays the one it was allocated with.
+    func newDynamicArray(_ hint: String, _ dtype: DType, _ shape: [SymExpr], loc: SourceLocation) throws -> ArrayView {
+        guard mapLocals.isEmpty else {
+            throw Diagnostic(loc, "an array whose size depends on data cannot be created inside a parallel map (\(ctx.braidAliasName).map); create it before the map, or use a range loop")
+        }
+        let dims = shape.map { d -> SymExpr in
+            if d.constant != nil || d.freeSymbols.allSatisfy({ s in symbols.contains(s) || privateSizes.contains(s) || isStableSymbolic(.sym(s)) && loopRanges[s] == nil }) {
+                return d
+            }
+            let s = newScalar("\(hint)_size", .int64)
+            emitTasklet(.point(s, []), .symbol(d), loc: loc)
+            privateSizes.insert(s)
+            return .sym(s)
+        }
+        let name = unique(inlinePrefix + hint)
+        addContainer(Container(name: name, dtype: dtype, shape: dims, role: .transient, storage: .hostHeap, isDynamic: true))
+        emit(.allocate(Allocation(container: name, loc: loc)))
+        return ArrayView(container: name, dtype: dtype, shape: dims, access: ArrayView.placeholders(dims.count))
     }
 
     /// The value of reading a scalar container: int64 scalars are symbolic so indices stay analyzable.
@@ -221,6 +341,9 @@ final class FunctionLowerer {
 
     func nested(_ f: () throws -> Void) rethrows -> [Node] {
         blocks.append([])
+        blockCounter += 1
+        blockIDs.append(blockCounter)
+        defer { blockIDs.removeLast() }
         try f()
         return blocks.removeLast()
     }
@@ -269,7 +392,7 @@ final class FunctionLowerer {
         if let d = (x - y).constant, d != 0 {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y)")
         }
-        if entry.declaredShapes {
+        if entry.declaredShapes && !dependsOnData(x) && !dependsOnData(y) {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y); declare both with the same symbol if they are equal")
         }
         let msg = "\(loc): shapes do not agree: \(x) != \(y)"
@@ -286,8 +409,13 @@ final class FunctionLowerer {
         if atEntry(lhs) {
             if !assertions.contains(where: { $0.0 == lhs && $0.1 == rhs }) { assertions.append((lhs, rhs, msg)) }
         } else {
-            emit(.branch(Branch(condition: .binary(.ne, .symbol(x), .symbol(y), .bool),
-                                then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
+            let condition = ScalarExpr.binary(.ne, .symbol(x), .symbol(y), .bool)
+            // The same check just made (an operand checked twice on one line) is not repeated.
+            if case .branch(let b)? = blocks[blocks.count - 1].last, b.condition == condition, b.orElse.isEmpty,
+               b.then.count == 1, case .fail(.shapeMismatch, _) = b.then[0] {
+                return x
+            }
+            emit(.branch(Branch(condition: condition, then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
         }
         return x
     }

@@ -149,7 +149,7 @@ extension FunctionLowerer {
             }
             let items = try indexItems(index)
             if items.contains(where: { if case .array? = $0.1 { return true } else { return false } }) {
-                try storeIndexed(value, into: try self.index(view, index), loc: target.loc)
+                try storeIndexed(value, into: try self.index(view, index, items: items), loc: target.loc)
             } else {
                 try store(value, into: try subscriptView(view, index, items), loc: target.loc)
             }
@@ -165,6 +165,15 @@ extension FunctionLowerer {
     func bindName(_ n: String, _ value: Value, loc: SourceLocation) throws {
         if ctx.symbols.contains(n) && env[n] == nil {
             throw Diagnostic(loc, "'\(n)' is a symbol; it cannot be assigned")
+        }
+        // `y = x[mask]`: the selection becomes a new array of data-dependent length.
+        if case .masked(let x, let m) = value {
+            try bindName(n, .array(try compacted(x, mask: m, loc: loc)), loc: loc)
+            return
+        }
+        if case .array(let l) = value, dynamicNames.contains(inlinePrefix + n) {
+            try bindDynamic(n, l, loc: loc)
+            return
         }
         switch value {
         case .scalar(.symbol(let sym), _) where assignCounts[n] == 1 && isStableSymbolic(sym):
@@ -229,6 +238,11 @@ extension FunctionLowerer {
     /// computed with the same shape and dtype; it is then written into the old storage.
     func rebindInLoop(_ n: String, old: Lazy, new l: Lazy, loc: SourceLocation) throws {
         let advice = "copy into it instead (\(n)[:] = ...), or give the new array another name"
+        // Another shape (a selection, a slice of data-dependent size): the name needs storage
+        // of its own that follows its current shape; lower again with that.
+        if l.dtype == old.dtype, l.shape.count == old.shape.count, l.shape != old.shape, !dynamicNames.contains(inlinePrefix + n) {
+            throw DynamicRestart(name: inlinePrefix + n)
+        }
         guard let ov = old.asView, container(ov.container).isTransient, ov.isWhole(of: container(ov.container)) else {
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop but was bound before it to a parameter or a view; \(advice)")
         }
@@ -278,6 +292,8 @@ extension FunctionLowerer {
             try emitMap(shape, loc: loc) { idx in
                 emitTasklet(view.memlet(at: idx), cast(e, view.dtype), loc: loc)
             }
+        case .masked(let x, let m):
+            try store(.array(try compacted(x, mask: m, loc: loc)), into: view, loc: loc)
         case .array(let l):
             _ = try broadcast(shape, l.shape, loc: loc)
             if l.shape.count > shape.count {
@@ -316,10 +332,16 @@ extension FunctionLowerer {
             let rhs: Lazy
             switch value {
             case .scalar(let x, _): rhs = Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
-            case .masked(let other, _):
+            case .masked(let other, let m) where m == mask:
                 // A[mask] = B[mask]: element-for-element under the same mask (shapes must agree).
                 _ = try broadcast(view.shape, other.shape, loc: loc)
                 rhs = other
+            case .masked(let x, let m):
+                try storeIndexed(.array(try compacted(x, mask: m, loc: loc)), into: target, loc: loc)
+                return
+            case .array(let l) where l.shape.count == 1 && view.shape.count >= 1:
+                try storeSequential(l, into: view, mask: mask, loc: loc)
+                return
             default:
                 throw Diagnostic(loc, "A[mask] = ... takes a scalar or B[mask] of the same shape; for other values use np.where(mask, value, A)")
             }
@@ -333,7 +355,9 @@ extension FunctionLowerer {
                 emit(.branch(Branch(condition: cond.element(at: idx), then: write, orElse: [], loc: loc)))
             }
         case .array(let g):
-            guard case .gather(let view, _, _) = g.node else { throw Diagnostic(loc, "internal: indexed store") }
+            guard case .gather(let view, _, _) = g.node else {
+                throw Diagnostic(loc, "assigning through a boolean mask of the leading axes only (A[rows] = ...) is not supported; use a mask of A's full shape, or A[rows, :] in a loop")
+            }
             markWritten(view.container)
             // NumPy evaluates the right-hand side first and, for repeated indices, the last write wins.
             var rhs: Lazy
@@ -352,6 +376,46 @@ extension FunctionLowerer {
         default:
             throw Diagnostic(loc, "internal: indexed store target")
         }
+    }
+
+    /// `A[mask] = values` with a 1-D array: the k-th selected element gets `values[k]`
+    /// (NumPy requires exactly count_nonzero(mask) values, or one).
+    func storeSequential(_ values: Lazy, into view: ArrayView, mask: Lazy, loc: SourceLocation) throws {
+        guard mapLocals.isEmpty else {
+            throw Diagnostic(loc, "A[mask] = array cannot run inside a parallel map; use a range loop")
+        }
+        // The values are read in full before anything is written (NumPy evaluates them first).
+        let src = values.views.contains { $0.container == view.container }
+            ? try materializeNew(values, hint: "tmp", loc: loc) : values
+        var cond = mask.dtype == .bool && mask.shape == view.shape ? mask : Lazy(node: .cast(mask), shape: view.shape, dtype: .bool)
+        // A mask computed from the target is evaluated before the writes change it.
+        if cond.views.contains(where: { $0.container == view.container }) {
+            cond = try materializeNew(cond, hint: "mask", loc: loc)
+        }
+        let count = try trueCount(cond, loc: loc)
+        let n = src.shape[0]
+        let one = n == .one
+        if !one {
+            emit(.branch(Branch(condition: .binary(.ne, .symbol(.sym(count)), .symbol(n), .bool),
+                                then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
+        }
+        let k = newScalar("next", .int64)
+        emitTasklet(.point(k, []), .symbol(.zero), loc: loc)
+        let vars = view.shape.map { _ in fresh("i") }
+        for (v, d) in zip(vars, view.shape) { loopRanges[v] = SymRange(.zero, d) }
+        let idx = vars.map { SymExpr.sym($0) }
+        let value = Lazy(node: .cast(src), shape: src.shape, dtype: view.dtype)
+        var body: [Node] = nested {
+            let take = nested {
+                emitTasklet(view.memlet(at: idx), value.element(at: [one ? .zero : .sym(k)]), loc: loc)
+                emitTasklet(.point(k, []), .symbol(.sym(k) + 1), loc: loc)
+            }
+            emit(.branch(Branch(condition: cond.element(at: idx), then: take, orElse: [], loc: loc)))
+        }
+        for (v, d) in zip(vars, view.shape).reversed() {
+            body = [.forLoop(ForLoop(variable: v, range: SymRange(.zero, d), body: body, loc: loc))]
+        }
+        for node in body { emit(node) }
     }
 
     /// Evaluates an elementwise expression into a new transient array.
@@ -382,7 +446,7 @@ extension FunctionLowerer {
     // MARK: Return
 
     func lowerReturn(_ e: PyExpr?, loc: SourceLocation) throws {
-        let value = try e.map { try lowerExpr($0) } ?? .none
+        let value = try compactedValue(try e.map { try lowerExpr($0) } ?? .none, loc: loc)
         var values: [Value]
         if case .tuple(let vs) = value { values = vs } else if case .none = value { values = [] } else { values = [value] }
         if case .tuple = value { returnsTuple = true }
@@ -396,6 +460,9 @@ extension FunctionLowerer {
                     addContainer(Container(name: name, dtype: t, shape: [], role: .result(index: k), storage: .register))
                     rs.append(name)
                 case .array(let l):
+                    if l.shape.contains(where: dependsOnData) {
+                        throw Diagnostic(loc, "returning an array whose size depends on data (a boolean selection x[mask], or a name rebound to arrays of different shapes) is not supported yet; return a fixed-size array instead, e.g. np.where(mask, x, 0) and the mask, or write the selected values into a parameter array")
+                    }
                     for s in l.shape.flatMap(\.freeSymbols) where !symbols.contains(s) && !(containerIndex[s].map { containers[$0].isArgument } ?? false) {
                         throw Diagnostic(loc, "the returned array's shape depends on '\(s)', which is only known while the program runs; return arrays whose shapes use symbols or parameters")
                     }

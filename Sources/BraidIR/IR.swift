@@ -49,15 +49,20 @@ public struct Container: Hashable, Sendable {
     public var storage: Storage
     /// Whether the program writes it (set by the frontend, kept up to date by passes).
     public var isWritten: Bool
+    /// A transient array whose shape depends on values computed while the program runs
+    /// (integer scalar containers in `shape`): it has no storage at entry and gets it from
+    /// `Node.allocate` where it is defined (again at every redefinition); freed at exit.
+    public var isDynamic: Bool
 
     public init(name: String, dtype: DType, shape: [SymExpr], role: ContainerRole,
-                storage: Storage, isWritten: Bool = false) {
+                storage: Storage, isWritten: Bool = false, isDynamic: Bool = false) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.role = role
         self.storage = storage
         self.isWritten = isWritten
+        self.isDynamic = isDynamic
     }
 
     public var isScalar: Bool { shape.isEmpty }
@@ -389,6 +394,22 @@ public struct Branch: Hashable, Sendable {
     }
 }
 
+/// Gives a dynamic container (`Container.isDynamic`) storage for its shape as evaluated at
+/// this point, releasing the storage it had. Without `takeFrom` the new contents are
+/// undefined; with it, the container takes over the storage of that other dynamic
+/// container of the same dtype (which is left without storage) and the program has made
+/// both shapes equal just before: a rebinding without a copy.
+public struct Allocation: Hashable, Sendable {
+    public var container: String
+    public var takeFrom: String?
+    public var loc: SourceLocation
+    public init(container: String, takeFrom: String? = nil, loc: SourceLocation) {
+        self.container = container
+        self.takeFrom = takeFrom
+        self.loc = loc
+    }
+}
+
 /// A node of the structured program tree.
 public indirect enum Node: Hashable, Sendable {
     case tasklet(Tasklet)
@@ -403,6 +424,8 @@ public indirect enum Node: Hashable, Sendable {
     case returnProgram(SourceLocation)
     /// Leave the program with an error the caller sees as an exception.
     case fail(Failure, SourceLocation)
+    /// (Re)allocate a dynamic container: arrays whose size depends on data.
+    case allocate(Allocation)
 }
 
 /// Run-time errors a program can raise.

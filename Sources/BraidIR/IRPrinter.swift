@@ -18,6 +18,7 @@ public enum IRPrinter {
             case .transient: role = "transient"
             }
             out += "  container \(c.name): \(c.dtype.rawValue)\(shape) \(role) \(c.storage.rawValue)"
+            if c.isDynamic { out += " dynamic" }
             out += c.isWritten ? " written\n" : "\n"
         }
         for (a, b, _) in p.shapeAssertions { out += "  assert \(a) == \(b)\n" }
@@ -66,6 +67,10 @@ public enum IRPrinter {
         case .continueLoop: out += "\(indent)continue\n"
         case .returnProgram: out += "\(indent)return\n"
         case .fail(let f, let loc): out += "\(indent)fail \(f.rawValue)  # line \(loc.line)\n"
+        case .allocate(let a):
+            out += "\(indent)allocate \(a.container)"
+            if let t = a.takeFrom { out += " from \(t)" }
+            out += "  # line \(a.loc.line)\n"
         }
     }
 

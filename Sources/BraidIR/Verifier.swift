@@ -17,6 +17,9 @@ public enum Verifier {
                 throw Failure(description: "\(p.name): result \(r) is not a result container")
             }
         }
+        for c in p.containers where c.isDynamic && (!c.isTransient || c.isScalar) {
+            throw Failure(description: "\(p.name): \(c.name) is dynamic but not a transient array")
+        }
         try verify(p.body, p, scope: Set(p.symbols), inLoop: false)
     }
 
@@ -95,6 +98,16 @@ public enum Verifier {
                 if !inLoop { throw Failure(description: "\(p.name): break/continue outside a loop") }
             case .returnProgram, .fail:
                 break
+            case .allocate(let a):
+                for name in [a.container] + (a.takeFrom.map { [$0] } ?? []) {
+                    guard let c = p.container(name), c.isDynamic, c.isTransient, !c.isScalar else {
+                        throw Failure(description: "\(p.name): allocate of \(name), which is not a dynamic transient array")
+                    }
+                    for d in c.shape { try checkSymbols(d, p, scope) }
+                }
+                if let t = a.takeFrom, p.container(t)!.dtype != p.container(a.container)!.dtype || p.container(t)!.shape.count != p.container(a.container)!.shape.count {
+                    throw Failure(description: "\(p.name): allocate \(a.container) from \(t) with another dtype or rank")
+                }
             }
         }
     }

@@ -1,0 +1,159 @@
+import BraidIR
+
+/// Arrays whose size depends on data: boolean selections used as values (`y = x[mask]`),
+/// and names rebound to arrays of different shapes (`Z = Z[I]` in a loop).
+///
+/// A selection is computed in three steps where it is used: count the true elements of the
+/// mask (a parallel reduction), allocate a dynamic container of that length
+/// (`Node.allocate`), then fill it in one sequential pass that appends every selected
+/// element (row) in C order, as NumPy does.
+extension FunctionLowerer {
+    /// `x[mask]` as a new array. `mask` covers the leading dimensions of `x` (all of them
+    /// for `x[mask]` with a mask of x's shape, only the first for `A[rows]`); the result has
+    /// one dimension of length `count_nonzero(mask)` followed by x's remaining dimensions.
+    func compacted(_ x: Lazy, mask: Lazy, loc: SourceLocation) throws -> Lazy {
+        let r = mask.shape.count
+        guard r >= 1, r <= x.shape.count else {
+            throw Diagnostic(loc, "a boolean mask must cover the leading dimensions of the array it selects from")
+        }
+        guard mapLocals.isEmpty else {
+            throw Diagnostic(loc, "x[mask] as a new array cannot be created inside a parallel map (\(ctx.braidAliasName).map); select before the map, or use np.where(mask, x, fill) to keep the shape")
+        }
+        for (a, b) in zip(x.shape, mask.shape) { _ = try agree(a, b, loc: loc, broadcasting: false) }
+        let cond = mask.dtype == .bool ? mask
+            : Lazy(node: .cast(mask), shape: mask.shape, dtype: .bool)
+        // 1. How many elements are selected (once per mask in straight-line code).
+        let count = try trueCount(cond, loc: loc)
+        // 2. Storage of exactly that length.
+        let rest = Array(x.shape[r...])
+        let out = try newDynamicArray("selected", x.dtype, [.sym(count)] + rest, loc: loc)
+        markWritten(out.container)
+        // 3. One sequential pass appends the selected elements in order.
+        let k = newScalar("next", .int64)
+        emitTasklet(.point(k, []), .symbol(.zero), loc: loc)
+        let vars = (0..<r).map { _ in fresh("i") }
+        for (v, d) in zip(vars, cond.shape) { loopRanges[v] = SymRange(.zero, d) }
+        let idx = vars.map { SymExpr.sym($0) }
+        // The rest of a selected row is copied by plain loops (a parallel map per row would cost more than it saves).
+        let inner = rest.map { _ in fresh("j") }
+        let j = inner.map { SymExpr.sym($0) }
+        var copy: [Node] = [.tasklet(Tasklet(output: out.memlet(at: [.sym(k)] + j), value: x.element(at: idx + j), loc: loc))]
+        for (v, d) in zip(inner, rest).reversed() {
+            copy = [.forLoop(ForLoop(variable: v, range: SymRange(.zero, d), body: copy, loc: loc))]
+        }
+        var body: [Node] = nested {
+            let take = nested {
+                for n in copy { emit(n) }
+                emitTasklet(.point(k, []), .symbol(.sym(k) + 1), loc: loc)
+            }
+            emit(.branch(Branch(condition: cond.element(at: idx), then: take, orElse: [], loc: loc)))
+        }
+        for (v, d) in zip(vars, cond.shape).reversed() {
+            body = [.forLoop(ForLoop(variable: v, range: SymRange(.zero, d), body: body, loc: loc))]
+        }
+        for n in body { emit(n) }
+        return Lazy(node: .view(out), shape: out.shape, dtype: out.dtype)
+    }
+
+    /// The number of true elements of a boolean array, in a private int64 scalar. A mask
+    /// counted earlier in the same block, with nothing it reads written since, reuses that count.
+    func trueCount(_ cond: Lazy, loc: SourceLocation) throws -> String {
+        let read = Array(Set(cond.views.map(\.container))).sorted()
+        let writes = read.map { writeCounts[$0] ?? 0 }
+        if let hit = maskCounts.last(where: { $0.block == blockIDs.last! && $0.mask == cond && $0.writes == writes }) {
+            return hit.count
+        }
+        let count = newScalar("count", .int64)
+        emitTasklet(.point(count, []), .symbol(.zero), loc: loc)
+        try emitMap(cond.shape, loc: loc, reductions: [count: .add]) { idx in
+            emitTasklet(.point(count, []), .cast(cond.element(at: idx), .int64), wcr: .add, loc: loc)
+        }
+        privateSizes.insert(count)
+        maskCounts.append((blockIDs.last!, cond, read.map { writeCounts[$0] ?? 0 }, count))
+        return count
+    }
+
+    /// A value with any boolean selection turned into a new array.
+    func compactedValue(_ v: Value, loc: SourceLocation) throws -> Value {
+        switch v {
+        case .masked(let x, let m): return .array(try compacted(x, mask: m, loc: loc))
+        case .tuple(let vs): return .tuple(try vs.map { try compactedValue($0, loc: loc) })
+        default: return v
+        }
+    }
+
+    /// `name = value` for a name in `dynamicNames`: the name owns one dynamic container. The
+    /// first binding allocates it and copies the value in; later bindings of another shape
+    /// take over the storage of the freshly computed value (no copy), and bindings of the
+    /// same shape write into the current storage.
+    func bindDynamic(_ n: String, _ l: Lazy, loc: SourceLocation) throws {
+        let key = inlinePrefix + n
+        if let d = dynamicStorage[key], case .array(let cur)? = env[n], cur.asView?.container == d {
+            let dc = container(d)
+            guard l.dtype == dc.dtype, l.shape.count == dc.shape.count else {
+                throw Diagnostic(loc, "'\(n)' is rebound to an array of another dtype or number of dimensions (\(l.dtype.rawValue), \(l.shape.count)-D vs \(dc.dtype.rawValue), \(dc.shape.count)-D); give the new array another name")
+            }
+            let shared = env.contains { name, v in
+                guard name != n, case .array(let other) = v else { return false }
+                return other.views.contains { $0.container == d }
+            }
+            if shared {
+                throw Diagnostic(loc, "'\(n)' is rebound to an array of another shape while another name still refers to its array; copy that one first (other = \(n).copy())")
+            }
+            if l.shape == dc.shape {
+                try store(.array(l), into: .whole(dc), loc: loc)
+                return
+            }
+            var src: ArrayView
+            if let v = l.asView, let i = containerIndex[v.container], i >= freshContainersStart, containers[i].isDynamic,
+               v.isWhole(of: containers[i]), v.container != d {
+                src = v
+            } else {
+                src = try newDynamicArray(n, l.dtype, l.shape, loc: loc)
+                try store(.array(l), into: src, loc: loc)
+            }
+            for (dim, s) in zip(dc.shape, src.shape) {
+                guard case .sym(let size) = dim else { continue }
+                emitTasklet(.point(size, []), .symbol(s), loc: loc)
+            }
+            markWritten(d)
+            emit(.allocate(Allocation(container: d, takeFrom: src.container, loc: loc)))
+            return
+        }
+        // First binding: storage of its own, with sizes that later bindings update.
+        if let v = l.asView {
+            let fresh = containerIndex[v.container].map { $0 >= freshContainersStart } ?? false
+            if !fresh {
+                if inPlaceTargets.contains(n) {
+                    throw Diagnostic(loc, "'\(n)' is rebound to arrays of different shapes and also modified in place, but here it is bound to an existing array; bind it to a copy (\(n) = x.copy())")
+                }
+                copiedSources.append((v.container, writeCounts[v.container] ?? 0, n, loc))
+            }
+        }
+        guard mapLocals.isEmpty else {
+            throw Diagnostic(loc, "'\(n)' is rebound to arrays of different shapes, which cannot happen inside a parallel map; use a range loop")
+        }
+        var dims: [SymExpr] = []
+        for (k, s) in l.shape.enumerated() {
+            let size = unique(inlinePrefix + "\(n)_size\(k)")
+            addContainer(Container(name: size, dtype: .int64, shape: [], role: .transient, storage: .register))
+            emitTasklet(.point(size, []), .symbol(s), loc: loc)
+            dims.append(.sym(size))
+        }
+        let name = unique(inlinePrefix + n)
+        addContainer(Container(name: name, dtype: l.dtype, shape: dims, role: .transient, storage: .hostHeap, isDynamic: true))
+        dynamicStorage[key] = name
+        let view = ArrayView.whole(container(name))
+        if let v = l.asView, let i = containerIndex[v.container], i >= freshContainersStart, containers[i].isDynamic,
+           v.isWhole(of: containers[i]) {
+            // A new array computed for this binding: take over its storage.
+            markWritten(name)
+            emit(.allocate(Allocation(container: name, takeFrom: v.container, loc: loc)))
+        } else {
+            emit(.allocate(Allocation(container: name, loc: loc)))
+            try store(.array(l), into: view, loc: loc)
+        }
+        env[n] = .array(Lazy(node: .view(view), shape: view.shape, dtype: view.dtype))
+        bindingDepth[n] = loopDepth
+    }
+}

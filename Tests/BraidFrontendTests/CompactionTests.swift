@@ -1,0 +1,146 @@
+import Testing
+import BraidIR
+@testable import BraidFrontend
+
+/// Boolean selections used as arrays, and names rebound to arrays of other shapes.
+@Suite struct CompactionTests {
+    @Test func selectionCountsAllocatesAndFillsInOrder() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], float64)
+        def f(x, t):
+            y = x[x > t]
+            return np.sum(y)
+        """)
+        #expect(ir.contains("container selected: float64[_count1] transient host_heap dynamic written"))
+        // Count (a reduction), then storage, then one sequential pass that appends.
+        let count = try #require(ir.range(of: "_count1 = (wcr add) int64(gt(x[_i2], t))"))
+        let alloc = try #require(ir.range(of: "allocate selected  # line 4"))
+        let fill = try #require(ir.range(of: "selected[_next3] = x[_i4]"))
+        #expect(count.lowerBound < alloc.lowerBound && alloc.lowerBound < fill.lowerBound)
+        #expect(ir.contains("for _i4 in 0:x_shape_0:"))
+        #expect(ir.contains("_next3 = _next3 + 1"))
+        // The sum runs over the selection's length.
+        #expect(ir.contains("in 0:_count1 reduce("))
+    }
+
+    @Test func rowSelectionKeepsTheOtherAxes() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:,:])
+        def f(A):
+            R = A[A[:, 0] > 0.5]
+            return np.sum(R)
+        """)
+        #expect(ir.contains("container selected: float64[_count1, A_shape_1] transient host_heap dynamic written"))
+        #expect(ir.contains("selected[_next3, _j5] = A[_i4, _j5]"))
+    }
+
+    @Test func oneMaskIsCountedOncePerStraightLineCode() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], float64[:])
+        def f(x, y):
+            m = x > 0.5
+            a = x[m]
+            b = y[m]
+            return np.sum(a) + np.sum(b)
+        """)
+        #expect(ir.components(separatedBy: "(wcr add) int64(").count == 2)
+        #expect(ir.contains("allocate selected_1"))
+    }
+
+    @Test func nameReboundToASmallerArrayInALoopGetsDynamicStorage() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(x, n):
+            z = x * 1.0
+            for it in range(n):
+                z = z[z > 0.25] * 0.5
+            return np.sum(z)
+        """)
+        #expect(ir.contains("container z: float64[z_size0] transient host_heap dynamic written"))
+        // The new array's storage is taken over without a copy, after the size is updated.
+        let size = try #require(ir.range(of: "z_size0 = "))
+        let take = try #require(ir.range(of: "allocate z from "))
+        #expect(size.lowerBound < take.lowerBound)
+        #expect(ir.contains("in 0:z_size0 reduce("))
+    }
+
+    @Test func parameterReboundInALoopStartsAsACopy() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(c, n):
+            for it in range(n):
+                c = c[c < 0.9]
+            return np.sum(c)
+        """)
+        #expect(ir.contains("container c_1: float64[c_size0] transient host_heap dynamic written"))
+        #expect(ir.contains("c_1[_i1] = c[_i1]"))
+        #expect(!ir.contains("container c: float64[c_shape_0] arg 0 host_heap written"))
+    }
+
+    @Test func declaredShapesAcceptRunTimeChecksOfSelectionLengths() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(x: br.float64[N], y: br.float64[N]):
+            a = x[x > 0.5]
+            b = y[x < 0.2]
+            return np.sum(a * b)
+        """)
+        #expect(ir.contains("if ne(_count1, _count5):"))
+        #expect(ir.contains("fail shape_mismatch"))
+    }
+
+    @Test func maskedAssignmentFromAnArrayTakesValuesInOrder() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], float64[:])
+        def f(x, v):
+            x[x > 0.5] = v
+        """)
+        // The mask reads x, which the assignment writes: it is evaluated first.
+        #expect(ir.contains("mask[_i1] = gt(x[_i1], 0.5)"))
+        #expect(ir.contains("if ne(_count2, v_shape_0):"))
+        #expect(ir.contains("x[_i5] = v[_next4]"))
+    }
+
+    @Test func returningASelectionIsAClearError() throws {
+        let d = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:])
+        def f(x):
+            return x[x > 0]
+        """))
+        #expect(d.description.contains("k.py:4:5"))
+        #expect(d.description.contains("size depends on data"))
+    }
+
+    @Test func selectionInsideAParallelMapIsAClearError() throws {
+        let d = try #require(diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N, M], out: br.float64[N]):
+            for i in br.map[0:N]:
+                out[i] = np.sum(A[i][A[i] > 0])
+                r = A[i][A[i] > 0]
+        """))
+        #expect(d.description.contains("inside a parallel map"))
+    }
+
+    @Test func reboundNameCopiedFromAnArrayWrittenLaterIsAnError() throws {
+        let d = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:], float64[:], int)
+        def f(a, b, n):
+            z = a
+            for it in range(n):
+                z = z[z > 0.5]
+                a[0] = 1.0
+            return np.sum(z)
+        """))
+        #expect(d.description.contains("k.py:4:5"))
+        #expect(d.description.contains("modified in place"))
+    }
+}
