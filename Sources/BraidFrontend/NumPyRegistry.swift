@@ -267,9 +267,12 @@ public enum NumPyRegistry {
             let x = try a.require(0, "a"), y = try a.require(1, "b")
             if case .scalar = x { return try l.arith(.mul, x, y, loc: a.loc) }
             if case .scalar = y { return try l.arith(.mul, x, y, loc: a.loc) }
+            for v in [x, y] where try l.lazy(v, loc: a.loc).shape.count > 2 {
+                throw Diagnostic(a.loc, "np.dot of an array with more than 2 dimensions is not supported (it is not a stacked product); use np.matmul or @ for stacks of matrices")
+            }
             return try l.matmul(x, y, loc: a.loc)
         }
-        r["matmul"] = NumPyFunction(family: .linalg, summary: "matmul(a, b), also the @ operator (BLAS)") { l, a in
+        r["matmul"] = NumPyFunction(family: .linalg, summary: "matmul(a, b), also the @ operator (BLAS); 3-D and higher operands as stacks of matrices, batch dimensions broadcast") { l, a in
             try a.check(maxPositional: 2, allowed: [])
             return try l.matmul(try a.require(0, "a"), try a.require(1, "b"), loc: a.loc)
         }

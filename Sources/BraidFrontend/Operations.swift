@@ -260,9 +260,10 @@ extension FunctionLowerer {
         }
         let va = try viewOf(a, loc: loc), vb = try viewOf(b, loc: loc)
         let sa = va.shape, sb = vb.shape
-        guard (1...2).contains(sa.count), (1...2).contains(sb.count) else {
-            throw Diagnostic(loc, "matmul supports 1-D and 2-D operands here (got \(sa.count)-D @ \(sb.count)-D); batched matmul is not supported yet")
+        guard !sa.isEmpty, !sb.isEmpty else {
+            throw Diagnostic(loc, "matmul: input operand does not have enough dimensions (a 0-d operand); use * for scalars")
         }
+        if sa.count > 2 || sb.count > 2 { return try batchedMatmul(va, vb, loc: loc) }
         let t = DType.promote(va.dtype, vb.dtype)
         if t.isBool { throw Diagnostic(loc, "matmul of boolean arrays is not supported") }
         let ka = sa.last!, kb = sb.count == 2 ? sb[0] : sb[0]

@@ -149,4 +149,29 @@ import BraidIR
         #expect(ir.contains("while lt(_width"))
         #expect(ir.contains("container order: int64[N, M]"))
     }
+
+    @Test func batchedMatmulIsAMapOfMatmulNodes() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(A: br.float64[N, M, M], B: br.float64[M, M]):
+            return A @ B
+        """)
+        #expect(ir.contains("bmm[_i1, 0:M, 0:M] = matmul(A[_i1, 0:M, 0:M], B[0:M, 0:M])"))
+    }
+
+    @Test func batchedMatmulChecksInnerDimensionsAndDotRejectsStacks() {
+        let inner = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N, M, 3], B: br.float64[N, 4, M]):
+            return A @ B
+        """)
+        #expect(inner?.message.contains("shapes do not agree") == true)
+        let dot = diagnostic(header + """
+        @br.program
+        def f(A: br.float64[N, M, M], B: br.float64[M, M]):
+            return np.dot(A, B)
+        """)
+        #expect(dot?.loc.line == 6)
+        #expect(dot?.message.contains("np.dot of an array with more than 2 dimensions") == true)
+    }
 }

@@ -4,7 +4,6 @@
 # braid: tolerance rtol=1e-4 atol=1e-6
 # braid: why float32: the T-long dot products and softmax sums accumulate in single precision in another order than NumPy's batched matmul
 # braid: targets cpu
-# braid: expect-error batched matmul of 3-D arrays (Q @ K.transpose(0, 2, 1))
 """Scaled dot-product attention with a causal mask on float32 (batch, time, head-dim) tensors:
 batched Q K^T, mask the future, softmax over the keys, weight V."""
 

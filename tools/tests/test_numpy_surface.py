@@ -85,6 +85,9 @@ def check(compiled, reference, name, *args):
         assert g.dtype == w.dtype, f"{name} result {k}: dtype {g.dtype} != {w.dtype}"
         if w.dtype.kind in "biu":
             np.testing.assert_array_equal(g, w, err_msg=f"{name} result {k}")
+        elif w.dtype in (np.float32, np.complex64):
+            # Single precision summed in another order than NumPy's BLAS call: the project's tolerance.
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-8, err_msg=f"{name} result {k}")
         else:
             np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=f"{name} result {k}")
 
@@ -444,3 +447,22 @@ def test_sort_and_stable_argsort(statistics):
     t = rng.integers(-3, 3, 64)
     check(*statistics, "sorting", x, A, I, t)
     check(*statistics, "sorting", rng.random(1), rng.random((1, 1)), I[:1, :1].copy(), t[:1].copy())
+
+
+BATCHED = '''
+import numpy as np
+
+#pythran export stacks(float64[:,:,:], float64[:,:,:], float64[:,:], float64[:], int32[:,:,:], float32[:,:,:,:])
+def stacks(A, B, M, v, I, F):
+    return (A @ B, np.matmul(A, M), M @ B, A @ v, v @ B, A[:1] @ B, I @ I.transpose(0, 2, 1), A @ I,
+            F @ F.transpose(0, 1, 3, 2), F[:, :1] @ F, A.transpose(0, 2, 1) @ A)
+'''
+
+
+def test_batched_matmul_broadcasts_batches_and_vectors(tmp_path):
+    compiled, reference = build_pair(tmp_path, "batched", BATCHED)
+    check(compiled, reference, "stacks", rng.random((3, 4, 5)), rng.random((3, 5, 2)), rng.random((5, 5)), rng.random(5),
+          rng.integers(-9, 9, (3, 5, 5)).astype(np.int32), rng.random((2, 3, 4, 4)).astype(np.float32))
+    with pytest.raises(ValueError, match="shapes do not agree"):
+        compiled.stacks(rng.random((3, 4, 5)), rng.random((2, 5, 2)), rng.random((5, 5)), rng.random(5),
+                        rng.integers(-9, 9, (3, 5, 5)).astype(np.int32), rng.random((2, 3, 4, 4)).astype(np.float32))
