@@ -205,7 +205,12 @@ extension FunctionLowerer {
             throw Diagnostic(a.loc, "np.histogram with bins as an array of edges is not supported; pass bins as an integer (equal-width bins)")
         }
         let bins = symbolicValue(bx, loc: a.loc)
-        if let b = bins.constant, b < 1 { throw Diagnostic(a.loc, "`bins` must be positive, when an integer") }
+        if let b = bins.constant {
+            guard b >= 1 else { throw Diagnostic(a.loc, "`bins` must be positive, when an integer") }
+        } else {
+            // NumPy raises ValueError; never index an empty counts array.
+            emit(.branch(Branch(condition: .binary(.lt, .symbol(bins), .symbol(.one), .bool), then: [.fail(.indexOutOfBounds, a.loc)], orElse: [], loc: a.loc)))
+        }
         if data.shape.count != 1 { data = try lazy(try reshape(.array(data), [.int(-1)], loc: a.loc), loc: a.loc) }
         let x = castLazy(data, .float64)
         let first = newScalar("first_edge", .float64), last = newScalar("last_edge", .float64)

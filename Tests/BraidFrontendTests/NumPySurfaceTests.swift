@@ -104,6 +104,13 @@ import BraidIR
             return h
         """)
         #expect(inverted?.message.contains("max must be larger than min") == true)
+        let single = diagnostic(header + """
+        @br.program
+        def f(A: br.float32[N]):
+            h, b = np.histogram(A, bins=3)
+            return h
+        """)
+        #expect(single?.message.contains("convert with .astype(np.float64)") == true)
     }
 
     @Test func histogramCountsInOneSequentialPass() throws {

@@ -432,6 +432,8 @@ def test_histogram_without_range_raises_on_nan(statistics):
     x[4] = np.nan
     with pytest.raises(RuntimeError):
         statistics[0].histograms(x, np.arange(4, dtype=np.int32), np.zeros((2, 2)), 2)
+    with pytest.raises(RuntimeError):  # NumPy: ValueError, bins must be positive
+        statistics[0].histograms(rng.random(5), np.arange(4, dtype=np.int32), np.zeros((2, 2)), 0)
     x[4] = np.inf
     with pytest.raises(RuntimeError):
         statistics[0].histograms(x, np.arange(4, dtype=np.int32), np.zeros((2, 2)), 2)
