@@ -82,6 +82,17 @@ extension FunctionLowerer {
         }
     }
 
+    /// Name `n` gets a copy of the array `v` where Python would bind the array itself: faithful
+    /// only if neither is modified in place while both would be the same array.
+    func noteCopy(_ n: String, of v: ArrayView, loc: SourceLocation) throws {
+        let fresh = containerIndex[v.container].map { $0 >= freshContainersStart } ?? false
+        guard !fresh else { return }
+        if inPlaceTargets.contains(n) {
+            throw Diagnostic(loc, "'\(n)' is rebound inside a loop and also modified in place, but here it is bound to an existing array (the two would share their elements); bind it to a copy (\(n) = x.copy())")
+        }
+        copiedSources.append((v.container, writeCounts[v.container] ?? 0, n, loc))
+    }
+
     /// `name = value` for a name in `dynamicNames`: the name owns one dynamic container. The
     /// first binding allocates it and copies the value in; later bindings of another shape
     /// take over the storage of the freshly computed value (no copy), and bindings of the
@@ -121,15 +132,7 @@ extension FunctionLowerer {
             return
         }
         // First binding: storage of its own, with sizes that later bindings update.
-        if let v = l.asView {
-            let fresh = containerIndex[v.container].map { $0 >= freshContainersStart } ?? false
-            if !fresh {
-                if inPlaceTargets.contains(n) {
-                    throw Diagnostic(loc, "'\(n)' is rebound to arrays of different shapes and also modified in place, but here it is bound to an existing array; bind it to a copy (\(n) = x.copy())")
-                }
-                copiedSources.append((v.container, writeCounts[v.container] ?? 0, n, loc))
-            }
-        }
+        if let v = l.asView { try noteCopy(n, of: v, loc: loc) }
         guard mapLocals.isEmpty else {
             throw Diagnostic(loc, "'\(n)' is rebound to arrays of different shapes, which cannot happen inside a parallel map; use a range loop")
         }

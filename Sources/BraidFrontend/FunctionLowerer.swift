@@ -15,6 +15,9 @@ struct WidenRestart: Error {
 /// dynamic storage from its first binding on, so every use sees its current shape.
 struct DynamicRestart: Error {
     var name: String
+    /// Only storage of its own (a name bound to a parameter or a view before a loop that
+    /// rebinds it to new arrays of the same shape), not a dynamic shape.
+    var owned = false
 }
 
 /// Lowers one entry-point function (and the helpers it calls, inlined) to a `Program`.
@@ -28,6 +31,9 @@ final class FunctionLowerer {
     /// Array names (with their inline prefix) rebound to arrays of different shapes (from
     /// earlier restarts): each has one dynamic container, reallocated at every binding.
     let dynamicNames: Set<String>
+    /// Array names (with their inline prefix) that get a copy of the array they are first
+    /// bound to, because a loop rebinds them after a binding to a parameter or a view.
+    let ownedNames: Set<String>
     /// The dynamic container of each name in `dynamicNames` once bound.
     var dynamicStorage: [String: String] = [:]
     /// Integer scalars written once, just before the dynamic array they size is allocated
@@ -79,9 +85,10 @@ final class FunctionLowerer {
     var inlineStack: [String] = []
 
     init(ctx: ModuleContext, entry: EntryPoint, widened: [String: DType], strongVariables: Set<String> = [],
-         dynamicNames: Set<String> = []) {
+         dynamicNames: Set<String> = [], ownedNames: Set<String> = []) {
         self.strongVariables = strongVariables
         self.dynamicNames = dynamicNames
+        self.ownedNames = ownedNames
         self.ctx = ctx
         self.entry = entry
         self.widened = widened
@@ -91,14 +98,16 @@ final class FunctionLowerer {
     // MARK: Entry
 
     func lower() throws -> Program {
-        var names = dynamicNames
+        var names = dynamicNames, owned = ownedNames
         for _ in 0..<16 {
             do {
                 return try FunctionLowerer(ctx: ctx, entry: entry, widened: widened, strongVariables: strongVariables,
-                                           dynamicNames: names).lowerOnce()
+                                           dynamicNames: names, ownedNames: owned).lowerOnce()
             } catch let r as DynamicRestart {
-                guard !names.contains(r.name) else { throw Diagnostic(entry.function.loc, "internal: '\(r.name)' is already dynamic") }
-                names.insert(r.name)
+                guard !names.contains(r.name), !(r.owned && owned.contains(r.name)) else {
+                    throw Diagnostic(entry.function.loc, "internal: '\(r.name)' already has storage of its own")
+                }
+                if r.owned { owned.insert(r.name) } else { names.insert(r.name) }
             }
         }
         throw Diagnostic(entry.function.loc, "too many arrays rebound to different shapes")
@@ -124,11 +133,16 @@ final class FunctionLowerer {
             params.append(name)
         }
         // Parameters rebound to arrays of other shapes start as a copy in their own storage.
-        for arg in f.args where dynamicNames.contains(arg.name) {
-            guard case .array(let l)? = env[arg.name] else { continue }
-            env[arg.name] = nil
+        for arg in f.args where dynamicNames.contains(arg.name) || ownedNames.contains(arg.name) {
+            guard case .array(let l)? = env[arg.name], let v = l.asView else { continue }
             freshContainersStart = containers.count
-            try bindDynamic(arg.name, l, loc: arg.loc)
+            if dynamicNames.contains(arg.name) {
+                env[arg.name] = nil
+                try bindDynamic(arg.name, l, loc: arg.loc)
+            } else {
+                try noteCopy(arg.name, of: v, loc: arg.loc)
+                env[arg.name] = .array(try materializeNew(l, hint: arg.name, loc: arg.loc))
+            }
         }
         var defaults: [String: String] = [:]
         let firstDefault = f.args.count - f.defaults.count
@@ -392,7 +406,10 @@ final class FunctionLowerer {
         if let d = (x - y).constant, d != 0 {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y)")
         }
-        if entry.declaredShapes && !dependsOnData(x) && !dependsOnData(y) {
+        // Declared shapes are trusted to be distinct where their symbols differ; sizes computed
+        // from integer parameters or data (np.arange(n * m), selections) are checked when known.
+        let declaredOnly: (SymExpr) -> Bool = { e in e.freeSymbols.allSatisfy { self.symbols.contains($0) } }
+        if entry.declaredShapes && declaredOnly(x) && declaredOnly(y) {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y); declare both with the same symbol if they are equal")
         }
         let msg = "\(loc): shapes do not agree: \(x) != \(y)"

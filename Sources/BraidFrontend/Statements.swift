@@ -209,7 +209,11 @@ extension FunctionLowerer {
                 try rebindInLoop(n, old: old, new: l, loc: loc)
                 return
             }
-            if l.asView != nil {
+            if let v = l.asView, ownedNames.contains(inlinePrefix + n) {
+                // A name rebound in a loop later gets a copy of the array it is first bound to.
+                try noteCopy(n, of: v, loc: loc)
+                env[n] = .array(try materializeNew(l, hint: n, loc: loc))
+            } else if l.asView != nil {
                 env[n] = value  // a view: Python binds the same array
             } else {
                 env[n] = .array(try materializeNew(l, hint: n, loc: loc))
@@ -243,10 +247,16 @@ extension FunctionLowerer {
         if l.dtype == old.dtype, l.shape.count == old.shape.count, l.shape != old.shape, !dynamicNames.contains(inlinePrefix + n) {
             throw DynamicRestart(name: inlinePrefix + n)
         }
+        let fresh = l.asView.map { containerIndex[$0.container]! >= freshContainersStart } ?? true
         guard let ov = old.asView, container(ov.container).isTransient, ov.isWhole(of: container(ov.container)) else {
+            // Bound before the loop to a parameter or a view: give the name storage of its own
+            // from that first binding on (a copy), then the loop writes into it.
+            if fresh, l.dtype == old.dtype, l.shape == old.shape, !ownedNames.contains(inlinePrefix + n),
+               !dynamicNames.contains(inlinePrefix + n) {
+                throw DynamicRestart(name: inlinePrefix + n, owned: true)
+            }
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop but was bound before it to a parameter or a view; \(advice)")
         }
-        let fresh = l.asView.map { containerIndex[$0.container]! >= freshContainersStart } ?? true
         guard fresh else {
             throw Diagnostic(loc, "rebinding '\(n)' to another array's view inside a loop is not supported (the names would alias); \(advice)")
         }

@@ -2,7 +2,6 @@
 # braid: preset tiny I=5 J=7 K=9
 # braid: preset default I=160 J=160 K=80
 # braid: targets cpu
-# braid: expect-error rebinding a name bound to a view (datacol) inside a loop
 """Implicit vertical advection (weather-model style), DaCe dialect.
 
 Each (i, j) column solves a tridiagonal system along K with the Thomas algorithm: a forward
