@@ -55,12 +55,11 @@ extension FunctionLowerer {
             emitTasklet(.point(w, []), .symbol(.one), loc: loc)
             let width = SymExpr.sym(w)
             let pass = try nested {
-                let b = fresh("blk")
+                // The merges of one pass are independent: a map over the pairs of runs.
                 let blocks = SymExpr.floorDivide(n + .int(2) * width - .one, .int(2) * width)
-                loopRanges[b] = SymRange(.zero, blocks)
-                let lo = SymExpr.sym(b) * .int(2) * width
-                let mid = SymExpr.minimum(lo + width, n), hi = SymExpr.minimum(lo + .int(2) * width, n)
-                let merge = try nested {
+                try emitMap([blocks], loc: loc) { blk in
+                    let lo = blk[0] * .int(2) * width
+                    let mid = SymExpr.minimum(lo + width, n), hi = SymExpr.minimum(lo + .int(2) * width, n)
                     let i = newScalar("left", .int64), j = newScalar("right", .int64)
                     emitTasklet(.point(i, []), .symbol(lo), loc: loc)
                     emitTasklet(.point(j, []), .symbol(mid), loc: loc)
@@ -95,7 +94,6 @@ extension FunctionLowerer {
                     emit(.forLoop(ForLoop(variable: k, range: SymRange(lo, hi),
                                           body: [.branch(Branch(condition: takeRight, then: right, orElse: left, loc: loc))], loc: loc)))
                 }
-                emit(.forLoop(ForLoop(variable: b, range: SymRange(.zero, blocks), body: merge, loc: loc)))
                 try emitLoops([n], loc: loc) { k in
                     emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
                     if let pos, let tmpPos {
