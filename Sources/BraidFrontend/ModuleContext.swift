@@ -30,9 +30,15 @@ struct ModuleContext {
     var functions: [String: PyFunctionDef] = [:]
     var functionOrder: [String] = []
     var entries: [EntryPoint] = []
+    /// Module-level names whose defining statement holds a construct Braid rejects (e.g.
+    /// `MASK = 0xFFFFFFFFFFFFFFFF`): an error only if compiled code reads the name.
+    var constantProblems: [String: Diagnostic] = [:]
 
     init(module: PyModule, signatures: [String]) throws {
         file = module.file
+        for (index, problem) in module.problems.reversed() {
+            for name in Self.assignedNames(module.body[index]) { constantProblems[name] = problem }
+        }
         for stmt in module.body {
             switch stmt.kind {
             case .import(let aliases):
@@ -69,24 +75,27 @@ struct ModuleContext {
                 seen.insert(name)
             }
         }
-        var exportLines: [(String, SourceLocation)] = []
+        var exports: [(String, [ExportSignature.ArgType], SourceLocation)] = []
         for c in module.comments {
-            let text = c.text.dropFirst().trimmingCharacters(in: .whitespaces)
-            if text.hasPrefix("pythran export ") {
-                let col = c.text.firstIndex(of: "p").map { c.text.distance(from: c.text.startIndex, to: $0) + 1 } ?? 1
-                exportLines.append((String(text.dropFirst("pythran export ".count)),
-                                    SourceLocation(file: file, line: c.line, column: col)))
-            }
+            // `#pythran export f(...)`; columns count from the comment's own column.
+            let afterHash = c.text.dropFirst()
+            let text = afterHash.drop { $0 == " " || $0 == "\t" }
+            guard text.hasPrefix("pythran export ") else { continue }
+            var signature = text.dropFirst("pythran export ".count)
+            let skipped = signature.prefix { $0 == " " || $0 == "\t" }.count
+            signature = signature.dropFirst(skipped)
+            let column = c.column + 1 + (afterHash.count - text.count) + "pythran export ".count + skipped
+            exports += try ExportSignature.parseAll(String(signature), loc: SourceLocation(file: file, line: c.line, column: column))
         }
         for s in signatures {
-            exportLines.append((s, SourceLocation(file: file, line: 1, column: 1)))
+            exports += try ExportSignature.parseAll(s, loc: SourceLocation(file: file, line: 1, column: 1), exact: false)
         }
-        for (sig, loc) in exportLines {
-            let (name, types) = try ExportSignature.parse(sig, loc: loc)
+        for (name, types, loc) in exports {
             guard let f = functions[name] else {
                 throw Diagnostic(loc, "export signature names '\(name)', but the file defines no function of that name")
             }
             guard !seen.contains(name) else { continue }
+            if let problem = f.problems.first { throw problem }  // e.g. `*args`: before counting parameters
             guard types.count <= f.args.count, types.count >= f.args.count - f.defaults.count else {
                 throw Diagnostic(loc, "export signature of '\(name)' gives \(types.count) parameter types, but the function takes \(f.args.count)")
             }
@@ -101,6 +110,51 @@ struct ModuleContext {
             }
             entries.append(EntryPoint(function: f, paramTypes: params, declaredShapes: false))
             seen.insert(name)
+        }
+        try checkCompiledCode()
+    }
+
+    /// Raises the first construct the parser recorded as unsupported in code that gets
+    /// compiled: an entry function, a helper it calls (transitively; helpers are inlined), or
+    /// a module-level name either reads. Functions that only run under CPython (such as
+    /// `initialize`) may use anything Python allows.
+    private func checkCompiledCode() throws {
+        var visited = Set<String>()
+        var queue: [(name: String, usedBy: String?)] = entries.map { ($0.function.name, nil) }
+        while !queue.isEmpty {
+            let (name, usedBy) = queue.removeFirst()
+            guard visited.insert(name).inserted, let f = functions[name] else { continue }
+            if var problem = f.problems.first {
+                if let usedBy { problem.message += " (\(name) is compiled because '\(usedBy)' uses it)" }
+                throw problem
+            }
+            for n in f.referencedNames.subtracting(f.localNames).sorted() {
+                if var problem = constantProblems[n] {
+                    problem.message += " ('\(n)' is read by compiled function '\(name)')"
+                    throw problem
+                }
+                if functions[n] != nil { queue.append((n, name)) }
+            }
+        }
+    }
+
+    /// The names a top-level statement binds (`def`, assignments, imports).
+    private static func assignedNames(_ stmt: PyStmt) -> [String] {
+        func names(_ e: PyExpr) -> [String] {
+            switch e.kind {
+            case .name(let n): return [n]
+            case .tuple(let es), .list(let es): return es.flatMap(names)
+            case .starred(let x): return names(x)
+            default: return []
+            }
+        }
+        switch stmt.kind {
+        case .assign(let targets, _): return targets.flatMap(names)
+        case .annAssign(let target, _, _), .augAssign(let target, _, _): return names(target)
+        case .functionDef(let f): return [f.name]
+        case .import(let aliases): return aliases.map { $0.asname ?? String($0.name.prefix { $0 != "." }) }
+        case .importFrom(_, let aliases, _): return aliases.map { $0.asname ?? $0.name }
+        default: return []
         }
     }
 
@@ -161,6 +215,7 @@ struct ModuleContext {
     }
 
     private func dataCentricEntry(_ f: PyFunctionDef) throws -> EntryPoint {
+        if let problem = f.problems.first { throw problem }
         var params: [ParamType] = []
         for a in f.args {
             guard let ann = a.annotation else {
@@ -247,54 +302,127 @@ enum DTypeNames {
     }
 }
 
-/// `#pythran export` signatures: `name(float64[:,:], int, float32[:])`.
+/// `#pythran export` signatures: `name(float64[:,:], int, float32[:])`. Array types are
+/// written `T[:,:]` or, in Pythran's older spelling, `T[][]`; a last dimension `::1` (C
+/// contiguous) is accepted, since compiled modules require C-contiguous arrays anyway.
+/// One comment may export several functions: `#pythran export f(int), g(float64[:])`.
 enum ExportSignature {
     enum ArgType {
         case scalar(DType, weak: Bool)
         case array(DType, rank: Int)
     }
 
-    static func parse(_ text: String, loc: SourceLocation) throws -> (String, [ArgType]) {
+    /// The signatures of one export comment (or `--signature` value), each with the location
+    /// of its name. `loc` is where `text` starts; `exact` says whether columns inside `text`
+    /// are columns of the file (false for command-line signatures, reported at `loc`).
+    static func parseAll(_ text: String, loc: SourceLocation, exact: Bool = true) throws -> [(String, [ArgType], SourceLocation)] {
+        var result: [(String, [ArgType], SourceLocation)] = []
+        var depth = 0
+        var start = 0
+        let chars = Array(text) + [","]  // a final separator ends the last signature
+        func at(_ offset: Int) -> SourceLocation {
+            exact ? SourceLocation(file: loc.file, line: loc.line, column: loc.column + offset) : loc
+        }
+        for (i, ch) in chars.enumerated() {
+            if ch == "(" || ch == "[" { depth += 1 }
+            if ch == ")" || ch == "]" { depth -= 1 }
+            guard ch == ",", depth == 0 else { continue }
+            let piece = String(chars[start..<i])
+            let lead = piece.prefix { $0 == " " || $0 == "\t" }.count
+            if !piece.trimmingCharacters(in: .whitespaces).isEmpty {
+                let (name, types) = try parse(String(piece.dropFirst(lead)), loc: at(start + lead), exact: exact)
+                result.append((name, types, at(start + lead)))
+            }
+            start = i + 1
+        }
+        if start < chars.count {  // unbalanced brackets: the last signature never ended
+            throw Diagnostic(at(0), "malformed export signature '\(text.trimmingCharacters(in: .whitespaces))'; write name(float64[:,:], int)")
+        }
+        return result
+    }
+
+    /// One signature `name(types)`.
+    static func parse(_ text: String, loc: SourceLocation, exact: Bool = true) throws -> (String, [ArgType]) {
+        func at(_ offset: Int) -> SourceLocation {
+            exact ? SourceLocation(file: loc.file, line: loc.line, column: loc.column + offset) : loc
+        }
         let s = text.trimmingCharacters(in: .whitespaces)
         guard let open = s.firstIndex(of: "("), s.hasSuffix(")") else {
             throw Diagnostic(loc, "malformed export signature '\(s)'; write name(float64[:,:], int)")
         }
         let name = s[..<open].trimmingCharacters(in: .whitespaces)
-        let inner = s[s.index(after: open)..<s.index(before: s.endIndex)]
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw Diagnostic(loc, "malformed export signature '\(s)'; write name(float64[:,:], int)")
+        }
+        let innerStart = s.distance(from: s.startIndex, to: open) + 1
+        let inner = Array(s[s.index(after: open)..<s.index(before: s.endIndex)])
         var args: [ArgType] = []
         var depth = 0
+        var parts: [(text: String, offset: Int)] = []
         var current = ""
-        var parts: [String] = []
-        for ch in inner {
-            if ch == "[" { depth += 1 }
-            if ch == "]" { depth -= 1 }
+        var currentStart = 0
+        for (i, ch) in inner.enumerated() {
+            if ch == "[" || ch == "(" { depth += 1 }
+            if ch == "]" || ch == ")" { depth -= 1 }
             if ch == "," && depth == 0 {
-                parts.append(current)
+                parts.append((current, currentStart))
                 current = ""
+                currentStart = i + 1
             } else {
                 current.append(ch)
             }
         }
-        if !current.trimmingCharacters(in: .whitespaces).isEmpty { parts.append(current) }
-        for p in parts {
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty || !parts.isEmpty { parts.append((current, currentStart)) }
+        for (p, offset) in parts {
+            let lead = p.prefix { $0 == " " || $0 == "\t" }.count
+            let here = at(innerStart + offset + lead)
             let t = p.trimmingCharacters(in: .whitespaces)
-            if let br = t.firstIndex(of: "[") {
-                let base = t[..<br].trimmingCharacters(in: .whitespaces)
-                guard let d = DTypeNames.lookup(base) else {
-                    throw Diagnostic(loc, "unknown element type '\(base)' in export signature")
-                }
-                let dims = t[t.index(after: br)...].dropLast()
-                guard t.hasSuffix("]"), dims.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces) == ":" }) else {
-                    throw Diagnostic(loc, "unsupported array type '\(t)' in export signature; write e.g. float64[:,:]")
-                }
-                args.append(.array(d, rank: dims.split(separator: ",", omittingEmptySubsequences: false).count))
-            } else {
-                guard let d = DTypeNames.lookup(t) else {
-                    throw Diagnostic(loc, "unknown type '\(t)' in export signature")
-                }
-                args.append(.scalar(d, weak: ["int", "float", "complex", "bool"].contains(t)))
-            }
+            args.append(try argType(t, loc: here))
         }
         return (name, args)
+    }
+
+    private static func argType(_ t: String, loc: SourceLocation) throws -> ArgType {
+        let words = t.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" })
+        if words.contains("or") {
+            throw Diagnostic(loc, "alternative types ('\(t)') are not supported in export signatures; export one type per parameter")
+        }
+        for container in ["list", "set", "dict", "tuple"] where words.contains(Substring(container)) {
+            throw Diagnostic(loc, "Python \(container) parameters ('\(t)') are not supported; pass a NumPy array, e.g. float64[:]")
+        }
+        if t.contains("order(") {
+            throw Diagnostic(loc, "'\(t)': Fortran-ordered arrays are not supported; compiled functions take C-contiguous arrays, e.g. float64[:,:]")
+        }
+        guard let br = t.firstIndex(of: "[") else {
+            guard !t.isEmpty, let d = DTypeNames.lookup(t) else {
+                throw Diagnostic(loc, t.isEmpty ? "empty parameter type in export signature" : "unknown type '\(t)' in export signature")
+            }
+            return .scalar(d, weak: ["int", "float", "complex", "bool"].contains(t))
+        }
+        let base = t[..<br].trimmingCharacters(in: .whitespaces)
+        guard let d = DTypeNames.lookup(base) else {
+            throw Diagnostic(loc, "unknown element type '\(base)' in export signature")
+        }
+        let brackets = t[br...].filter { $0 != " " && $0 != "\t" }
+        let unsupported = Diagnostic(loc, "unsupported array type '\(t)' in export signature; write e.g. \(base)[:,:] (or \(base)[][])")
+        // `T[][]...`: one pair of brackets per dimension.
+        if brackets.count >= 2, brackets.count % 2 == 0,
+           stride(from: 0, to: brackets.count, by: 2).allSatisfy({ Array(brackets)[$0] == "[" && Array(brackets)[$0 + 1] == "]" }) {
+            return .array(d, rank: brackets.count / 2)
+        }
+        // `T[:, :]`, with `::1` allowed as the last dimension.
+        guard brackets.hasPrefix("["), brackets.hasSuffix("]"), brackets.dropFirst().dropLast().allSatisfy({ $0 != "[" && $0 != "]" }) else {
+            throw unsupported
+        }
+        let dims = brackets.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+        for (k, dim) in dims.enumerated() {
+            guard dim == ":" || (dim == "::1" && k == dims.count - 1) else {
+                if dim == "::1" {
+                    throw Diagnostic(loc, "'\(t)': only the last dimension may be '::1' (compiled functions take C-contiguous arrays); write e.g. \(base)[:,::1] or \(base)[:,:]")
+                }
+                throw unsupported
+            }
+        }
+        return .array(d, rank: dims.count)
     }
 }

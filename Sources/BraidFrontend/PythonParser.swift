@@ -20,11 +20,14 @@ public enum PythonParser {
     ///   columns count Unicode code points, as CPython's own error messages do) and
     ///   every comment of the file with its line number.
     /// - Throws: A `Diagnostic` for a Python syntax error (at the error's line and
-    ///   column), for Python that Braid rejects already at this stage (`*args`,
-    ///   keyword-only and `**kwargs` parameters, integer literals outside the signed
-    ///   64-bit range), or, at line 1 column 1, for any other failure of the embedded
-    ///   interpreter. Node kinds that Braid does not model are not errors here: they
-    ///   come back as `.unsupported(className)`.
+    ///   column), or, at line 1 column 1, for any other failure of the embedded
+    ///   interpreter. Python that Braid cannot compile is not an error here, since the
+    ///   file may use it only in code that never gets compiled (e.g. `initialize`): node
+    ///   kinds that Braid does not model come back as `.unsupported(className)`, and
+    ///   constructs it rejects (`*args`, keyword-only and `**kwargs` parameters, integer
+    ///   literals outside the signed 64-bit range, ...) are recorded in the enclosing
+    ///   function's `problems` (or the module's, for top-level statements), for
+    ///   `ModuleContext` to raise when that function or constant is compiled.
     ///
     /// Safe to call concurrently from any thread; calls are serialized on the
     /// interpreter's global lock.
@@ -44,9 +47,16 @@ public enum PythonParser {
             guard let tree = result.tupleItem(0), let comments = result.tupleItem(1) else {
                 throw Diagnostic(startOfFile, "internal error: unexpected result from the Python parser helper")
             }
-            return PyModule(file: file,
-                            body: try converter.statements(tree, "body", parent: startOfFile),
-                            comments: try converter.comments(comments, parent: startOfFile))
+            var body: [PyStmt] = []
+            var problems: [(statement: Int, diagnostic: Diagnostic)] = []
+            for (index, node) in try converter.list(tree, "body", startOfFile).enumerated() {
+                converter.problems.push()
+                body.append(try converter.statement(node, parent: startOfFile))
+                problems += converter.problems.pop().map { (statement: index, diagnostic: $0) }
+            }
+            return PyModule(file: file, body: body,
+                            comments: try converter.comments(comments, parent: startOfFile),
+                            problems: problems)
         }
     }
 
@@ -107,7 +117,7 @@ private final class EmbeddedPython: @unchecked Sendable {
                 lines = io.StringIO(source, newline=None).readline
                 for token in tokenize.generate_tokens(lines):
                     if token.type == tokenize.COMMENT:
-                        comments.append((token.start[0], token.string))
+                        comments.append((token.start[0], token.start[1], token.string))
             except (tokenize.TokenError, SyntaxError):
                 pass  # ast.parse accepted the source; keep the comments found so far
             return tree, comments
@@ -295,10 +305,36 @@ private struct ColumnMap {
 
 // MARK: - Tree conversion
 
+/// The constructs rejected while converting, one frame per function being converted
+/// (the bottom frame: the current top-level statement).
+private final class ProblemLog {
+    private var frames: [[Diagnostic]] = []
+
+    func push() { frames.append([]) }
+
+    func pop() -> [Diagnostic] { frames.popLast() ?? [] }
+
+    func record(_ problem: Diagnostic) {
+        if frames.isEmpty { frames.append([]) }
+        frames[frames.count - 1].append(problem)
+    }
+
+    /// Whether conversion is in a top-level statement, outside every function.
+    var atModuleLevel: Bool { frames.count <= 1 }
+}
+
 /// Copies a CPython `ast` tree into the Swift mirror types. Must run with the GIL held.
 private struct ASTConverter {
     let file: String
     let columns: ColumnMap
+    let problems = ProblemLog()
+
+    /// Records a construct Braid cannot compile (see `PyFunctionDef.problems`) and returns
+    /// the placeholder that stands for it in the tree.
+    func reject(_ problem: Diagnostic, placeholder: String) -> PyExprKind {
+        problems.record(problem)
+        return .unsupported(placeholder)
+    }
 
     /// Deepest expression nesting converted; deeper trees are rejected with a diagnostic
     /// instead of risking the stack of the (possibly small) calling thread.
@@ -415,41 +451,46 @@ private struct ASTConverter {
 
     /// A `def`. Only plain positional parameters (optionally positional-only, with
     /// defaults) are accepted; Braid compiles every parameter to a fixed native argument.
+    /// A `def`. Braid compiles only plain positional parameters (optionally positional-only,
+    /// with defaults), each to a fixed native argument; other parameter kinds are recorded in
+    /// `problems`, so the function may still exist in a file as long as it is not compiled.
     func functionDef(_ node: PyRef, _ loc: SourceLocation) throws -> PyFunctionDef {
         let name = try string(node, "name", loc)
+        problems.push()
         if try !list(node, "type_params", loc).isEmpty {  // `def f[T](...)`, Python 3.12+
-            throw Diagnostic(loc, "function '\(name)': type parameters (`def \(name)[T](...)`) are not supported; "
-                + "declare the parameter types with annotations or a '#pythran export' comment")
+            problems.record(Diagnostic(loc, "function '\(name)': type parameters (`def \(name)[T](...)`) are not supported; "
+                + "declare the parameter types with annotations or a '#pythran export' comment"))
         }
         let arguments = try required(node, "args", loc)
         let instead = "declare every parameter as a plain positional parameter (`def \(name)(a, b, c)`)"
         if let vararg = optional(arguments, "vararg") {
             let spelled = (try? string(vararg, "arg", loc)).map { " (`*\($0)`)" } ?? ""
-            throw Diagnostic(loc, "function '\(name)': `*args` parameters\(spelled) are not supported; \(instead)")
+            problems.record(Diagnostic(loc, "function '\(name)': `*args` parameters\(spelled) are not supported; \(instead)"))
         }
         let keywordOnly = try list(arguments, "kwonlyargs", loc)
         if !keywordOnly.isEmpty {
             let names = keywordOnly.compactMap { try? string($0, "arg", loc) }.map { "`\($0)`" }
-            throw Diagnostic(loc, "function '\(name)': keyword-only parameters (\(names.joined(separator: ", ")), "
-                + "declared after `*`) are not supported; \(instead)")
+            problems.record(Diagnostic(loc, "function '\(name)': keyword-only parameters (\(names.joined(separator: ", ")), "
+                + "declared after `*`) are not supported; \(instead)"))
         }
         if let kwarg = optional(arguments, "kwarg") {
             let spelled = (try? string(kwarg, "arg", loc)).map { " (`**\($0)`)" } ?? ""
-            throw Diagnostic(loc, "function '\(name)': `**kwargs` parameters\(spelled) are not supported; \(instead)")
+            problems.record(Diagnostic(loc, "function '\(name)': `**kwargs` parameters\(spelled) are not supported; \(instead)"))
         }
         let parameters = try list(arguments, "posonlyargs", loc) + list(arguments, "args", loc)
+        let args = try parameters.map { parameter in
+            let argLoc = location(of: parameter, parent: loc)
+            return PyArg(name: try string(parameter, "arg", argLoc),
+                         annotation: try optionalExpression(parameter, "annotation", argLoc), loc: argLoc)
+        }
+        let defaults = try expressions(arguments, "defaults", loc)
+        let body = try statements(node, "body", parent: loc)
+        let found = problems.pop()
+        // Decorators run where the def is, not in the function.
+        let decorators = try expressions(node, "decorator_list", loc)
         return PyFunctionDef(
-            name: name,
-            args: try parameters.map { parameter in
-                let argLoc = location(of: parameter, parent: loc)
-                return PyArg(name: try string(parameter, "arg", argLoc),
-                             annotation: try optionalExpression(parameter, "annotation", argLoc), loc: argLoc)
-            },
-            defaults: try expressions(arguments, "defaults", loc),
-            body: try statements(node, "body", parent: loc),
-            decorators: try expressions(node, "decorator_list", loc),
-            returns: try optionalExpression(node, "returns", loc),
-            loc: loc)
+            name: name, args: args, defaults: defaults, body: body, decorators: decorators,
+            returns: try optionalExpression(node, "returns", loc), loc: loc, problems: found)
     }
 
     // MARK: Expressions
@@ -470,8 +511,8 @@ private struct ASTConverter {
     func expression(_ node: PyRef, parent: SourceLocation, depth: Int) throws -> PyExpr {
         let loc = location(of: node, parent: parent)
         guard depth < Self.maxExpressionDepth else {
-            throw Diagnostic(loc, "expression nested too deeply (more than \(Self.maxExpressionDepth) levels); "
-                + "split it into several statements")
+            return PyExpr(reject(Diagnostic(loc, "expression nested too deeply (more than \(Self.maxExpressionDepth) levels); "
+                + "split it into several statements"), placeholder: "DeeplyNestedExpression"), loc)
         }
         return PyExpr(try expressionKind(node, loc, depth: depth + 1), loc)
     }
@@ -509,7 +550,13 @@ private struct ASTConverter {
 
     /// The mirror of one expression node; `depth` is the nesting depth of its children.
     func expressionKind(_ node: PyRef, _ loc: SourceLocation, depth: Int) throws -> PyExprKind {
-        guard let nodeClass = ExpressionClass(node.typeName) else { return .unsupported(node.typeName) }
+        guard let nodeClass = ExpressionClass(node.typeName) else {
+            if problems.atModuleLevel, ["GeneratorExp", "ListComp"].contains(node.typeName),
+               let unrolled = try unrolledComprehension(node, loc, depth) {
+                return unrolled
+            }
+            return .unsupported(node.typeName)
+        }
         switch nodeClass {
         case .name: return .name(try string(node, "id", loc))
         case .constant: return try constant(node, loc)
@@ -596,8 +643,8 @@ private struct ASTConverter {
         if BraidPy_BoolCheck(pointer) != 0 { return .constant(.bool(BraidPy_IsTrue(pointer) != 0)) }  // before int
         if BraidPy_LongCheck(pointer) != 0 {
             guard let int = value.int else {
-                throw Diagnostic(loc, "integer literal too large: \(value.text) does not fit in a signed 64-bit "
-                    + "integer (range -9223372036854775808 to 9223372036854775807)")
+                return reject(Diagnostic(loc, "integer literal too large: \(value.text) does not fit in a signed 64-bit "
+                    + "integer (range -9223372036854775808 to 9223372036854775807)"), placeholder: "LargeInteger")
             }
             return .constant(.int(int))
         }
@@ -607,12 +654,53 @@ private struct ASTConverter {
         }
         if BraidPy_UnicodeCheck(pointer) != 0 {
             guard let text = value.string else {
-                throw Diagnostic(loc, "string literal is not valid Unicode (it contains a lone surrogate)")
+                return reject(Diagnostic(loc, "string literal is not valid Unicode (it contains a lone surrogate)"),
+                              placeholder: "InvalidString")
             }
             return .constant(.string(text))
         }
         if BraidPy_BytesCheck(pointer) != 0 { return .unsupported("Bytes") }
         return .unsupported("Constant")
+    }
+
+    /// A comprehension over a literal sequence in a top-level statement, unrolled into a
+    /// tuple (generator) or list: `M, N = (dc.symbol(s) for s in ('M', 'N'))` declares two
+    /// symbols, as DaCe programs commonly write it. Only one `for` without `if` clauses, over a
+    /// tuple or list of constants, a string, or `range` of integer literals (at most 64 items);
+    /// nil for anything else, which stays unsupported.
+    func unrolledComprehension(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind? {
+        let generators = try list(node, "generators", loc)
+        guard generators.count == 1, let generator = generators.first,
+              try list(generator, "ifs", loc).isEmpty, optional(generator, "is_async")?.int ?? 0 == 0,
+              case .name(let variable) = try expression(generator, "target", loc, depth: depth).kind else { return nil }
+        let iterable = try expression(generator, "iter", loc, depth: depth)
+        var items: [PyConstant] = []
+        switch iterable.kind {
+        case .tuple(let es), .list(let es):
+            for e in es {
+                guard case .constant(let c) = e.kind else { return nil }
+                items.append(c)
+            }
+        case .constant(.string(let text)):
+            items = text.map { .string(String($0)) }
+        case .call(let fn, let args, let keywords):
+            guard case .name("range") = fn.kind, keywords.isEmpty, (1...3).contains(args.count) else { return nil }
+            var bounds: [Int] = []
+            for a in args {
+                guard case .constant(.int(let v)) = a.kind else { return nil }
+                bounds.append(v)
+            }
+            let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1)
+                : (bounds[0], bounds[1], bounds.count == 3 ? bounds[2] : 1)
+            guard step != 0, (stop - start) / step <= 64 else { return nil }
+            items = Array(stride(from: start, to: stop, by: step)).map { .int($0) }
+        default:
+            return nil
+        }
+        guard items.count <= 64 else { return nil }
+        let element = try expression(node, "elt", loc, depth: depth)
+        let unrolled = items.map { element.substituting(variable, with: $0) }
+        return node.typeName == "ListComp" ? .list(unrolled) : .tuple(unrolled)
     }
 
     /// `Int.min` if `operand` is the literal `9223372036854775808`: its negation is the one
@@ -630,14 +718,16 @@ private struct ASTConverter {
 
     // MARK: Comments
 
-    /// The `(line, text)` pairs returned by the helper's `tokenize` pass.
-    func comments(_ object: PyRef, parent: SourceLocation) throws -> [(line: Int, text: String)] {
+    /// The `(line, column, text)` triples returned by the helper's `tokenize` pass (its
+    /// columns are 0-based code-point offsets).
+    func comments(_ object: PyRef, parent: SourceLocation) throws -> [(line: Int, column: Int, text: String)] {
         guard let items = object.items else { throw malformed(object, "comments", parent) }
-        return try items.map { pair in
-            guard let line = pair.tupleItem(0)?.int, let text = pair.tupleItem(1)?.string else {
+        return try items.map { triple in
+            guard let line = triple.tupleItem(0)?.int, let column = triple.tupleItem(1)?.int,
+                  let text = triple.tupleItem(2)?.string else {
                 throw malformed(object, "comments", parent)
             }
-            return (line: line, text: text)
+            return (line: line, column: column + 1, text: text)
         }
     }
 }
