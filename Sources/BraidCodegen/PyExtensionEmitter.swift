@@ -182,6 +182,7 @@ private struct ModuleEmitter {
         out.line(" * native call, and new NumPy arrays for results. Limited API (abi3, CPython >= 3.11);")
         out.line(" * no NumPy C API. Every file-scope name here starts with _braid_py_.")
         out.line(" * " + String(repeating: "=", count: 86) + " */")
+        out.line("#define _BRAID_PY_NUMPY_SCALAR_SLOTS \(DType.allCases.count)  /* one per dtype */")
         for l in helperPrelude.split(separator: "\n", omittingEmptySubsequences: false) { out.line(String(l)) }
         if needsComplexHelpers {
             for l in complexHelpers.split(separator: "\n", omittingEmptySubsequences: false) { out.line(String(l)) }
@@ -946,7 +947,11 @@ private struct FunctionEmitter {
             case .complex64: conversion = "_braid_py_complex64_to_python(\(r.value))"
             case .complex128: conversion = "_braid_py_complex128_to_python(\(r.value))"
             }
-            o.line("\(r.object) = \(conversion);")
+            // NumPy returns NumPy scalars (np.float64, np.int32, np.bool_, ...), not Python
+            // numbers: the Python value goes through the NumPy scalar type of the same dtype.
+            let slot = DType.allCases.firstIndex(of: d)!
+            let numpyName = d == .bool ? "bool_" : d.rawValue
+            o.line("\(r.object) = _braid_py_numpy_scalar(\(conversion), \(slot), \"\(numpyName)\");")
             o.line("if (\(r.object) == NULL) goto done;")
         }
         switch fn.returnsTuple ? -1 : plan.results.count {
@@ -1445,6 +1450,36 @@ _braid_py_check_overlap(const char *fn, const char *a, const Py_buffer *va, cons
         return -1;
     }
     return 0;
+}
+
+/* NumPy scalar types of scalar results (numpy.float64, ...), by dtype, looked up on first use. */
+static PyObject *_braid_py_numpy_scalar_types[_BRAID_PY_NUMPY_SCALAR_SLOTS];
+
+/* The NumPy scalar numpy.<name>(value) of a scalar result. Steals `value`, a new reference to
+   the Python int/float/complex/bool holding the exact value (or NULL after a failed conversion). */
+static _BRAID_PY_UNUSED PyObject *
+_braid_py_numpy_scalar(PyObject *value, int slot, const char *name)
+{
+    PyObject *type, *result;
+    if (value == NULL) return NULL;
+    type = _braid_py_numpy_scalar_types[slot];
+    if (type == NULL) {
+        PyObject *numpy = PyImport_ImportModule("numpy");
+        if (numpy == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        type = PyObject_GetAttrString(numpy, name);
+        Py_DECREF(numpy);
+        if (type == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        _braid_py_numpy_scalar_types[slot] = type;
+    }
+    result = PyObject_CallFunctionObjArgs(type, value, NULL);
+    Py_DECREF(value);
+    return result;
 }
 
 /* numpy.empty, imported on first use. */

@@ -90,6 +90,13 @@ private func endToEndSpec(moduleName: String) -> ExtensionModuleSpec {
             params: [.array(name: "A", dtype: f64, shape: [N, .int(3)], writable: false)],
             symbols: ["N"], results: [.array(dtype: f64, shape: [N]), .scalar(dtype: .bool)],
             doc: "Row sums of an (N, 3) array, and whether all are positive."),
+        ExtensionFunction(
+            pythonName: "narrow", nativeName: "narrow_native",
+            params: [.array(name: "x", dtype: .float32, shape: [N], writable: false)],
+            symbols: ["N"],
+            results: [.scalar(dtype: .float32), .scalar(dtype: .int8), .scalar(dtype: .uint16),
+                      .scalar(dtype: .complex64), .scalar(dtype: .int32)],
+            doc: "Scalar results of the narrow dtypes: float32 sum, int8 -N, uint16 N, complex64 (sum, 1), int32 N."),
     ]
     return ExtensionModuleSpec(moduleName: moduleName, functions: functions, hasErrorMessages: true)
 }
@@ -221,6 +228,22 @@ private let nativeSource = """
         return 0;
     }
 
+    int narrow_native(int64_t N, float *restrict x, float *total, int8_t *neg, uint16_t *count,
+                      float _Complex *z, int32_t *k)
+    {
+        float acc = 0.0f;
+        float parts[2];
+        for (int64_t i = 0; i < N; i++) acc += x[i];
+        *total = acc;
+        *neg = (int8_t)(-N);
+        *count = (uint16_t)N;
+        parts[0] = acc;
+        parts[1] = 1.0f;
+        memcpy(z, parts, sizeof parts);
+        *k = (int32_t)N;
+        return 0;
+    }
+
     """
 
 /// Checks run by the user's interpreter against the compiled module; prints the sentinel and
@@ -314,11 +337,11 @@ check(np.allclose(z, [0, 1, 2, 3, 4, 5, 7, 9, 11, 13]), "accum on disjoint halve
 r = m.stats(x)
 check(isinstance(r, tuple) and len(r) == 2, "stats returns a 2-tuple")
 check(np.allclose(r[0], np.cumsum(x)) and isinstance(r[0], np.ndarray) and r[0].dtype == np.float64, "stats array")
-check(isinstance(r[1], float) and r[1] == 10.0, "stats float")
+check(type(r[1]) is np.float64 and r[1] == 10.0, f"stats float64 scalar, got {type(r[1])}")
 
 # Scalars: int32, bool, complex, uint8.
 check(m.mix(3, True, 1 + 2j, 4) == 3 * (1 + 2j) + 4, "mix")
-check(m.mix(3, False, 2.0, 0) == -6 + 0j and isinstance(m.mix(3, False, 2.0, 0), complex), "mix real for complex")
+check(m.mix(3, False, 2.0, 0) == -6 + 0j and type(m.mix(3, False, 2.0, 0)) is np.complex128, "mix real for complex")
 check(m.mix(np.int64(3), np.bool_(True), np.complex64(1 + 1j), np.uint8(1)) == 4 + 3j, "mix numpy scalars")
 check(m.mix(n=2, flag=1, z=1j, k=True) == 1 + 2j, "mix keywords")
 raises(TypeError, m.mix, 3.0, True, 1j, 0, _match=("'n'", "integer", "float"))
@@ -356,16 +379,24 @@ check(np.allclose(m.addv(np.ones(3), np.ones(3)), [2, 2, 2]), "addv")
 raises(ValueError, m.addv, np.ones(3), np.ones(4), _match="addv(): a and b must have the same length")
 
 # Other element types.
-check(m.isum(np.arange(10, dtype=np.int32)) == 45 and type(m.isum(np.arange(3, dtype=np.int32))) is int, "isum")
+check(m.isum(np.arange(10, dtype=np.int32)) == 45 and type(m.isum(np.arange(3, dtype=np.int32))) is np.int64, "isum")
 raises(TypeError, m.isum, np.arange(10), _match=("int32", "int64"))
 zc = np.array([1 + 1j, 2j, 3.0])
 check(np.allclose(m.cabs2(zc), np.abs(zc) ** 2), "cabs2")
 raises(TypeError, m.cabs2, zc.astype(np.complex64), _match=("complex128", "complex64"))
-check(m.count(np.array([True, False, True])) == 2, "count bool array")
+check(m.count(np.array([True, False, True])) == 2 and type(m.count(np.ones(1, dtype=bool))) is np.uint64, "count bool array")
 h = m.halve32(np.array([1.0, 3.0], dtype=np.float32))
 check(h.dtype == np.float32 and np.allclose(h, [0.5, 1.5]), "halve32")
 rs, pos = m.rows3(np.ones((4, 3)))
-check(np.allclose(rs, [3] * 4) and pos is True, "rows3")
+check(np.allclose(rs, [3] * 4) and type(pos) is np.bool_ and bool(pos), "rows3")
+check(type(m.rows3(-np.ones((2, 3)))[1]) is np.bool_ and not m.rows3(-np.ones((2, 3)))[1], "rows3 false")
+
+# Scalar results are NumPy scalars of their dtype, as NumPy returns them.
+xs = np.array([0.5, 1.25, 2.0], dtype=np.float32)
+got = m.narrow(xs)
+want = (xs.sum(), np.int8(-3), np.uint16(3), np.complex64(xs.sum() + 1j), np.int32(3))
+check([type(v) for v in got] == [type(v) for v in want], f"narrow types {[type(v) for v in got]}")
+check(all(g == w for g, w in zip(got, want)), f"narrow values {got}")
 raises(ValueError, m.rows3, np.ones((4, 2)), _match=("(4, 2)", "(N, 3) = (4, 3)"))
 
 # Introspection.
