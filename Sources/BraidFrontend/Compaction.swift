@@ -104,13 +104,11 @@ extension FunctionLowerer {
             guard l.dtype == dc.dtype, l.shape.count == dc.shape.count else {
                 throw Diagnostic(loc, "'\(n)' is rebound to an array of another dtype or number of dimensions (\(l.dtype.rawValue), \(l.shape.count)-D vs \(dc.dtype.rawValue), \(dc.shape.count)-D); give the new array another name")
             }
-            let shared = env.contains { name, v in
-                guard name != n, case .array(let other) = v else { return false }
-                return other.views.contains { $0.container == d }
-            }
-            if shared {
+            if try otherNamesViewing(d, besides: n, loc: loc) {
                 throw Diagnostic(loc, "'\(n)' is rebound to an array of another shape while another name still refers to its array; copy that one first (other = \(n).copy())")
             }
+            // The name gets the array's elements, not the array: nothing may write it later.
+            if let v = l.asView, v.container != d, !copyableInLoop(n, l, loc: loc) { try noteCopy(n, of: v, loc: loc) }
             if l.shape == dc.shape {
                 try store(.array(l), into: .whole(dc), loc: loc)
                 return

@@ -42,6 +42,12 @@ final class FunctionLowerer {
     /// Arrays copied into a name's dynamic storage while other names may still reach them:
     /// the copy is only faithful if nothing writes them afterwards (checked at the end).
     var copiedSources: [(container: String, writes: Int, name: String, loc: SourceLocation)] = []
+    /// Container counts where each enclosing loop body began (innermost last).
+    var loopBodyStarts: [Int] = []
+    /// Per enclosing loop body: arrays created in it that a longer-lived name copied.
+    var loopCopies: [[(container: String, writes: Int, name: String, loc: SourceLocation)]] = []
+    /// Names whose array was overwritten by another name's rebinding (name -> that name, where).
+    var staleNames: [String: (String, SourceLocation)] = [:]
     /// How many times each container has been written so far.
     var writeCounts: [String: Int] = [:]
     /// Names written in place somewhere in the function (`x[...] = v`, `x += v`).

@@ -35,7 +35,7 @@ extension FunctionLowerer {
             loopDepth += 1
             var cond = ScalarExpr.literal(.bool(true), .bool)
             let pre = try nested { cond = try condition(test) }
-            let inner = try nested { try lowerBlock(body) }
+            let inner = try lowerLoopBody(body)
             loopDepth -= 1
             if pre.isEmpty {
                 // The condition re-reads its containers every iteration.
@@ -175,6 +175,7 @@ extension FunctionLowerer {
             try bindDynamic(n, l, loc: loc)
             return
         }
+        staleNames[n] = nil
         switch value {
         case .scalar(.symbol(let sym), _) where assignCounts[n] == 1 && isStableSymbolic(sym):
             // Assigned once from sizes, parameters or loop variables (`n = A.shape[0]`):
@@ -247,7 +248,7 @@ extension FunctionLowerer {
         if l.dtype == old.dtype, l.shape.count == old.shape.count, l.shape != old.shape, !dynamicNames.contains(inlinePrefix + n) {
             throw DynamicRestart(name: inlinePrefix + n)
         }
-        let fresh = l.asView.map { containerIndex[$0.container]! >= freshContainersStart } ?? true
+        let fresh = copyableInLoop(n, l, loc: loc)
         guard let ov = old.asView, container(ov.container).isTransient, ov.isWhole(of: container(ov.container)) else {
             // Bound before the loop to a parameter or a view: give the name storage of its own
             // from that first binding on (a copy), then the loop writes into it.
@@ -263,14 +264,56 @@ extension FunctionLowerer {
         guard l.dtype == ov.dtype, l.shape == ov.shape else {
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop to an array of another shape or dtype (\(l.dtype.rawValue)[\(l.shape.map(\.description).joined(separator: ", "))] vs \(ov.dtype.rawValue)[\(ov.shape.map(\.description).joined(separator: ", "))]); \(advice)")
         }
-        let shared = env.contains { name, v in
-            guard name != n, case .array(let other) = v else { return false }
-            return other.views.contains { $0.container == ov.container }
-        }
+        let shared = try otherNamesViewing(ov.container, besides: n, loc: loc)
         guard !shared else {
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop while another name still refers to its array; \(advice)")
         }
         try store(.array(l), into: ov, loc: loc)
+    }
+
+    /// Whether another name still refers to `container`, which `n`'s rebinding overwrites.
+    /// Names bound in the current loop body (views taken earlier in the iteration) keep the
+    /// old array in Python; here they become unusable instead (a later read is an error).
+    func otherNamesViewing(_ container: String, besides n: String, loc: SourceLocation) throws -> Bool {
+        var shared = false
+        for (name, v) in env where name != n {
+            guard case .array(let other) = v, other.views.contains(where: { $0.container == container }) else { continue }
+            if loopDepth > 0, bindingDepth[name] == loopDepth {
+                env[name] = nil
+                staleNames[name] = (n, loc)
+            } else {
+                shared = true
+            }
+        }
+        return shared
+    }
+
+    /// A loop body. Arrays created in it are new arrays every iteration in Python, so a name
+    /// that outlives the iteration may take a copy of one instead of sharing it, provided the
+    /// array is not written after the copy (checked when the body is complete).
+    func lowerLoopBody(_ body: [PyStmt]) throws -> [Node] {
+        loopBodyStarts.append(containers.count)
+        loopCopies.append([])
+        defer {
+            loopBodyStarts.removeLast()
+            loopCopies.removeLast()
+        }
+        let inner = try nested { try lowerBlock(body) }
+        for c in loopCopies.last! where (writeCounts[c.container] ?? 0) != c.writes {
+            throw Diagnostic(c.loc, "'\(c.name)' is rebound inside a loop to an array that is modified afterwards, so the two would share their elements; bind '\(c.name)' to a copy (\(c.name) = x.copy()) or modify the array before binding it")
+        }
+        return inner
+    }
+
+    /// Whether `l` may become the new value of `n` by copying: it is computed in this
+    /// statement, or it views an array created in the current loop body (then registered
+    /// for the check that nothing writes that array later in the body).
+    func copyableInLoop(_ n: String, _ l: Lazy, loc: SourceLocation) -> Bool {
+        guard let v = l.asView, let i = containerIndex[v.container] else { return true }
+        if i >= freshContainersStart { return true }
+        guard let start = loopBodyStarts.last, i >= start, !inPlaceTargets.contains(n) else { return false }
+        loopCopies[loopCopies.count - 1].append((v.container, writeCounts[v.container] ?? 0, n, loc))
+        return true
     }
 
     /// The scalar type of a Python variable holding a value of type `t`.
@@ -573,7 +616,7 @@ extension FunctionLowerer {
         let saved = env[v]
         env[v] = .scalar(.symbol(.sym(p)), weak: false)
         loopDepth += 1
-        let inner = try nested { try lowerBlock(body) }
+        let inner = try lowerLoopBody(body)
         loopDepth -= 1
         emit(.forLoop(ForLoop(variable: p, range: range, body: inner, loc: loc)))
         // After the loop Python's variable keeps its last value; reading it is rare and

@@ -109,6 +109,53 @@ import BraidIR
         #expect(d.description.contains("also modified in place"))
     }
 
+    @Test func reboundToAViewOfAnArrayMadeInTheLoopCopiesIt() throws {
+        // The Stockham pattern: the new value is a reshaped view of an array created in the body.
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(x, T):
+            n = x.shape[0]
+            for t in range(T):
+                h = x.reshape(2, n // 2)
+                y = np.empty((n // 2, 2))
+                y[:, 0] = h[0] + h[1]
+                y[:, 1] = h[0] - h[1]
+                x = y.reshape(n)
+            return x
+        """)
+        #expect(ir.contains("x_1[_i1] = x[_i1]"))
+        #expect(ir.contains("= empty["))
+        // A view taken earlier in the iteration cannot be read after the rebinding.
+        let d = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(a, T):
+            x = a * 1.0
+            for t in range(T):
+                h = x[::-1]
+                x = x * 2.0
+                x[0] = h[0]
+            return x
+        """))
+        #expect(d.description.contains("k.py:8:16"))
+        #expect(d.description.contains("'h' refers to the array 'x' had before it was rebound at line 7"))
+        // Writing the array after a longer-lived name took a copy of it is an error.
+        let e = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(x, T):
+            z = x * 1.0
+            for t in range(T):
+                y = z * 2.0
+                z = y[::-1]
+                y[0] = 5.0
+            return z
+        """))
+        #expect(e.description.contains("k.py:7:9"))
+        #expect(e.description.contains("modified afterwards"))
+    }
+
     @Test func declaredShapesAcceptRunTimeChecksOfSelectionLengths() throws {
         let ir = try lowerIR(header + """
         @br.program
