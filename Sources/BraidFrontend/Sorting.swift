@@ -24,6 +24,16 @@ extension FunctionLowerer {
         guard !l.shape.isEmpty else { throw Diagnostic(a.loc, "cannot sort a 0-d array") }
         let rank = l.shape.count
         let ax = try normalizedAxes([axis!], rank: rank, loc: a.loc)[0]
+        if ax != rank - 1 {
+            // Rows along another axis are strided: sort a copy with that axis last (contiguous
+            // rows), then view the result in the original order.
+            let perm = (0..<rank).filter { $0 != ax } + [ax]
+            let moved = try lazy(try transpose(.array(l), axes: perm, loc: a.loc), loc: a.loc)
+            let sorted = try mergeSort(moved, axis: rank - 1, indices: indices, loc: a.loc)
+            var inverse = [Int](repeating: 0, count: rank)
+            for (k, p) in perm.enumerated() { inverse[p] = k }
+            return try transpose(sorted, axes: inverse, loc: a.loc)
+        }
         return try mergeSort(l, axis: ax, indices: indices, loc: a.loc)
     }
 
@@ -77,22 +87,22 @@ extension FunctionLowerer {
                     let takeRight = ScalarExpr.binary(.and, .binary(.lt, .symbol(jv), .symbol(hi), .bool),
                                                       .binary(.or, .binary(.ge, .symbol(iv), .symbol(mid), .bool), less, .bool), .bool)
                     let kk = SymExpr.sym(k)
-                    let right = nested {
-                        emitTasklet(tmp.memlet(at: at(kk)), y, loc: loc)
+                    // Branch-free: the comparison picks the element and advances one run.
+                    let body = nested {
+                        let r = newScalar("take_right", .bool)
+                        emitTasklet(.point(r, []), takeRight, loc: loc)
+                        let rv = ScalarExpr.load(.point(r, []), .bool)
+                        emitTasklet(tmp.memlet(at: at(kk)), .select(rv, y, x, t), loc: loc)
                         if let pos, let tmpPos {
-                            emitTasklet(tmpPos.memlet(at: at(kk)), .load(pos.memlet(at: at(.minimum(jv, hi - .one))), .int64), loc: loc)
+                            let pi = ScalarExpr.load(pos.memlet(at: at(.minimum(iv, hi - .one))), .int64)
+                            let pj = ScalarExpr.load(pos.memlet(at: at(.minimum(jv, hi - .one))), .int64)
+                            emitTasklet(tmpPos.memlet(at: at(kk)), .select(rv, pj, pi, .int64), loc: loc)
                         }
-                        emitTasklet(.point(j, []), .symbol(jv + .one), loc: loc)
+                        let step = ScalarExpr.cast(rv, .int64)
+                        emitTasklet(.point(j, []), .binary(.add, .symbol(jv), step, .int64), loc: loc)
+                        emitTasklet(.point(i, []), .binary(.sub, .binary(.add, .symbol(iv), .literal(.int(1), .int64), .int64), step, .int64), loc: loc)
                     }
-                    let left = nested {
-                        emitTasklet(tmp.memlet(at: at(kk)), x, loc: loc)
-                        if let pos, let tmpPos {
-                            emitTasklet(tmpPos.memlet(at: at(kk)), .load(pos.memlet(at: at(.minimum(iv, hi - .one))), .int64), loc: loc)
-                        }
-                        emitTasklet(.point(i, []), .symbol(iv + .one), loc: loc)
-                    }
-                    emit(.forLoop(ForLoop(variable: k, range: SymRange(lo, hi),
-                                          body: [.branch(Branch(condition: takeRight, then: right, orElse: left, loc: loc))], loc: loc)))
+                    emit(.forLoop(ForLoop(variable: k, range: SymRange(lo, hi), body: body, loc: loc)))
                 }
                 try emitLoops([n], loc: loc) { k in
                     emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
