@@ -10,8 +10,16 @@ public enum CPUBackend {
         pointerQualifier: "restrict",
         mapPragmas: { m, collapse in
             guard m.schedule == .cpuParallel else { return [] }
+            let (trips, weight) = ParallelCost.work(m)
+            if let n = trips.constant, n * weight < ParallelCost.threshold { return [] }
             var p = "omp parallel for schedule(static)"
             if collapse > 1 { p += " collapse(\(collapse))" }
+            if trips.constant == nil {
+                // Small instances run on one thread: a parallel region costs microseconds,
+                // and far more when other processes share the cores.
+                let n = trips.render(symbol: { $0 }, floorDiv: "braid_floordiv(", mod: "braid_mod(", min: "braid_imin", max: "braid_imax")
+                p += " if((\(n)) * \(weight) >= \(ParallelCost.threshold))"
+            }
             for (name, op) in m.reductions.sorted(by: { $0.key < $1.key }) {
                 let sym: String
                 switch op {
@@ -60,6 +68,42 @@ public enum CPUBackend {
         }
         return ["-lopenblas"]
     }()
+}
+
+/// How much work a parallel map does, to keep small instances on one thread.
+enum ParallelCost {
+    /// Work units (one tasklet execution each) below which a map runs sequentially.
+    static let threshold = 32_768
+
+    /// The map's iteration count and the estimated work of one iteration.
+    static func work(_ m: MapScope) -> (trips: SymExpr, weight: Int) {
+        let trips = m.ranges.reduce(SymExpr.one) { acc, r in acc * count(r) }
+        return (trips, weight(m.body))
+    }
+
+    static func count(_ r: SymRange) -> SymExpr {
+        r.step == .one ? r.end - r.start : SymExpr.floorDivide(r.end - r.start + r.step - 1, r.step)
+    }
+
+    /// Tasklets per iteration; loops of unknown length count as 32 iterations.
+    static func weight(_ nodes: [Node]) -> Int {
+        var w = 0
+        for n in nodes {
+            switch n {
+            case .tasklet: w += 1
+            case .library: w += 4096
+            case .map(let m):
+                let t = m.ranges.reduce(SymExpr.one) { $0 * count($1) }
+                w += max(1, min(t.constant ?? 32, 1 << 20)) * weight(m.body)
+            case .forLoop(let f): w += max(1, min(count(f.range).constant ?? 32, 1 << 20)) * weight(f.body)
+            case .whileLoop(let l): w += 32 * weight(l.body)
+            case .branch(let b): w += 1 + max(weight(b.then), weight(b.orElse))
+            case .breakLoop, .continueLoop, .returnProgram, .fail, .allocate: break
+            }
+            w = min(w, 1 << 30)
+        }
+        return max(w, 1)
+    }
 }
 
 /// Lowers matmul library nodes to `cblas_?gemm/gemv/dot` (and `np.linalg` nodes to LAPACK).

@@ -14,20 +14,23 @@ public enum Pipeline {
         case .cpu:
             return [
                 ExpandLibraryNodes(keepBLAS: true),
-                LoopToMap(),
+                StrengthReduction(),
                 MapFusion(),
+                LoopToMap(),
                 ScheduleMaps(schedule: .cpuParallel),
             ]
         case .mpi:
             return [
                 ExpandLibraryNodes(keepBLAS: true),
+                StrengthReduction(),
                 ScheduleMaps(schedule: .distributed),
             ]
         case .opencl:
             return [
                 ExpandLibraryNodes(keepBLAS: false),
-                LoopToMap(),
+                StrengthReduction(),
                 MapFusion(),
+                LoopToMap(),
                 ScheduleMaps(schedule: .deviceKernel),
             ]
         case .hls:

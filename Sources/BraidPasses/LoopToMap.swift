@@ -12,7 +12,7 @@ import BraidIR
 ///   a reduction: the order of a floating-point sum changes, as NumPy's pairwise sums do);
 /// - the map's iterations are independent by `ScheduleMaps.check` (writes indexed
 ///   injectively by `v`, reads of written arrays only at the element the same iteration writes).
-/// A loop that is not converted is searched for inner loops that can be.
+/// Inner loops are converted first, so an outer loop sees their private scalars as private.
 public struct LoopToMap: Pass {
     public let name = "loop-to-map"
     public init() {}
@@ -22,8 +22,6 @@ public struct LoopToMap: Pass {
         let everything = TreeFacts(program.body)
         var uses: [String: Int] = [:]
         for a in everything.accesses { uses[a.memlet.data, default: 0] += 1 }
-        // Scalars used as symbols (bounds, indices) count as used everywhere: never private.
-        for s in symbolNames(program.body) { uses[s, default: 0] += 1_000_000 }
         program.body = convert(program.body, program, uses: uses, changed: &changed, remarks: &remarks)
         return changed
     }
@@ -32,15 +30,20 @@ public struct LoopToMap: Pass {
         nodes.map { n in
             switch n {
             case .forLoop(var l):
+                // Inner loops first: scalars private to an inner map are then private here too.
+                l.body = convert(l.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                // Loops the frontend made (reductions, gathers) are not the user's: no remarks.
+                let own = !Self.isGenerated(l.variable)
                 switch Self.asMap(l, p, uses: uses) {
-                case .success(var m):
+                case .success(let m):
                     changed = true
-                    remarks.append(Remark(l.loc, pass: name, .parallel, "for-loop over \(l.variable) has independent iterations: it is a map\(m.locals.isEmpty ? "" : " (private per iteration: \(m.locals.joined(separator: ", ")))")"))
-                    m.body = convert(m.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                    if own {
+                        let priv = m.locals.isEmpty ? "" : " (private per iteration: \(m.locals.joined(separator: ", ")))"
+                        remarks.append(Remark(l.loc, pass: name, .parallel, "for-loop over \(l.variable) has independent iterations: it is a map\(priv)"))
+                    }
                     return .map(m)
                 case .failure(let why):
-                    remarks.append(Remark(l.loc, pass: name, .sequential, "for-loop over \(l.variable) stays sequential: \(why.message)"))
-                    l.body = convert(l.body, p, uses: uses, changed: &changed, remarks: &remarks)
+                    if own { remarks.append(Remark(l.loc, pass: name, .sequential, "for-loop over \(l.variable) stays sequential: \(why.message)")) }
                     return .forLoop(l)
                 }
             case .map(var m):
@@ -61,6 +64,14 @@ public struct LoopToMap: Pass {
 
     typealias Dependence = ScheduleMaps.Dependence
 
+    /// Names the frontend gives its own loops: `_`, letters and underscores, digits (`_k4`, `_mm_k0`).
+    static func isGenerated(_ v: String) -> Bool {
+        let c = Array(v)
+        guard c.count >= 3, c[0] == "_", c[1].isLetter, c.last!.isNumber else { return false }
+        let word = c.dropFirst().prefix { $0.isLetter || $0 == "_" }
+        return c.dropFirst(1 + word.count).allSatisfy(\.isNumber)
+    }
+
     /// The loop as an equivalent map, or the reason it must stay a loop.
     static func asMap(_ l: ForLoop, _ p: Program, uses: [String: Int]) -> Result<MapScope, Dependence> {
         func no(_ s: String) -> Result<MapScope, Dependence> { .failure(Dependence(message: s)) }
@@ -75,7 +86,9 @@ public struct LoopToMap: Pass {
         // Scalars written inside: private per iteration, or accumulators.
         var locals: [String] = []
         var accumulators: [String: WCR] = [:]
-        for name in written.sorted() {
+        var nestedLocals = Set<String>()
+        ScheduleMaps.collectLocals(l.body, into: &nestedLocals)
+        for name in written.sorted() where !nestedLocals.contains(name) {
             guard let c = p.container(name), c.isScalar else { continue }
             let acc = facts.accesses.filter { $0.memlet.data == name }
             let usedOutside = (uses[name] ?? 0) != acc.count || c.role != .transient
@@ -109,7 +122,9 @@ public struct LoopToMap: Pass {
             for n in ns {
                 switch n {
                 case .tasklet(let t) where t.output.data == s:
-                    guard t.wcr == nil, let (o, rest) = update(t, s), op == nil || op == o else { bad = true; continue }
+                    // Already a reduction update (`s = (wcr ⊕) e`), or `s = s ⊕ e`.
+                    let found: (WCR, ScalarExpr)? = t.wcr.map { ($0, t.value) } ?? update(t, s)
+                    guard t.output.subset.isEmpty, let (o, rest) = found, op == nil || op == o else { bad = true; continue }
                     if rest.reads.contains(where: { $0.data == s }) { bad = true }
                     op = o
                     updates += 1

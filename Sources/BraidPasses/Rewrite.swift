@@ -100,8 +100,28 @@ struct TreeFacts {
         walk(nodes, inner: [], depth: 0, loopDepth: 0)
     }
 
+    /// Loads of `e`, and the names it uses as symbols (scalars that size, bound or index).
     private mutating func reads(_ e: ScalarExpr, inner: Set<String>, top: Bool) {
+        for name in symbolNames(e) { symbolRead(name, inner: inner, top: top) }
         e.visitLoads { m in accesses.append(Access(memlet: m, isWrite: false, wcr: nil, innerVariables: inner, unconditional: top)) }
+    }
+
+    private mutating func symbolReads(_ es: [SymExpr], inner: Set<String>, top: Bool) {
+        for e in es { for name in e.freeSymbols { symbolRead(name, inner: inner, top: top) } }
+    }
+
+    private mutating func symbolRead(_ name: String, inner: Set<String>, top: Bool) {
+        accesses.append(Access(memlet: Memlet(data: name, subset: []), isWrite: false, wcr: nil, innerVariables: inner, unconditional: top))
+    }
+
+    private mutating func memletSymbols(_ m: Memlet, inner: Set<String>, top: Bool) {
+        for s in m.subset {
+            switch s {
+            case .index(.sym(let e)): symbolReads([e], inner: inner, top: top)
+            case .index(.dynamic): break
+            case .range(let a, let b, let c): symbolReads([a, b, c], inner: inner, top: top)
+            }
+        }
     }
 
     private mutating func walk(_ nodes: [Node], inner: Set<String>, depth: Int, loopDepth: Int) {
@@ -113,6 +133,7 @@ struct TreeFacts {
                 for s in t.output.subset {
                     if case .index(.dynamic(let e)) = s { reads(e, inner: inner, top: top) }
                 }
+                memletSymbols(t.output, inner: inner, top: top)
                 if t.wcr != nil {
                     accesses.append(Access(memlet: t.output, isWrite: false, wcr: nil, innerVariables: inner, unconditional: top))
                 }
@@ -120,6 +141,7 @@ struct TreeFacts {
             case .library(let l):
                 hasLibraryNode = true
                 if l.op.canFail { hasReturnOrFail = true }
+                for m in l.inputs + l.outputs { memletSymbols(m, inner: inner, top: top) }
                 for m in l.inputs {
                     accesses.append(Access(memlet: m, isWrite: false, wcr: nil, innerVariables: inner, unconditional: top))
                 }
@@ -127,8 +149,10 @@ struct TreeFacts {
                     accesses.append(Access(memlet: m, isWrite: true, wcr: nil, innerVariables: inner, unconditional: top))
                 }
             case .map(let m):
+                symbolReads(m.ranges.flatMap { [$0.start, $0.end, $0.step] }, inner: inner, top: top)
                 walk(m.body, inner: inner.union(m.params), depth: depth + 1, loopDepth: loopDepth)
             case .forLoop(let f):
+                symbolReads([f.range.start, f.range.end, f.range.step], inner: inner, top: top)
                 walk(f.body, inner: inner.union([f.variable]), depth: depth + 1, loopDepth: loopDepth + 1)
             case .whileLoop(let w):
                 hasWhile = true
@@ -157,6 +181,13 @@ struct TreeFacts {
     var written: Set<String> { Set(accesses.filter(\.isWrite).map(\.memlet.data)) }
     /// Names of containers accessed anywhere in the tree.
     var touched: Set<String> { Set(accesses.map(\.memlet.data)) }
+}
+
+/// Names an expression uses as symbols (in `symbol` operands and symbolic indices of its loads).
+func symbolNames(_ e: ScalarExpr) -> Set<String> {
+    var out = Set<String>()
+    _ = TreeRewriter(symbol: { x in out.formUnion(x.freeSymbols); return x }).expr(e)
+    return out
 }
 
 /// Every container name mentioned in a tree, including symbols that name scalar containers.

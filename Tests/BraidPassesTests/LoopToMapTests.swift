@@ -199,3 +199,39 @@ func applyExplained(_ pass: any Pass, _ p: inout Program) throws -> (Bool, Strin
         #expect(ir.contains("B[_i1] = "))
     }
 }
+
+@Suite struct StrengthReductionTests {
+    @Test func complexSquareBecomesMultiplication() throws {
+        var p = try program("""
+        @br.program
+        def f(Z: br.complex128[N], C: br.complex128[N]):
+            Z[:] = Z ** 2 + C
+        """)
+        let (changed, ir, remarks) = try applyExplained(StrengthReduction(), &p)
+        #expect(changed)
+        #expect(!ir.contains("pow("))
+        #expect(ir.contains("mul(Z[_i1], Z[_i1])"))
+        #expect(remarks.count == 1)
+    }
+
+    @Test func complexPowerFollowsNumPysSquaringOrder() {
+        let x = ScalarExpr.load(.point("z", []), .complex128)
+        // 5 = 0b101: r = z, a = z*z, a = a*a, r = r*a.
+        let e = StrengthReduction.binaryPower(x, 5, .complex128)
+        let sq = ScalarExpr.binary(.mul, x, x, .complex128)
+        #expect(e == .binary(.mul, x, .binary(.mul, sq, sq, .complex128), .complex128))
+        let neg = StrengthReduction.power(x, .literal(.int(-2), .int64), .complex128)
+        #expect(neg == .binary(.div, .literal(.complex(1, 0), .complex128), sq, .complex128))
+    }
+
+    @Test func nonIntegerAndRealCubesKeepPow() throws {
+        var p = try program("""
+        @br.program
+        def f(A: br.float64[N], Z: br.complex128[N]):
+            A[:] = A ** 3 + A ** 2.5
+            Z[:] = Z ** 0.5
+        """)
+        let (_, ir, _) = try applyExplained(StrengthReduction(), &p)
+        #expect(ir.components(separatedBy: "pow(").count - 1 == 3)
+    }
+}
