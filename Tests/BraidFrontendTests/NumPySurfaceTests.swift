@@ -1,5 +1,5 @@
 import Testing
-import BraidIR
+@testable import BraidIR
 @testable import BraidFrontend
 
 /// Lowering of the wider NumPy surface: rolls, scans, ufunc methods, statistics, sorting,
@@ -180,5 +180,54 @@ import BraidIR
         """)
         #expect(dot?.loc.line == 6)
         #expect(dot?.message.contains("np.dot of an array with more than 2 dimensions") == true)
+    }
+
+    /// Lowers the subscript of `np.mgrid`/`np.ogrid` in helper `h` with a lowerer whose
+    /// entry `f(n)` was lowered first (so `n` is bound); returns the value and the IR lines.
+    func grid(_ key: String, sparse: Bool) throws -> (Value, String) {
+        let source = "import numpy as np\n#pythran export f(int)\ndef f(n):\n    return n\ndef h(n):\n    return np.mgrid[\(key)]\n"
+        let ctx = try ModuleContext(module: try PythonParser.parse(source: source, file: "k.py"), signatures: [])
+        let l = FunctionLowerer(ctx: ctx, entry: ctx.entries[0], widened: [:])
+        _ = try l.lower()
+        l.blocks = [[]]
+        l.env["n"] = .scalar(.symbol(.sym("n")), weak: false)  // the int64 parameter, as a symbol
+        guard case .return(let e?) = ctx.functions["h"]!.body[0].kind, case .subscript(_, let index) = e.kind else {
+            throw Diagnostic(SourceLocation(file: "k.py", line: 0, column: 0), "test setup")
+        }
+        let v = try l.indexGrid(index, sparse: sparse)
+        var text = ""
+        for n in l.blocks[0] { IRPrinter.printNode(n, indent: "", into: &text) }
+        return (v, text)
+    }
+
+    @Test func mgridIsAStackedIntegerGridWithNumPySizes() throws {
+        let (v, ir) = try grid("0:n, 5:0:-2", sparse: false)
+        guard case .array(let g) = v else { Issue.record("not an array"); return }
+        #expect(g.dtype == .int64)
+        #expect(g.shape.count == 3 && g.shape[0] == .int(2) && g.shape[2] == .int(3))
+        #expect(ir.contains("mgrid[0, _i"))
+        #expect(ir.contains("mgrid[1, _i"))
+        #expect(ir.contains("= (-2)*_i") && ir.contains(" + 5"))
+    }
+
+    @Test func mgridWithAComplexStepIsFloatLinspace() throws {
+        let (v, ir) = try grid("0:1:5j, 0:3", sparse: false)
+        guard case .array(let g) = v else { Issue.record("not an array"); return }
+        #expect(g.dtype == .float64)
+        #expect(g.shape == [.int(2), .int(5), .int(3)])
+        #expect(ir.contains("mul(float64(_i") && ir.contains("0.25"))
+    }
+
+    @Test func ogridIsATupleOfBroadcastableArrays() throws {
+        let (v, _) = try grid("0:3, 1:2:0.25", sparse: true)
+        guard case .tuple(let parts) = v, parts.count == 2, case .array(let a) = parts[0], case .array(let b) = parts[1] else {
+            Issue.record("not a pair of arrays"); return
+        }
+        #expect(a.shape == [.int(3), .one] && b.shape == [.one, .int(4)])
+        #expect(a.dtype == .float64 && b.dtype == .float64)
+    }
+
+    @Test func gridRejectsDataDependentFloatBounds() {
+        #expect(throws: Diagnostic.self) { _ = try grid("0:n:0.5", sparse: false) }
     }
 }
