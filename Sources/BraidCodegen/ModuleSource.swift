@@ -1,3 +1,4 @@
+import Foundation
 import BraidIR
 
 /// Pieces shared by every backend's translation unit: the extension description of a
@@ -5,6 +6,18 @@ import BraidIR
 public enum ModuleSource {
     /// Name of the native entry point of a program.
     public static func nativeName(_ p: Program) -> String { "braid_native_\(p.name)" }
+
+    /// Programs compiled from the second, third, ... export signature of one function are
+    /// named `<function>__braid_overload<k>` by the frontend (native names must differ); the
+    /// wrapper exports all of them under the function's name and dispatches on argument types.
+    public static let overloadMarker = "__braid_overload"
+
+    /// The Python name of a program (its name without an overload suffix).
+    public static func pythonName(_ p: Program) -> String {
+        guard let r = p.name.range(of: overloadMarker, options: .backwards),
+              !p.name[r.upperBound...].isEmpty, p.name[r.upperBound...].allSatisfy(\.isNumber) else { return p.name }
+        return String(p.name[..<r.lowerBound])
+    }
 
     /// The extension wrapper's view of a program.
     public static func extensionFunction(_ p: Program, doc: String) -> ExtensionFunction {
@@ -23,7 +36,7 @@ public enum ModuleSource {
             return c.isScalar ? .scalar(dtype: c.dtype) : .array(dtype: c.dtype, shape: c.shape.map { $0.substituting(rename) })
         }
         var f = ExtensionFunction(
-            pythonName: p.name, nativeName: nativeName(p), params: params, defaults: p.defaults,
+            pythonName: pythonName(p), nativeName: nativeName(p), params: params, defaults: p.defaults,
             symbols: p.symbols, results: results,
             shapeAssertions: p.shapeAssertions.map {
                 ShapeAssertion(lhs: $0.0.substituting(rename), rhs: $0.1.substituting(rename), message: $0.2)

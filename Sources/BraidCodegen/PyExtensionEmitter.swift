@@ -169,8 +169,91 @@ private struct ModuleEmitter {
             out.line()
             for l in f.emit() { out.line(l) }
         }
-        emitModuleDefinition(plans)
+        let exported = exportedFunctions(plans, names: &functionNames)
+        for e in exported where e.overloads.count > 1 { emitDispatcher(e) }
+        emitModuleDefinition(exported)
         return out.text
+    }
+
+    /// One Python-visible function: its wrapper, or for overloads (several functions of the
+    /// same Python name, e.g. `#pythran export f(float64[:])` and `f(float32[:])`) a
+    /// dispatcher over their wrappers, in export order.
+    struct Exported {
+        var pythonName: String
+        var cName: String
+        var overloads: [FunctionPlan]
+        var docstring: String
+    }
+
+    func exportedFunctions(_ plans: [FunctionPlan], names: inout CNameAllocator) -> [Exported] {
+        var order: [String] = []
+        var groups: [String: [FunctionPlan]] = [:]
+        for p in plans {
+            if groups[p.fn.pythonName] == nil { order.append(p.fn.pythonName) }
+            groups[p.fn.pythonName, default: []].append(p)
+        }
+        return order.map { name in
+            let group = groups[name]!
+            guard group.count > 1 else {
+                return Exported(pythonName: name, cName: group[0].cName, overloads: group, docstring: group[0].docstring)
+            }
+            let signatures = group.map { "  \(name)(\($0.typedParameters))" }.joined(separator: "\n")
+            let doc = group[0].signatureLine
+                + "Overloads; a call runs the first whose parameter types match its arguments:\n" + signatures + "\n\n"
+                + group[0].fn.doc
+            return Exported(pythonName: name, cName: names.make("_braid_py_dispatch_", name), overloads: group, docstring: doc)
+        }
+    }
+
+    /// Tries each overload's wrapper in turn: argument checks fail with `TypeError` before any
+    /// native code runs, so a `TypeError` means "not this overload". When none matches, the
+    /// error lists every overload with the reason it did not match.
+    mutating func emitDispatcher(_ e: Exported) {
+        out.line()
+        out.line("/* \(e.pythonName)(): dispatch over \(e.overloads.count) exported signatures. */")
+        out.line("static PyObject *")
+        out.function("\(e.cName)(PyObject *self, PyObject *args, PyObject *kwargs)") { o in
+            o.line("static PyObject *(*const overloads[])(PyObject *, PyObject *, PyObject *) = {")
+            o.line("    " + e.overloads.map(\.cName).joined(separator: ", "))
+            o.line("};")
+            o.line("static const char *const signatures[] = {")
+            o.line("    " + e.overloads.map { cStringLiteral("\(e.pythonName)(\($0.typedParameters))") }.joined(separator: ", "))
+            o.line("};")
+            o.line("PyObject *reasons[\(e.overloads.count)] = {NULL};")
+            o.line("PyObject *result = NULL;")
+            o.line("size_t i;")
+            o.block("for (i = 0; i < \(e.overloads.count); i++)") { o in
+                o.line("PyObject *type, *value, *traceback;")
+                o.line("result = overloads[i](self, args, kwargs);")
+                o.line("if (result != NULL || !PyErr_ExceptionMatches(PyExc_TypeError)) goto done;")
+                o.line("PyErr_Fetch(&type, &value, &traceback);")
+                o.line("reasons[i] = value != NULL ? PyObject_Str(value) : NULL;")
+                o.line("Py_XDECREF(type);")
+                o.line("Py_XDECREF(value);")
+                o.line("Py_XDECREF(traceback);")
+                o.line("if (reasons[i] == NULL) { PyErr_Clear(); reasons[i] = PyUnicode_FromString(\"TypeError\"); }")
+                o.line("if (reasons[i] == NULL) goto done;")
+            }
+            o.block("") { o in
+                o.line("PyObject *message = PyUnicode_FromFormat(\"%s(): the arguments match none of its \(e.overloads.count) exported signatures:\", \(cStringLiteral(e.pythonName)));")
+                o.block("for (i = 0; message != NULL && i < \(e.overloads.count); i++)") { o in
+                    o.line("PyObject *line = PyUnicode_FromFormat(\"\\n  %s: %U\", signatures[i], reasons[i]);")
+                    o.line("PyObject *joined = line != NULL ? PyUnicode_Concat(message, line) : NULL;")
+                    o.line("Py_XDECREF(line);")
+                    o.line("Py_DECREF(message);")
+                    o.line("message = joined;")
+                }
+                o.block("if (message != NULL)") { o in
+                    o.line("PyErr_SetObject(PyExc_TypeError, message);")
+                    o.line("Py_DECREF(message);")
+                }
+            }
+            o.indent -= 1
+            o.line("done:")
+            o.indent += 1
+            o.line("for (i = 0; i < \(e.overloads.count); i++) Py_XDECREF(reasons[i]);")
+            o.line("return result;")
+        }
     }
 
     mutating func emitHeader() {
@@ -256,7 +339,7 @@ private struct ModuleEmitter {
         }
     }
 
-    mutating func emitModuleDefinition(_ plans: [FunctionPlan]) {
+    mutating func emitModuleDefinition(_ plans: [Exported]) {
         out.line()
         out.line("/* Method table: every exported function, with its signature and docstring. */")
         for p in plans {
@@ -278,14 +361,14 @@ private struct ModuleEmitter {
         out.line()
         out.block("static PyMethodDef _braid_py_methods[] =") { o in
             for p in plans {
-                o.line("{\(cStringLiteral(p.fn.pythonName)), (PyCFunction)(void (*)(void))\(p.cName),")
+                o.line("{\(cStringLiteral(p.pythonName)), (PyCFunction)(void (*)(void))\(p.cName),")
                 o.line(" METH_VARARGS | METH_KEYWORDS, \(p.cName)_doc},")
             }
             o.line("{NULL, NULL, 0, NULL}")
         }
         out.lines_replaceLast("};")
         out.line()
-        let names = spec.functions.map(\.pythonName).joined(separator: ", ")
+        let names = plans.map(\.pythonName).joined(separator: ", ")
         let moduleDoc = "Native module generated by Braid." + (names.isEmpty ? "" : " Functions: \(names).")
         out.block("static struct PyModuleDef _braid_py_module =") { o in
             o.line("PyModuleDef_HEAD_INIT,")
@@ -313,7 +396,7 @@ private struct ModuleEmitter {
         out.line("PyMODINIT_FUNC")
         out.function("PyInit_\(initName)(void)") { o in
             o.line("PyObject *module;")
-            if plans.contains(where: { !$0.defaults.isEmpty }) {
+            if plans.contains(where: { $0.overloads.contains { !$0.defaults.isEmpty } }) {
                 o.line("if (_braid_py_load_defaults() < 0) return NULL;")
             }
             o.line("module = PyModule_Create(&_braid_py_module);")
@@ -504,7 +587,22 @@ private struct FunctionPlan {
     }
 
     /// `__text_signature__` line plus the user docstring.
-    var docstring: String {
+    var docstring: String { signatureLine + fn.doc }
+
+    /// The parameters with their types, e.g. `x: float64[N], a: float64` (for overload lists).
+    var typedParameters: String {
+        fn.params.map { p in
+            switch p {
+            case .array(let name, let d, let shape, _):
+                return "\(name): \(d.rawValue)[\(shape.map(\.description).joined(separator: ", "))]"
+            case .scalar(let name, let d):
+                return "\(name): \(d.rawValue)"
+            }
+        }.joined(separator: ", ")
+    }
+
+    /// The `__text_signature__` block (`name(a, b=1, *, N=None)` then `--`).
+    var signatureLine: String {
         var parts: [String] = []
         for p in fn.params {
             if let d = fn.defaults[p.pythonName] { parts.append("\(p.pythonName)=\(d)") } else { parts.append(p.pythonName) }
@@ -514,8 +612,7 @@ private struct FunctionPlan {
             parts.append("*")
             parts += keywordSymbols.map { "\($0.name)=None" }
         }
-        let signature = "\(fn.pythonName)(\(parts.joined(separator: ", ")))\n--\n\n"
-        return signature + fn.doc
+        return "\(fn.pythonName)(\(parts.joined(separator: ", ")))\n--\n\n"
     }
 
     func symbol(named s: String) -> Symbol? { symbols.first { $0.name == s } }

@@ -18,7 +18,13 @@ public enum Frontend {
             var strong: Set<String> = []
             for _ in 0..<16 {
                 do {
-                    programs.append(try FunctionLowerer(ctx: ctx, entry: entry, widened: widened, strongVariables: strong).lower())
+                    var program = try FunctionLowerer(ctx: ctx, entry: entry, widened: widened, strongVariables: strong).lower()
+                    if entry.overload > 0 {
+                        // Native names must differ; the wrapper exports every overload under the
+                        // function's name (see ModuleSource.overloadMarker in BraidCodegen).
+                        program.name += "__braid_overload\(entry.overload)"
+                    }
+                    programs.append(program)
                     break
                 } catch let w as WidenRestart {
                     widened[w.name] = w.dtype

@@ -15,6 +15,9 @@ struct EntryPoint {
     /// Data-centric entries have declared shapes; export-signature entries get one
     /// symbol per dimension, and shape relations become run-time checks.
     var declaredShapes: Bool
+    /// 0 for a function's first export signature; k for its (k+1)-th, different one (an
+    /// overload, compiled separately and chosen at call time by argument types).
+    var overload = 0
 }
 
 /// Module-level facts: imports (any alias), symbols, constants, functions, entry points.
@@ -75,7 +78,7 @@ struct ModuleContext {
                 seen.insert(name)
             }
         }
-        var exports: [(String, [ExportSignature.ArgType], SourceLocation)] = []
+        var exports: [(name: String, types: [ExportSignature.ArgType], loc: SourceLocation)] = []
         for c in module.comments {
             // `#pythran export f(...)`; columns count from the comment's own column.
             let afterHash = c.text.dropFirst()
@@ -87,14 +90,30 @@ struct ModuleContext {
             let column = c.column + 1 + (afterHash.count - text.count) + "pythran export ".count + skipped
             exports += try ExportSignature.parseAll(String(signature), loc: SourceLocation(file: file, line: c.line, column: column))
         }
+        // Command-line signatures replace the file's export comments for the same function.
+        var fromCommandLine: [(name: String, types: [ExportSignature.ArgType], loc: SourceLocation)] = []
         for s in signatures {
-            exports += try ExportSignature.parseAll(s, loc: SourceLocation(file: file, line: 1, column: 1), exact: false)
+            fromCommandLine += try ExportSignature.parseAll(s, loc: SourceLocation(file: file, line: 1, column: 1), exact: false)
         }
+        for e in fromCommandLine where seen.contains(e.name) {
+            throw Diagnostic(functions[e.name]!.loc, "--signature names '\(e.name)', a program whose parameter types are "
+                + "its annotations; --signature is for functions without them")
+        }
+        let replaced = Set(fromCommandLine.map(\.name))
+        exports = exports.filter { !replaced.contains($0.name) } + fromCommandLine
+        var exported: [String: [String]] = [:]  // the type lists compiled so far, by function
         for (name, types, loc) in exports {
             guard let f = functions[name] else {
                 throw Diagnostic(loc, "export signature names '\(name)', but the file defines no function of that name")
             }
             guard !seen.contains(name) else { continue }
+            let key = types.map { t -> String in
+                switch t {
+                case .scalar(let d, let weak): return "\(d.rawValue)\(weak ? "~" : "")"
+                case .array(let d, let rank): return "\(d.rawValue)/\(rank)"
+                }
+            }.joined(separator: ",")
+            guard !(exported[name]?.contains(key) ?? false) else { continue }  // the same signature twice
             if let problem = f.problems.first { throw problem }  // e.g. `*args`: before counting parameters
             guard types.count <= f.args.count, types.count >= f.args.count - f.defaults.count else {
                 throw Diagnostic(loc, "export signature of '\(name)' gives \(types.count) parameter types, but the function takes \(f.args.count)")
@@ -108,8 +127,9 @@ struct ModuleContext {
                     params.append(.array(d, (0..<rank).map { .sym("\(arg)_shape_\($0)") }))
                 }
             }
-            entries.append(EntryPoint(function: f, paramTypes: params, declaredShapes: false))
-            seen.insert(name)
+            entries.append(EntryPoint(function: f, paramTypes: params, declaredShapes: false,
+                                      overload: exported[name]?.count ?? 0))
+            exported[name, default: []].append(key)
         }
         try checkCompiledCode()
     }

@@ -85,6 +85,10 @@ private func endToEndSpec(moduleName: String) -> ExtensionModuleSpec {
             pythonName: "halve32", nativeName: "halve32_native",
             params: [.array(name: "x", dtype: .float32, shape: [N], writable: false)],
             symbols: ["N"], results: [.array(dtype: .float32, shape: [N])], doc: "x / 2 in float32"),
+        ExtensionFunction(  // an overload: same Python name, another element type
+            pythonName: "halve32", nativeName: "halve64_native",
+            params: [.array(name: "x", dtype: f64, shape: [N], writable: false)],
+            symbols: ["N"], results: [.array(dtype: f64, shape: [N])], doc: "x / 2 in float64"),
         ExtensionFunction(
             pythonName: "rows3", nativeName: "rows3_native",
             params: [.array(name: "A", dtype: f64, shape: [N, .int(3)], writable: false)],
@@ -214,6 +218,12 @@ private let nativeSource = """
     int halve32_native(int64_t N, float *restrict x, float *restrict out)
     {
         for (int64_t i = 0; i < N; i++) out[i] = x[i] / 2.0f;
+        return 0;
+    }
+
+    int halve64_native(int64_t N, double *restrict x, double *restrict out)
+    {
+        for (int64_t i = 0; i < N; i++) out[i] = x[i] / 2.0;
         return 0;
     }
 
@@ -387,6 +397,13 @@ raises(TypeError, m.cabs2, zc.astype(np.complex64), _match=("complex128", "compl
 check(m.count(np.array([True, False, True])) == 2 and type(m.count(np.ones(1, dtype=bool))) is np.uint64, "count bool array")
 h = m.halve32(np.array([1.0, 3.0], dtype=np.float32))
 check(h.dtype == np.float32 and np.allclose(h, [0.5, 1.5]), "halve32")
+h64 = m.halve32(np.array([1.0, 3.0]))
+check(h64.dtype == np.float64 and np.allclose(h64, [0.5, 1.5]), "halve32 overload for float64")
+raises(TypeError, m.halve32, np.array([1, 3], dtype=np.int32),
+       _match=("none of its 2 exported signatures", "halve32(x: float32[N]): ", "must be float32, got int32",
+               "halve32(x: float64[N]): "))
+raises(TypeError, m.halve32, np.ones(2), np.ones(2), _match="none of its 2")
+check("halve32(x: float32[N])" in m.halve32.__doc__ and "x / 2 in float32" in m.halve32.__doc__, "overload docstring")
 rs, pos = m.rows3(np.ones((4, 3)))
 check(np.allclose(rs, [3] * 4) and type(pos) is np.bool_ and bool(pos), "rows3")
 check(type(m.rows3(-np.ones((2, 3)))[1]) is np.bool_ and not m.rows3(-np.ones((2, 3)))[1], "rows3 false")
@@ -445,9 +462,16 @@ print("BRAID-E2E-OK")
 
     @Test func everyFunctionIsInTheMethodTable() {
         for name in ["saxpy", "matvec", "scale", "accum", "stats", "mix", "fill", "diff", "fails", "ones", "addv",
-                     "isum", "cabs2", "count", "halve32", "rows3"] {
+                     "isum", "cabs2", "count", "rows3", "narrow"] {
             #expect(text.contains("{\"\(name)\", (PyCFunction)(void (*)(void))_braid_py_fn_\(name),"))
         }
+    }
+
+    @Test func overloadsShareOneDispatcherInTheMethodTable() {
+        #expect(text.contains("{\"halve32\", (PyCFunction)(void (*)(void))_braid_py_dispatch_halve32,"))
+        #expect(!text.contains("(PyCFunction)(void (*)(void))_braid_py_fn_halve32"))
+        #expect(text.contains("_braid_py_fn_halve32, _braid_py_fn_halve32_2"))
+        #expect(text.contains("if (result != NULL || !PyErr_ExceptionMatches(PyExc_TypeError)) goto done;"))
     }
 
     @Test func bindsSymbolsFromShapesAndChecksThem() {

@@ -209,3 +209,40 @@ import Testing
         #expect(ir.contains("harris") && ir.contains("scale"))
     }
 }
+
+@Suite struct OverloadTests {
+    static let source = """
+        import numpy as np
+        #pythran export f(float64[:]), f(float32[:])
+        #pythran export f(float64[:])
+        def f(x):
+            return x * 2
+        """
+
+    @Test func eachDistinctSignatureIsAnOverload() throws {
+        let module = try Frontend.lower(source: Self.source, file: "k.py", moduleName: "k")
+        #expect(module.programs.map(\.name) == ["f", "f__braid_overload1"])
+        let ir = IRPrinter.print(module)
+        #expect(ir.contains("x: float32[x_shape_0]") || ir.contains("float32[x_shape_0]"), "\(ir)")
+    }
+
+    @Test func commandLineSignaturesReplaceTheComments() throws {
+        let module = try Frontend.lower(source: Self.source, file: "k.py", moduleName: "k", signatures: ["f(int32[:])"])
+        #expect(module.programs.map(\.name) == ["f"])
+        #expect(IRPrinter.print(module).contains("int32[x_shape_0]"))
+    }
+
+    @Test func commandLineSignatureOfAnAnnotatedProgramIsAnError() throws {
+        let d = diagnostic("""
+            import braid as br
+            N = br.symbol('N')
+
+            @br.program
+            def g(x: br.float64[N]):
+                return x + 1.0
+            """, signatures: ["g(float32[:])"])
+        #expect(d?.loc.line == 4 || d?.loc.line == 5)
+        #expect(d?.message.contains("--signature names 'g', a program whose parameter types are its annotations") == true,
+                "\(d?.message ?? "no diagnostic")")
+    }
+}

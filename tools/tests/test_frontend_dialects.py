@@ -135,3 +135,41 @@ def f(x):
     assert r.returncode == 1
     assert f"{src}:3:1: error: function 'total': `*args` parameters (`*xs`) are not supported" in r.stderr, r.stderr
     assert "'f' uses it" in r.stderr
+
+
+OVERLOADS = """\
+import numpy as np
+
+#pythran export scale(float64[:], float)
+#pythran export scale(float32[:], float), scale(int64[:,:], int)
+#pythran export scale(float64[:], float)
+def scale(x, a):
+    return x * a
+"""
+
+
+def test_pythran_overloads_dispatch_on_argument_types(tmp_path):
+    r, src = build(tmp_path, "ov.py", OVERLOADS)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "ov.abi3.so", "ov")
+    ref = load(src, "ov_ref")
+    for args in [(np.arange(4.0), 2.5), (np.arange(4, dtype=np.float32), 2.5), (np.arange(6).reshape(2, 3), 3)]:
+        got, want = mod.scale(*args), ref.scale(*args)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(TypeError) as info:
+        mod.scale(np.arange(3, dtype=np.int32), 1.0)
+    text = str(info.value)
+    assert "match none of its 3 exported signatures" in text
+    assert "scale(x: float32[x_shape_0], a: float64): scale(): argument 'x' must be float32, got int32" in text
+    assert "Overloads" in mod.scale.__doc__
+
+
+def test_command_line_signature_replaces_the_comment(tmp_path):
+    r, src = build(tmp_path, "cl.py", OVERLOADS, "--signature", "scale(complex128[:], complex)")
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "cl.abi3.so", "cl")
+    z = np.array([1 + 2j, 3j])
+    np.testing.assert_allclose(mod.scale(z, 1j), z * 1j)
+    with pytest.raises(TypeError, match="complex128"):
+        mod.scale(np.arange(4.0), 2.5)
