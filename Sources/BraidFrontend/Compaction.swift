@@ -158,3 +158,80 @@ extension FunctionLowerer {
         bindingDepth[n] = loopDepth
     }
 }
+
+/// `np.nonzero`, `np.flatnonzero` and `np.argwhere`: int64 index arrays whose length is the
+/// number of nonzero elements. Merged into `NumPyRegistry.functions`.
+enum CompactionRegistry {
+    static let functions: [String: NumPyFunction] = [
+        "nonzero": NumPyFunction(family: .selection, summary: "nonzero(a): a tuple of int64 index arrays, one per dimension (data-dependent length)") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return .tuple(try l.nonzeroIndices(try a.require(0, "a"), form: .perAxis, loc: a.loc).map { .array($0) })
+        },
+        "flatnonzero": NumPyFunction(family: .selection, summary: "flatnonzero(a): int64 indices of the nonzero elements of a.ravel() (data-dependent length)") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return .array(try l.nonzeroIndices(try a.require(0, "a"), form: .flat, loc: a.loc)[0])
+        },
+        "argwhere": NumPyFunction(family: .selection, summary: "argwhere(a): int64 array (count, a.ndim) of the indices of nonzero elements (data-dependent length)") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return .array(try l.nonzeroIndices(try a.require(0, "a"), form: .rows, loc: a.loc)[0])
+        },
+    ]
+}
+
+extension FunctionLowerer {
+    enum NonzeroForm { case perAxis, flat, rows }
+
+    /// The indices of the nonzero elements of `v` in C order: one array per axis
+    /// (`np.nonzero`), flat indices (`np.flatnonzero`) or one row per element (`np.argwhere`).
+    func nonzeroIndices(_ v: Value, form: NonzeroForm, loc: SourceLocation) throws -> [Lazy] {
+        let a: Lazy
+        switch try compactedValue(v, loc: loc) {
+        case .array(let x): a = x
+        case .scalar:
+            throw Diagnostic(loc, "np.nonzero of a scalar is not supported (NumPy deprecates it); use an array")
+        default:
+            throw Diagnostic(loc, "np.nonzero expects an array")
+        }
+        guard !a.shape.isEmpty else { throw Diagnostic(loc, "np.nonzero of a 0-d array is not supported; use an array") }
+        guard mapLocals.isEmpty else {
+            throw Diagnostic(loc, "index arrays of data-dependent length cannot be created inside a parallel map (\(ctx.braidAliasName).map); compute them before the map")
+        }
+        let cond = a.dtype == .bool ? a
+            : Lazy(node: .binary(.ne, a, Lazy(node: .scalar(cast(.symbol(.zero), a.dtype)), shape: [], dtype: a.dtype)), shape: a.shape, dtype: .bool)
+        let count = try trueCount(cond, loc: loc)
+        let r = a.shape.count
+        let outs: [ArrayView]
+        switch form {
+        case .perAxis: outs = try (0..<r).map { _ in try newDynamicArray("nonzero", .int64, [.sym(count)], loc: loc) }
+        case .flat: outs = [try newDynamicArray("flatnonzero", .int64, [.sym(count)], loc: loc)]
+        case .rows: outs = [try newDynamicArray("argwhere", .int64, [.sym(count), .int(r)], loc: loc)]
+        }
+        for o in outs { markWritten(o.container) }
+        let k = newScalar("next", .int64)
+        emitTasklet(.point(k, []), .symbol(.zero), loc: loc)
+        let vars = (0..<r).map { _ in fresh("i") }
+        for (v, d) in zip(vars, a.shape) { loopRanges[v] = SymRange(.zero, d) }
+        let idx = vars.map { SymExpr.sym($0) }
+        var body: [Node] = nested {
+            let take = nested {
+                switch form {
+                case .perAxis:
+                    for (o, i) in zip(outs, idx) { emitTasklet(o.memlet(at: [.sym(k)]), .symbol(i), loc: loc) }
+                case .flat:
+                    var flat = SymExpr.zero
+                    for (i, d) in zip(idx, a.shape) { flat = flat * d + i }
+                    emitTasklet(outs[0].memlet(at: [.sym(k)]), .symbol(flat), loc: loc)
+                case .rows:
+                    for (d, i) in idx.enumerated() { emitTasklet(outs[0].memlet(at: [.sym(k), .int(d)]), .symbol(i), loc: loc) }
+                }
+                emitTasklet(.point(k, []), .symbol(.sym(k) + 1), loc: loc)
+            }
+            emit(.branch(Branch(condition: cond.element(at: idx), then: take, orElse: [], loc: loc)))
+        }
+        for (v, d) in zip(vars, a.shape).reversed() {
+            body = [.forLoop(ForLoop(variable: v, range: SymRange(.zero, d), body: body, loc: loc))]
+        }
+        for n in body { emit(n) }
+        return outs.map { Lazy(node: .view($0), shape: $0.shape, dtype: .int64) }
+    }
+}

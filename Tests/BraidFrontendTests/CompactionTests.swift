@@ -2,6 +2,25 @@ import Testing
 import BraidIR
 @testable import BraidFrontend
 
+/// Calls the registry entry `function` on the parameter `x` of `source`'s only entry point and
+/// returns the verified IR of what it emitted, with the shapes of the arrays it returned.
+private func lowerCall(_ function: String, _ source: String) throws -> (ir: String, shapes: [[SymExpr]]) {
+    let module = try PythonParser.parse(source: source, file: "k.py")
+    let ctx = try ModuleContext(module: module, signatures: [])
+    let l = FunctionLowerer(ctx: ctx, entry: ctx.entries[0], widened: [:])
+    _ = try l.lowerOnce()
+    let loc = SourceLocation(file: "k.py", line: 9, column: 1)
+    l.blocks = [[]]
+    let v = try CompactionRegistry.functions[function]!.lower(l, CallArgs(positional: [l.env["x"]!], keywords: [:], loc: loc, function: function))
+    var arrays: [Lazy] = []
+    if case .tuple(let vs) = v { for case .array(let a) in vs { arrays.append(a) } }
+    if case .array(let a) = v { arrays.append(a) }
+    let p = Program(name: "f", params: ["x"], defaults: [:], symbols: l.symbols, containers: l.containers, results: [],
+                    shapeAssertions: [], body: l.blocks[0], loc: loc)
+    try Verifier.verify(p)
+    return (IRPrinter.print(p), arrays.map(\.shape))
+}
+
 /// Boolean selections used as arrays, and names rebound to arrays of other shapes.
 @Suite struct CompactionTests {
     @Test func selectionCountsAllocatesAndFillsInOrder() throws {
@@ -154,6 +173,26 @@ import BraidIR
         """))
         #expect(e.description.contains("k.py:7:9"))
         #expect(e.description.contains("modified afterwards"))
+    }
+
+    @Test func nonzeroFamilyWritesIndicesInCOrder() throws {
+        let src = """
+        import numpy as np
+        #pythran export f(float64[:,:])
+        def f(x):
+            pass
+        """
+        let nz = try lowerCall("nonzero", src)
+        #expect(nz.shapes == [[.sym("_count1")], [.sym("_count1")]])
+        #expect(nz.ir.contains("_count1 = (wcr add) int64(ne(x[_i2, _i3], 0.0))"))
+        #expect(nz.ir.contains("nonzero[_next4] = _i5"))
+        #expect(nz.ir.contains("nonzero_1[_next4] = _i6"))
+        let flat = try lowerCall("flatnonzero", src)
+        #expect(flat.ir.contains("flatnonzero[_next4] = _i5*x_shape_1 + _i6"))
+        let rows = try lowerCall("argwhere", src)
+        #expect(rows.shapes == [[.sym("_count1"), .int(2)]])
+        #expect(rows.ir.contains("argwhere[_next4, 0] = _i5"))
+        #expect(rows.ir.contains("argwhere[_next4, 1] = _i6"))
     }
 
     @Test func declaredShapesAcceptRunTimeChecksOfSelectionLengths() throws {
