@@ -13,7 +13,9 @@ public enum CPUBackend {
             let (trips, weight) = ParallelCost.work(m)
             if let n = trips.constant, n * weight < ParallelCost.threshold { return [] }
             var p = "omp parallel for schedule(static)"
-            if collapse > 1 { p += " collapse(\(collapse))" }
+            // Collapsing makes the innermost loop recompute its indices and stops it from
+            // vectorizing; only nests with loops inside (heavy iterations) collapse.
+            if collapse > 1 && ParallelCost.containsLoop(m.body) { p += " collapse(\(collapse))" }
             if trips.constant == nil {
                 // Small instances run on one thread: a parallel region costs microseconds,
                 // and far more when other processes share the cores.
@@ -83,6 +85,16 @@ enum ParallelCost {
 
     static func count(_ r: SymRange) -> SymExpr {
         r.step == .one ? r.end - r.start : SymExpr.floorDivide(r.end - r.start + r.step - 1, r.step)
+    }
+
+    static func containsLoop(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .map, .forLoop, .whileLoop: return true
+            case .branch(let b): return containsLoop(b.then) || containsLoop(b.orElse)
+            default: return false
+            }
+        }
     }
 
     /// Tasklets per iteration; loops of unknown length count as 32 iterations.

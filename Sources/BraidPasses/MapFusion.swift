@@ -42,7 +42,11 @@ public struct MapFusion: Pass {
 
     /// `a` followed by `b` as one map, or `nil` when that is not provably equal.
     static func fuse(_ a: MapScope, _ b: MapScope, _ p: Program) -> MapScope? {
-        guard a.schedule == b.schedule, a.params.count == b.params.count, a.ranges == b.ranges,
+        let same = equalSizes(p)
+        func canonical(_ r: SymRange) -> SymRange {
+            SymRange(r.start.substituting(same), r.end.substituting(same), step: r.step.substituting(same))
+        }
+        guard a.schedule == b.schedule, a.params.count == b.params.count, a.ranges.map(canonical) == b.ranges.map(canonical),
               a.reductions.isEmpty, b.reductions.isEmpty else { return nil }
         let fa = TreeFacts(a.body), fbRaw = TreeFacts(b.body)
         // b's parameters are renamed to a's; they must not clash with variables inside b.
@@ -67,6 +71,25 @@ public struct MapFusion: Pass {
         }
         return MapScope(params: a.params, ranges: a.ranges, schedule: a.schedule, body: a.body + bBody,
                         locals: a.locals + b.locals, reductions: [:], loc: a.loc)
+    }
+
+    /// Size symbols the module checks equal at call time (`shapeAssertions` between two
+    /// symbols), each mapped to one representative, so `0:A_shape_0` and `0:B_shape_0` compare equal.
+    static func equalSizes(_ p: Program) -> [String: SymExpr] {
+        var parent: [String: String] = [:]
+        func find(_ x: String) -> String {
+            var r = x
+            while let q = parent[r], q != r { r = q }
+            return r
+        }
+        for (lhs, rhs, _) in p.shapeAssertions {
+            guard case .sym(let a) = lhs, case .sym(let b) = rhs else { continue }
+            let (ra, rb) = (find(a), find(b))
+            if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+        }
+        var out: [String: SymExpr] = [:]
+        for k in parent.keys where find(k) != k { out[k] = .sym(find(k)) }
+        return out
     }
 
     /// Turns transient arrays private to one map iteration into scalars of that map.

@@ -153,6 +153,20 @@ func applyExplained(_ pass: any Pass, _ p: inout Program) throws -> (Bool, Strin
         #expect(!p.containers.contains { $0.isTransient && !$0.isScalar })
     }
 
+    @Test func sizesCheckedEqualAtCallTimeFuse() throws {
+        // Export signatures give every array its own size symbols; `K[I]` makes the module
+        // check K's shape against I's when called, so the two loop nests have equal ranges.
+        var p = try program("""
+        #pythran export f(float64[:], int64[:], int64)
+        def f(Z, K, n):
+            I = np.abs(Z) < 2.0
+            K[I] = n
+        """)
+        let (changed, ir, _) = try applyExplained(MapFusion(), &p)
+        #expect(changed)
+        #expect(ir.components(separatedBy: "map[").count - 1 == 1)
+    }
+
     @Test func shiftedReadBlocksFusion() throws {
         var p = try program("""
         @br.program
