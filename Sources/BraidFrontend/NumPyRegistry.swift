@@ -330,6 +330,27 @@ public enum NumPyRegistry {
                 return try l.ufuncOuter(op, try a.require(0, "A"), try a.require(1, "B"), loc: a.loc)
             }
         }
+        // .outer of the other binary operator ufuncs (NumPy typing through the operator).
+        for (n, op) in [("subtract", BinaryOp.sub), ("divide", .div), ("true_divide", .div), ("floor_divide", .floorDiv),
+                        ("power", .pow), ("mod", .mod), ("remainder", .mod), ("equal", .eq), ("not_equal", .ne),
+                        ("less", .lt), ("less_equal", .le), ("greater", .gt), ("greater_equal", .ge),
+                        ("logical_and", .and), ("logical_or", .or), ("bitwise_and", .bitAnd), ("bitwise_or", .bitOr),
+                        ("bitwise_xor", .bitXor)] {
+            r["\(n).outer"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).outer(a, b), shape a.shape + b.shape") { l, a in
+                try a.check(maxPositional: 2, allowed: [])
+                return try l.ufuncOuter(op, try a.require(0, "A"), try a.require(1, "B"), loc: a.loc)
+            }
+        }
+        // logical_and/or.reduce: all/any of the truth values (a bool result).
+        for (n, wcr) in [("logical_and", WCR.min), ("logical_or", .max)] {
+            r["\(n).reduce"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).reduce(a, axis=0|None|tuple, keepdims=False), bool") { l, a in
+                try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+                var args = a
+                if a.get(1, "axis") == nil { args.keywords["axis"] = .scalar(.symbol(.zero), weak: true) }
+                guard case .array = try a.require(0, "array") else { throw Diagnostic(a.loc, "\(n).reduce needs an array") }
+                return try l.reduceCall(wcr, args, boolean: true)
+            }
+        }
         for (n, op) in [("add", BinaryOp.add), ("subtract", .sub), ("multiply", .mul), ("maximum", .max), ("minimum", .min)] {
             r["\(n).at"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).at(a, indices, b): unbuffered, repeated indices apply each time; out-of-range indices raise") { l, a in
                 try l.ufuncAt(op, n, a)
@@ -364,6 +385,16 @@ public enum NumPyRegistry {
         m["flatten"] = NumPyFunction(family: .manipulation, summary: "a.flatten(), a 1-D copy") { l, a in
             let flat = try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
             return .array(try l.materializeNew(try l.lazy(flat, loc: a.loc), hint: "flat", loc: a.loc))
+        }
+        for n in ["cumsum", "cumprod", "argsort", "trace"] { m[n] = functions[n] }
+        m["sort"] = NumPyFunction(family: .sorting, summary: "a.sort(axis=-1), in place") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis", "kind", "order", "stable"])
+            guard case .array(let x) = a.positional[0], let view = x.asView else {
+                throw Diagnostic(a.loc, "a.sort() sorts in place: call it on an array variable or a slice of one")
+            }
+            let sorted = try l.sortCall(a, indices: false)
+            try l.store(sorted, into: view, loc: a.loc)
+            return .none
         }
         m["transpose"] = NumPyFunction(family: .manipulation, summary: "a.transpose(*axes)") { l, a in
             let axes = a.positional.count > 1 ? try a.positional.dropFirst().map { v -> Int in

@@ -468,3 +468,25 @@ def test_batched_matmul_broadcasts_batches_and_vectors(tmp_path):
     with pytest.raises(ValueError, match="shapes do not agree"):
         compiled.stacks(rng.random((3, 4, 5)), rng.random((2, 5, 2)), rng.random((5, 5)), rng.random(5),
                         rng.integers(-9, 9, (3, 5, 5)).astype(np.int32), rng.random((2, 3, 4, 4)).astype(np.float32))
+
+
+MORE_METHODS = '''
+import numpy as np
+
+#pythran export more(float64[:,:], int32[:], bool[:,:])
+def more(A, k, b):
+    B = A.copy()
+    B.sort()
+    C = A.copy()
+    C[1:].sort(axis=0)
+    return (np.subtract.outer(k, k), np.divide.outer(A[0], k), np.power.outer(k, np.abs(k[:3])), np.equal.outer(k, k),
+            np.less.outer(A[:, 0], A[0]), np.floor_divide.outer(k, k + 10), np.logical_and.outer(b[0], b[1]),
+            np.bitwise_xor.outer(k, k[::-1]), np.logical_and.reduce(b), np.logical_or.reduce(b, axis=1),
+            np.logical_and.reduce(k, axis=None), A.cumsum(axis=0), k.cumprod(), A.argsort(axis=0, kind="stable"),
+            A.trace(), B, C)
+'''
+
+
+def test_more_ufunc_methods_and_array_methods(tmp_path):
+    compiled, reference = build_pair(tmp_path, "more", MORE_METHODS)
+    check(compiled, reference, "more", rng.random((5, 4)), rng.integers(-3, 4, 6).astype(np.int32), rng.random((3, 4)) > 0.4)
