@@ -27,8 +27,10 @@ public enum CPUBackend {
                 switch op {
                 case .add: sym = "+"
                 case .mul: sym = "*"
-                case .max: sym = "max"
-                case .min: sym = "min"
+                // OpenMP's own max/min combine partial results with `<`, which drops a NaN
+                // partial; NumPy's max/min propagate NaN (see `reductionDeclarations`).
+                case .max: sym = "braid_max"
+                case .min: sym = "braid_min"
                 }
                 p += " reduction(\(sym):\(name))"
             }
@@ -41,6 +43,7 @@ public enum CPUBackend {
     /// The native C of every program (entry points with the extension calling convention).
     public static func nativeCode(_ module: IRModule) throws -> String {
         var out = ModuleSource.cHeaders + "#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
+        out += reductionDeclarations + "\n"
         for p in module.programs {
             out += CPrinter.print(try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p)))
             out += "\n"
@@ -56,6 +59,25 @@ public enum CPUBackend {
             hasErrorMessages: true)
         return PyExtensionEmitter.translationUnitPrelude + (try nativeCode(module)) + PyExtensionEmitter.emit(spec)
     }
+
+    /// `braid_max`/`braid_min` OpenMP reductions for every scalar C type: partial results
+    /// combine with the same NaN-propagating comparison the loop body uses.
+    static let reductionDeclarations: String = {
+        var out = ""
+        let floats = [("double", "braid_fmax", "braid_fmin", "INFINITY"), ("float", "braid_fmaxf", "braid_fminf", "INFINITY")]
+        for (t, mx, mn, inf) in floats {
+            out += "#pragma omp declare reduction(braid_max : \(t) : omp_out = \(mx)(omp_out, omp_in)) initializer(omp_priv = -\(inf))\n"
+            out += "#pragma omp declare reduction(braid_min : \(t) : omp_out = \(mn)(omp_out, omp_in)) initializer(omp_priv = \(inf))\n"
+        }
+        let ints = [("int8_t", "INT8_MIN", "INT8_MAX"), ("int16_t", "INT16_MIN", "INT16_MAX"), ("int32_t", "INT32_MIN", "INT32_MAX"),
+                    ("int64_t", "INT64_MIN", "INT64_MAX"), ("uint8_t", "0", "UINT8_MAX"), ("uint16_t", "0", "UINT16_MAX"),
+                    ("uint32_t", "0", "UINT32_MAX"), ("uint64_t", "0", "UINT64_MAX"), ("bool", "false", "true")]
+        for (t, lo, hi) in ints {
+            out += "#pragma omp declare reduction(braid_max : \(t) : omp_out = omp_in > omp_out ? omp_in : omp_out) initializer(omp_priv = \(lo))\n"
+            out += "#pragma omp declare reduction(braid_min : \(t) : omp_out = omp_in < omp_out ? omp_in : omp_out) initializer(omp_priv = \(hi))\n"
+        }
+        return out
+    }()
 
     public static let compilerFlags = ["-fopenmp", "-fwrapv", "-fno-math-errno"]
     public static let linkFlags = ["-llapacke"] + openBLAS + ["-lm"]

@@ -123,3 +123,52 @@ def test_unknown_pass_name_is_a_usage_error(tmp_path):
                         "--disable-pass", "no-such-pass"], capture_output=True, text=True)
     assert r.returncode == 2
     assert "loop-to-map" in r.stderr and "map-fusion" in r.stderr
+
+
+NAN_SOURCE = '''import numpy as np
+
+
+def extremes(x):
+    return np.max(x), x.min()
+
+
+def loop_max(x):
+    m = -np.inf
+    for i in range(x.shape[0]):
+        m = max(m, x[i])
+    return m
+
+
+def int_extremes(v):
+    return np.max(v), np.min(v)
+'''
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_parallel_max_min_propagate_nan_like_numpy(tmp_path, threads):
+    src = tmp_path / "ext.py"
+    src.write_text(NAN_SOURCE)
+    r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path),
+                        "--signature", "extremes(float64[:])", "--signature", "loop_max(float32[:])",
+                        "--signature", "int_extremes(int16[:])"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    code = f"""
+import importlib.util, sys, numpy as np
+spec = importlib.util.spec_from_file_location("ext", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+x = np.random.default_rng(1).random(200_001)
+x[123_457] = np.nan
+a, b = m.extremes(x)
+assert np.isnan(a) and np.isnan(b), (a, b)
+a, b = m.extremes(x[:1000])
+assert (a, b) == (np.max(x[:1000]), np.min(x[:1000])), (a, b)
+y = x.astype(np.float32)
+assert np.isnan(m.loop_max(y)), m.loop_max(y)
+assert m.loop_max(y[:1000]) == np.max(y[:1000])
+v = np.random.default_rng(2).integers(-30000, 30000, 100_003).astype(np.int16)
+assert m.int_extremes(v) == (v.max(), v.min())
+"""
+    so = next(tmp_path.glob("ext*.so"))
+    env = dict(__import__("os").environ, OMP_NUM_THREADS=threads)
+    r = subprocess.run([__import__("sys").executable, "-c", code, str(so)], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
