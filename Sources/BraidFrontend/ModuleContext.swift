@@ -158,16 +158,19 @@ struct ModuleContext {
         }
     }
 
+    /// The names an assignment target binds.
+    private static func targetNames(_ e: PyExpr) -> [String] {
+        switch e.kind {
+        case .name(let n): return [n]
+        case .tuple(let es), .list(let es): return es.flatMap(targetNames)
+        case .starred(let x): return targetNames(x)
+        default: return []
+        }
+    }
+
     /// The names a top-level statement binds (`def`, assignments, imports).
     private static func assignedNames(_ stmt: PyStmt) -> [String] {
-        func names(_ e: PyExpr) -> [String] {
-            switch e.kind {
-            case .name(let n): return [n]
-            case .tuple(let es), .list(let es): return es.flatMap(names)
-            case .starred(let x): return names(x)
-            default: return []
-            }
-        }
+        let names = targetNames
         switch stmt.kind {
         case .assign(let targets, _): return targets.flatMap(names)
         case .annAssign(let target, _, _), .augAssign(let target, _, _): return names(target)
@@ -180,15 +183,21 @@ struct ModuleContext {
 
     private mutating func moduleAssign(_ targets: [PyExpr], _ value: PyExpr) throws {
         // N = br.symbol('N')  /  N, M = (dc.symbol(s) for s in 'NM') is not supported
+        // A malformed declaration is an error where compiled code uses the name (an annotation
+        // or a function body), not for the whole file.
         if case .call(let fn, let args, _) = value.kind, isBraidAttribute(fn, "symbol") {
+            let names = targets.flatMap(Self.targetNames)
             guard targets.count == 1, case .name(let n) = targets[0].kind else {
-                throw Diagnostic(value.loc, "assign each symbol to one name: N = \(braidAliasName).symbol('N')")
+                for n in names { constantProblems[n] = Diagnostic(value.loc, "assign each symbol to one name: N = \(braidAliasName).symbol('N')") }
+                return
             }
             guard let a0 = args.first, case .constant(.string(let s)) = a0.kind else {
-                throw Diagnostic(value.loc, "symbol() takes the symbol's name as a string literal")
+                constantProblems[n] = Diagnostic(value.loc, "symbol() takes the symbol's name as a string literal")
+                return
             }
             if s != n {
-                throw Diagnostic(value.loc, "symbol '\(s)' is assigned to a variable named '\(n)'; use the same name")
+                constantProblems[n] = Diagnostic(value.loc, "symbol '\(s)' is assigned to a variable named '\(n)'; use the same name")
+                return
             }
             if !symbols.contains(n) { symbols.append(n) }
             return
@@ -289,6 +298,7 @@ struct ModuleContext {
         case .name(let n):
             if symbols.contains(n) { return .sym(n) }
             if case .int(let v)? = constants[n] { return .int(v) }
+            if let problem = constantProblems[n] { throw problem }
             throw Diagnostic(e.loc, "'\(n)' in a shape is not a symbol; declare it with \(n) = \(braidAliasName).symbol('\(n)')")
         case .binOp(let a, let op, let b):
             let x = try symbolicShape(a), y = try symbolicShape(b)

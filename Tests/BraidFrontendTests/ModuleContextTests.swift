@@ -147,6 +147,28 @@ import Testing
     }
 }
 
+@Suite struct MalformedSymbolTests {
+    static let source = """
+        import braid as br
+        N = br.symbol('N')
+        K = br.symbol('M')
+
+        @br.program
+        def f(x: br.float64[N]):
+            return x + 1.0
+        """
+
+    @Test func mattersOnlyWhereUsed() throws {
+        #expect(try lowerIR(Self.source).contains("float64[N]"))
+        let inAnnotation = diagnostic(Self.source.replacingOccurrences(of: "br.float64[N]", with: "br.float64[K]"))
+        #expect(inAnnotation?.loc == SourceLocation(file: "k.py", line: 3, column: 5))
+        #expect(inAnnotation?.message == "symbol 'M' is assigned to a variable named 'K'; use the same name")
+        let inBody = diagnostic(Self.source.replacingOccurrences(of: "x + 1.0", with: "x + K"))
+        #expect(inBody?.message.hasPrefix("symbol 'M' is assigned to a variable named 'K'") == true,
+                "\(inBody?.message ?? "no diagnostic")")
+    }
+}
+
 @Suite struct ExportSignatureTests {
     func types(_ text: String) throws -> [String] {
         let (_, args) = try ExportSignature.parse(text, loc: SourceLocation(file: "k.py", line: 1, column: 1))
