@@ -490,3 +490,19 @@ def more(A, k, b):
 def test_more_ufunc_methods_and_array_methods(tmp_path):
     compiled, reference = build_pair(tmp_path, "more", MORE_METHODS)
     check(compiled, reference, "more", rng.random((5, 4)), rng.integers(-3, 4, 6).astype(np.int32), rng.random((3, 4)) > 0.4)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("h, e = np.histogram(x, bins=y)", "np.histogram with bins as an array of edges is not supported"),
+    ("h = np.roll(x, idx)", "np.roll with an array of shifts is not supported"),
+    ("h = np.cov(x, y)", "np.cov with a second array (y) is not supported"),
+    ("h = np.dot(np.ones((2, 2, 2)), x[:2])", "np.dot of an array with more than 2 dimensions is not supported"),
+    ("h = np.add.accumulate(x, axis=None)", "add.accumulate needs an axis"),
+])
+def test_unsupported_forms_are_located(tmp_path, line, message):
+    src = write(tmp_path, "unsupported.py", (
+        "import numpy as np\n#pythran export f(float64[:], float64[:], int64[:])\n"
+        f"def f(x, y, idx):\n    {line}\n    return x\n"))
+    r = run("build", src, "-o", tmp_path)
+    assert r.returncode == 1
+    assert f"{src}:4:" in r.stderr and f"error: {message}" in r.stderr, r.stderr
