@@ -60,14 +60,16 @@ extension FunctionLowerer {
             }
             return .array(copyOnBind(view.reindexed(shape: view.shape, map)))
         }
-        let axes = try intList(axis, loc: loc).map { a -> Int in
+        var axes = try intList(axis, loc: loc).map { a -> Int in
             let ax = a < 0 ? a + rank : a
             guard (0..<rank).contains(ax) else {
                 throw Diagnostic(loc, "axis \(a) is out of bounds for an array of dimension \(rank)")
             }
             return ax
         }
+        // NumPy broadcasts shift against axis (several shifts of one axis add up).
         if shifts.count == 1 && axes.count > 1 { shifts = Array(repeating: shifts[0], count: axes.count) }
+        if axes.count == 1 && shifts.count > 1 { axes = Array(repeating: axes[0], count: shifts.count) }
         guard shifts.count == axes.count else {
             throw Diagnostic(loc, "np.roll: shift and axis must have the same length")
         }

@@ -262,7 +262,8 @@ def rolls(x, M, T, s):
     return (np.roll(x, 2), np.roll(x, -3), np.roll(x, 25), np.roll(x, -25), np.roll(x, s), np.roll(x, -s),
             np.roll(M, 1, axis=0), np.roll(M, -1, axis=1), np.roll(M, s, axis=-1), np.roll(M, 3),
             np.roll(M, -7), np.roll(M, (1, -2), axis=(0, 1)), np.roll(T, 2, axis=1), np.roll(T, s),
-            np.roll(T.transpose(2, 0, 1), 1, axis=2), np.roll(x[::-2], 1))
+            np.roll(T.transpose(2, 0, 1), 1, axis=2), np.roll(x[::-2], 1), np.roll(M, (2, s), axis=1),
+            np.roll(T, -1, axis=(0, 2)))
 
 #pythran export roll_copies(float64[:])
 def roll_copies(x):
