@@ -507,3 +507,32 @@ def test_unsupported_forms_are_located(tmp_path, line, message):
     r = run("build", src, "-o", tmp_path)
     assert r.returncode == 1
     assert f"{src}:4:" in r.stderr and f"error: {message}" in r.stderr, r.stderr
+
+
+DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+PER_DTYPE = '''
+#pythran export f_{t}({t}[:,:], {t}[:])
+def f_{t}(A, v):
+    return (np.cumsum(A), np.cumsum(A, axis=0), np.cumprod(v), np.add.accumulate(A, axis=1),
+            np.maximum.accumulate(A), np.minimum.accumulate(v), np.multiply.accumulate(A, axis=1),
+            np.add.reduce(A), np.multiply.reduce(A, axis=1), np.maximum.reduce(A, axis=None, keepdims=True),
+            np.add.outer(v, v), np.maximum.outer(v, A[0]), np.sort(v), np.argsort(A, kind="stable"),
+            np.trace(A), np.diag(v), np.diag(A, 1), np.select([v > v[0]], [v]), np.select([A > A[0, 0]], [A], default=3),
+            np.roll(A, 2, axis=1), np.cumsum(A, dtype=np.float64))
+'''
+
+
+@pytest.fixture(scope="module")
+def per_dtype(tmp_path_factory):
+    source = "import numpy as np\n" + "".join(PER_DTYPE.format(t=t) for t in DTYPES)
+    return build_pair(tmp_path_factory.mktemp("per_dtype"), "per_dtype", source)
+
+
+@pytest.mark.parametrize("t", DTYPES)
+def test_result_dtypes_follow_numpy(per_dtype, t):
+    A = rng.integers(0, 4, (4, 5)) if t != "bool" else rng.random((4, 5)) > 0.5
+    v = rng.integers(0, 4, 6) if t != "bool" else rng.random(6) > 0.5
+    if t.startswith("float"):
+        A, v = A + rng.random(A.shape), v + rng.random(v.shape)
+    with np.errstate(over="ignore"):
+        check(*per_dtype, f"f_{t}", A.astype(t), v.astype(t))
