@@ -364,7 +364,7 @@ public enum NumPyRegistry {
         r["cross"] = NumPyFunction(family: .linalg, summary: "cross(a, b) of 3-vectors along the last axis") { l, a in try l.crossCall(a) }
         r["cov"] = NumPyFunction(family: .statistics, summary: "cov(m, rowvar=True, bias=False, ddof=None), real m 1-D or 2-D") { l, a in try l.covCall(a) }
         r["corrcoef"] = NumPyFunction(family: .statistics, summary: "corrcoef(x, rowvar=True), real x 1-D or 2-D") { l, a in try l.corrcoefCall(a) }
-        r["histogram"] = NumPyFunction(family: .statistics, summary: "histogram(a, bins=int, range=None|(lo, hi)): (counts int64, edges float64); float64/integer data; a non-finite range raises") { l, a in
+        r["histogram"] = NumPyFunction(family: .statistics, summary: "histogram(a, bins=int, range=None|(lo, hi), weights=None, density=False): (counts, edges float64) as NumPy; float64/integer data; a non-finite range raises") { l, a in
             try l.histogramCall(a)
         }
         r["sort"] = NumPyFunction(family: .sorting, summary: "sort(a, axis=-1|int|None): merge sort, NaN last") { l, a in try l.sortCall(a, indices: false) }

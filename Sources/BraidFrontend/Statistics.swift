@@ -186,11 +186,10 @@ extension FunctionLowerer {
     /// (the same edges, the same index arithmetic and corrections, the last bin closed).
     func histogramCall(_ a: CallArgs) throws -> Value {
         try a.check(maxPositional: 3, allowed: ["bins", "range", "weights", "density"])
-        if let w = a.keywords["weights"], !isNone(w) {
-            throw Diagnostic(a.loc, "np.histogram with weights= is not supported yet")
-        }
+        var density = false
         if let d = a.keywords["density"], !isNone(d) {
-            throw Diagnostic(a.loc, "np.histogram with density= is not supported yet; divide the counts by their sum times the bin width")
+            guard case .scalar(.literal(.bool(let b), _), _) = d else { throw Diagnostic(a.loc, "density must be True or False") }
+            density = b
         }
         var data = try lazy(try a.require(0, "a"), loc: a.loc)
         guard !data.dtype.isComplex else { throw Diagnostic(a.loc, "np.histogram of complex data is not supported") }
@@ -212,6 +211,17 @@ extension FunctionLowerer {
             emit(.branch(Branch(condition: .binary(.lt, .symbol(bins), .symbol(.one), .bool), then: [.fail(.indexOutOfBounds, a.loc)], orElse: [], loc: a.loc)))
         }
         if data.shape.count != 1 { data = try lazy(try reshape(.array(data), [.int(-1)], loc: a.loc), loc: a.loc) }
+        var weights: Lazy? = nil
+        if let w = a.keywords["weights"], !isNone(w) {
+            var wl = try lazy(w, loc: a.loc)
+            guard wl.dtype.isInteger || wl.dtype.isFloat else {
+                throw Diagnostic(a.loc, "np.histogram weights must be integer or float arrays (not \(wl.dtype.rawValue))")
+            }
+            if wl.shape.count != 1 { wl = try lazy(try reshape(.array(wl), [.int(-1)], loc: a.loc), loc: a.loc) }
+            // NumPy: "weights should have the same shape as a."
+            _ = try agree(wl.shape[0], data.shape[0], loc: a.loc, broadcasting: false)
+            weights = wl
+        }
         let x = castLazy(data, .float64)
         let first = newScalar("first_edge", .float64), last = newScalar("last_edge", .float64)
         let firstV = ScalarExpr.load(.point(first, []), .float64), lastV = ScalarExpr.load(.point(last, []), .float64)
@@ -261,13 +271,16 @@ extension FunctionLowerer {
                     .binary(.add, firstV, .binary(.mul, cast(.symbol(idx[0]), .float64), step, .float64), .float64), .float64)
         }
         guard case .array(let edgesLazy) = edgesValue, let edges = edgesLazy.asView else { throw Diagnostic(a.loc, "internal: edges") }
-        let counts = try newArray("hist", .int64, [bins], loc: a.loc)
+        // Counts (int64), or weight sums in the weights' dtype.
+        let ntype = weights?.dtype ?? .int64
+        let counts = try newArray("hist", ntype, [bins], loc: a.loc)
         markWritten(counts.container)
-        try emitMap([bins], loc: a.loc) { idx in emitTasklet(counts.memlet(at: idx), .literal(.int(0), .int64), loc: a.loc) }
+        try emitMap([bins], loc: a.loc) { idx in emitTasklet(counts.memlet(at: idx), cast(.symbol(.zero), ntype), loc: a.loc) }
         let denom = ScalarExpr.binary(.sub, lastV, firstV, .float64)
-        try emitLoops([data.shape[0]], loc: a.loc) { i in
+        /// The bin of element i (NumPy's index arithmetic and edge corrections), then `add`.
+        func binElement(_ i: SymExpr, _ add: @escaping (SymExpr) -> Void) {
             let v = newScalar("hv", .float64)
-            emitTasklet(.point(v, []), x.element(at: i), loc: a.loc)
+            emitTasklet(.point(v, []), x.element(at: [i]), loc: a.loc)
             let xv = ScalarExpr.load(.point(v, []), .float64)
             let inside = ScalarExpr.binary(.and, .binary(.ge, xv, firstV, .bool), .binary(.le, xv, lastV, .bool), .bool)
             let body = nested {
@@ -283,11 +296,56 @@ extension FunctionLowerer {
                 let up = ScalarExpr.binary(.and, .binary(.ge, xv, upper, .bool), .binary(.ne, .symbol(kv), .symbol(bins - .one), .bool), .bool)
                 emit(.branch(Branch(condition: .binary(.lt, xv, lower, .bool), then: dec,
                                     orElse: [.branch(Branch(condition: up, then: inc, orElse: [], loc: a.loc))], loc: a.loc)))
-                let slot = counts.memlet(at: [kv])
-                emitTasklet(slot, .binary(.add, .load(slot, .int64), .literal(.int(1), .int64), .int64), loc: a.loc)
+                add(kv)
             }
             emit(.branch(Branch(condition: inside, then: body, orElse: [], loc: a.loc)))
         }
-        return .tuple([.array(Lazy(node: .view(counts), shape: counts.shape, dtype: .int64)), edgesValue])
+        let n = data.shape[0]
+        if let weights {
+            // NumPy sums the weights of each block of 65536 elements in double precision
+            // (np.bincount), converts the block's sums to the weights' dtype and adds them.
+            let block = 65536
+            let partial = try newArray("hist_block", .float64, [bins], loc: a.loc)
+            markWritten(partial.container)
+            let b = fresh("block")
+            let blocks = SymExpr.floorDivide(n + .int(block - 1), .int(block))
+            loopRanges[b] = SymRange(.zero, blocks)
+            let perBlock = try nested {
+                try emitMap([bins], loc: a.loc) { idx in emitTasklet(partial.memlet(at: idx), .literal(.float(0), .float64), loc: a.loc) }
+                let i = fresh("k")
+                let range = SymRange(.sym(b) * .int(block), .minimum(.sym(b) * .int(block) + .int(block), n))
+                loopRanges[i] = range
+                let inner = nested {
+                    binElement(.sym(i)) { kv in
+                        let slot = partial.memlet(at: [kv])
+                        self.emitTasklet(slot, .binary(.add, .load(slot, .float64), self.cast(weights.element(at: [.sym(i)]), .float64), .float64), loc: a.loc)
+                    }
+                }
+                emit(.forLoop(ForLoop(variable: i, range: range, body: inner, loc: a.loc)))
+                try emitMap([bins], loc: a.loc) { idx in
+                    emitTasklet(counts.memlet(at: idx), .binary(.add, .load(counts.memlet(at: idx), ntype),
+                                                                .cast(.load(partial.memlet(at: idx), .float64), ntype), ntype), loc: a.loc)
+                }
+            }
+            emit(.forLoop(ForLoop(variable: b, range: SymRange(.zero, blocks), body: perBlock, loc: a.loc)))
+        } else {
+            try emitLoops([n], loc: a.loc) { i in
+                binElement(i[0]) { kv in
+                    let slot = counts.memlet(at: [kv])
+                    self.emitTasklet(slot, .binary(.add, .load(slot, .int64), .literal(.int(1), .int64), .int64), loc: a.loc)
+                }
+            }
+        }
+        var result = Value.array(Lazy(node: .view(counts), shape: counts.shape, dtype: ntype))
+        if density {
+            // NumPy: n / np.diff(bin_edges) / n.sum().
+            let lowerEdges = edges.reindexed(shape: [bins], [.sym(ArrayView.placeholder(0))])
+            let upperEdges = edges.reindexed(shape: [bins], [.sym(ArrayView.placeholder(0)) + .one])
+            let widths = try arith(.sub, .array(Lazy(node: .view(upperEdges), shape: [bins], dtype: .float64)),
+                                   .array(Lazy(node: .view(lowerEdges), shape: [bins], dtype: .float64)), loc: a.loc)
+            let total = try reduce(.add, result, axes: nil, keepdims: false, loc: a.loc)
+            result = try arith(.div, try arith(.div, result, widths, loc: a.loc), total, loc: a.loc)
+        }
+        return .tuple([result, edgesValue])
     }
 }

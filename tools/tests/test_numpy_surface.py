@@ -391,6 +391,15 @@ def histograms(x, k, M, nb):
     h5, e5 = np.histogram(k, bins=3, range=(0, 10))
     return h1, e1, h2, e2, h3, e3, h4, e4, h5, e5
 
+#pythran export weighted(float64[:], float64[:], int32[:], float32[:], int)
+def weighted(x, w, iw, fw, nb):
+    h1, e1 = np.histogram(x, bins=nb, weights=w)
+    h2, e2 = np.histogram(x, bins=nb, range=(0.1, 0.9), weights=iw)
+    h3, e3 = np.histogram(x, bins=nb, weights=fw)
+    d1, f1 = np.histogram(x, bins=nb, density=True)
+    d2, f2 = np.histogram(x, bins=nb, range=(-0.5, 1.0), weights=w, density=True)
+    return h1, e1, h2, e2, h3, e3, d1, f1, d2, f2
+
 #pythran export sorting(float64[:], float64[:,:], int32[:,:], int64[:])
 def sorting(x, A, I, t):
     return (np.sort(x), np.sort(A), np.sort(A, axis=0), np.sort(A, axis=None), np.sort(I), np.argsort(x),
@@ -426,6 +435,14 @@ def test_histogram_equal_width_bins(statistics):
               rng.standard_normal((6, 7)), nb)
     # All values equal: NumPy widens the range to a unit interval.
     check(*statistics, "histograms", np.full(5, 0.5), np.full(4, 3, dtype=np.int32), np.zeros((2, 2)), 2)
+
+
+def test_histogram_weights_and_density(statistics):
+    # More than one of NumPy's 65536-element blocks: weight sums are rounded per block as NumPy.
+    for n in (50, 150001):
+        x = rng.random(n)
+        check(*statistics, "weighted", x, rng.standard_normal(n), rng.integers(-3, 9, n).astype(np.int32),
+              rng.random(n).astype(np.float32), 13)
 
 
 def test_histogram_without_range_raises_on_nan(statistics):
