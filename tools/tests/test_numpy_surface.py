@@ -404,7 +404,7 @@ def weighted(x, w, iw, fw, nb):
 def sorting(x, A, I, t):
     return (np.sort(x), np.sort(A), np.sort(A, axis=0), np.sort(A, axis=None), np.sort(I), np.argsort(x),
             np.argsort(A, axis=1), np.argsort(I, kind="stable"), np.argsort(t, kind="stable"), np.argsort(A, axis=None),
-            np.argsort(I, axis=0, kind="stable"), np.sort(t[::-1]))
+            np.argsort(I, axis=0, kind="stable"), np.sort(t[::-1]), np.argsort(np.floor(3 * x), kind="stable"))
 '''
 
 
@@ -461,11 +461,16 @@ def test_histogram_without_range_raises_on_nan(statistics):
 
 def test_sort_and_stable_argsort(statistics):
     x = rng.random(37)  # distinct values: every argsort kind agrees
-    x[20] = np.nan
+    x[20] = np.nan  # one NaN: every argsort kind puts it last
     A = rng.random((5, 9))
     I = rng.integers(0, 4, (6, 7)).astype(np.int32)  # many ties: compare with kind='stable'
     t = rng.integers(-3, 3, 64)
     check(*statistics, "sorting", x, A, I, t)
+    x[[2, 9, 30]] = np.nan  # ties and several NaNs: the stable order of np.floor(3 * x) keeps them in order
+    x[[4, 5]] = -0.0, 0.0
+    compiled, reference = statistics
+    got, want = compiled.sorting(x, A, I, t)[-1], reference.sorting(x, A, I, t)[-1]
+    np.testing.assert_array_equal(got, want)
     check(*statistics, "sorting", rng.random(1), rng.random((1, 1)), I[:1, :1].copy(), t[:1].copy())
 
 
