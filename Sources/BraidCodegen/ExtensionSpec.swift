@@ -15,9 +15,11 @@ import BraidIR
 /// - each array result as `<ctype> *restrict` to storage the wrapper allocated
 ///   (a new NumPy array of the declared shape);
 /// - each scalar result as `<ctype> *` the wrapper reads after the call.
-/// It returns 0 on success, or a nonzero code; the wrapper then raises
-/// `RuntimeError` with the message from `braid_error_message(code)` if the
-/// module defines one (see `ExtensionModuleSpec.hasErrorMessages`).
+/// It returns 0 on success, or a nonzero code; the wrapper then raises an exception
+/// with the message from `braid_error_message(code)` if the module defines one (see
+/// `ExtensionModuleSpec.hasErrorMessages`): a message "IndexError: ...", "ValueError: ...",
+/// "LinAlgError: ..." or "MemoryError: ..." gives the class NumPy raises there (also a
+/// `RuntimeError`), any other message a `RuntimeError`.
 public struct ExtensionFunction: Sendable {
     public enum Param: Sendable {
         /// An array argument. `writable` means the function writes it in place.

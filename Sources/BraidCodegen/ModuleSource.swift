@@ -69,15 +69,16 @@ public enum ModuleSource {
         return p;
     }
 
+    /* "Kind: message": the wrapper raises the exception class NumPy raises (see PyExtensionEmitter). */
     const char *braid_error_message(int code)
     {
         switch (code) {
-        case 1: return "out of memory while allocating a temporary array";
-        case 2: return "Singular matrix";
-        case 3: return "Matrix is not positive definite";
+        case 1: return "MemoryError: out of memory while allocating a temporary array";
+        case 2: return "LinAlgError: Singular matrix";
+        case 3: return "LinAlgError: Matrix is not positive definite";
         case 4: return "LAPACK rejected an argument (internal error)";
-        case 5: return "index out of bounds";
-        case 6: return "operands could not be broadcast together: shapes do not agree";
+        case 5: return "IndexError: index out of bounds";
+        case 6: return "ValueError: operands could not be broadcast together: shapes do not agree";
         default: return "native code failed";
         }
     }

@@ -18,7 +18,11 @@ import BraidIR
 ///   symbols (keywords, then integer parameters of the same name, then array dimensions),
 ///   and checks every dimension and shape assertion against the bound symbols;
 /// - allocates array results with `numpy.empty` before the call, releases the GIL
-///   around the native call, and turns a nonzero status into `RuntimeError`.
+///   around the native call, and turns a nonzero status into an exception: the class NumPy
+///   raises (`IndexError`, `ValueError`, `numpy.linalg.LinAlgError`, `MemoryError`) when the
+///   message from `braid_error_message` starts with that name and a colon, always also a
+///   `RuntimeError`; plain `RuntimeError` otherwise;
+/// - returns scalar results as NumPy scalars of their dtype (`numpy.float64(v)`, ...).
 ///
 /// The output is deterministic: the same spec always gives the same bytes.
 public enum PyExtensionEmitter {
@@ -1015,17 +1019,7 @@ private struct FunctionEmitter {
         }
         o.line("Py_END_ALLOW_THREADS")
         o.block("if (status != 0)") { o in
-            if hasErrorMessages {
-                o.line("const char *message = braid_error_message(status);")
-                o.block("if (message != NULL)") { o in
-                    o.line("PyErr_SetString(PyExc_RuntimeError, message);")
-                }
-                o.block("else") { o in
-                    o.line("PyErr_Format(PyExc_RuntimeError, \"%s(): native code failed with status %d\", fname, status);")
-                }
-            } else {
-                o.line("PyErr_Format(PyExc_RuntimeError, \"%s(): native code failed with status %d\", fname, status);")
-            }
+            o.line("_braid_py_raise_native(fname, status, \(hasErrorMessages ? "braid_error_message(status)" : "NULL"));")
             o.line("goto done;")
         }
         o.line()
@@ -1547,6 +1541,60 @@ _braid_py_check_overlap(const char *fn, const char *a, const Py_buffer *va, cons
         return -1;
     }
     return 0;
+}
+
+/* Native failures. A message "IndexError: ...", "ValueError: ...", "LinAlgError: ..." or
+   "MemoryError: ..." raises an exception of a class deriving from the one NumPy raises in that
+   case (IndexError, ValueError, numpy.linalg.LinAlgError, MemoryError) and from RuntimeError;
+   any other message raises RuntimeError. The classes are created on first use. */
+#define _BRAID_PY_ERROR_KINDS 4
+static PyObject *_braid_py_error_classes[_BRAID_PY_ERROR_KINDS];
+
+static _BRAID_PY_UNUSED void
+_braid_py_raise_native(const char *fn, int status, const char *message)
+{
+    static const char *const kinds[_BRAID_PY_ERROR_KINDS] = {"IndexError: ", "ValueError: ", "LinAlgError: ", "MemoryError: "};
+    static const char *const names[_BRAID_PY_ERROR_KINDS] = {"braid.IndexError", "braid.ValueError", "braid.LinAlgError",
+                                                             "braid.MemoryError"};
+    PyObject *base = NULL, *bases;
+    size_t prefix = 0;
+    int k;
+    if (message == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s(): native code failed with status %d", fn, status);
+        return;
+    }
+    for (k = 0; k < _BRAID_PY_ERROR_KINDS; k++) {
+        prefix = strlen(kinds[k]);
+        if (strncmp(message, kinds[k], prefix) == 0) break;
+    }
+    if (k == _BRAID_PY_ERROR_KINDS) {
+        PyErr_SetString(PyExc_RuntimeError, message);
+        return;
+    }
+    if (_braid_py_error_classes[k] == NULL) {
+        if (k == 2) {
+            PyObject *linalg = PyImport_ImportModule("numpy.linalg");
+            if (linalg != NULL) {
+                base = PyObject_GetAttrString(linalg, "LinAlgError");
+                Py_DECREF(linalg);
+            }
+        } else {
+            base = k == 0 ? PyExc_IndexError : k == 1 ? PyExc_ValueError : PyExc_MemoryError;
+            Py_INCREF(base);
+        }
+        if (base == NULL) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_RuntimeError, message + prefix);
+            return;
+        }
+        bases = PyTuple_Pack(2, base, PyExc_RuntimeError);
+        Py_DECREF(base);
+        if (bases == NULL) return;
+        _braid_py_error_classes[k] = PyErr_NewException(names[k], bases, NULL);
+        Py_DECREF(bases);
+        if (_braid_py_error_classes[k] == NULL) return;
+    }
+    PyErr_SetString(_braid_py_error_classes[k], message + prefix);
 }
 
 /* NumPy scalar types of scalar results (numpy.float64, ...), by dtype, looked up on first use. */

@@ -113,7 +113,14 @@ private let nativeSource = """
 
     const char *braid_error_message(int code)
     {
-        return code == 7 ? "fails(): the native code reported code 7" : NULL;
+        switch (code) {
+        case 7: return "fails(): the native code reported code 7";
+        case 8: return "IndexError: index out of bounds";
+        case 9: return "LinAlgError: Singular matrix";
+        case 10: return "ValueError: shapes do not agree";
+        case 11: return "MemoryError: out of memory";
+        default: return NULL;
+        }
     }
 
     int saxpy_native(int64_t N, double *restrict x, double *restrict y, double a, double *restrict out)
@@ -378,6 +385,21 @@ raises(ValueError, m.diff, np.ones(3), N=5, _match=("(N + 1,) = (6,)",))
 check(m.fails(0) is None, "fails(0) returns None")
 raises(RuntimeError, m.fails, 7, _match="reported code 7")
 raises(RuntimeError, m.fails, 3, _match="status 3")
+# Failures NumPy reports with its own exception classes raise a class deriving from that one
+# and from RuntimeError, with the message after the "Kind: " prefix.
+for code, numpy_class, text in ((8, IndexError, "index out of bounds"), (9, np.linalg.LinAlgError, "Singular matrix"),
+                                (10, ValueError, "shapes do not agree"), (11, MemoryError, "out of memory")):
+    for _ in range(2):  # the class is created once, then reused
+        try:
+            m.fails(code)
+            check(False, f"fails({code}) did not raise")
+        except Exception as e:
+            check(isinstance(e, numpy_class) and isinstance(e, RuntimeError) and str(e) == text,
+                  f"fails({code}) raised {type(e).__mro__}: {e}")
+try:
+    m.fails(7)
+except Exception as e:
+    check(type(e) is RuntimeError, f"plain messages stay RuntimeError, got {type(e)}")
 
 # Symbol only given by keyword.
 raises(TypeError, m.ones, _match="cannot infer symbol 'N'; pass N=... as a keyword")

@@ -173,3 +173,25 @@ def test_command_line_signature_replaces_the_comment(tmp_path):
     np.testing.assert_allclose(mod.scale(z, 1j), z * 1j)
     with pytest.raises(TypeError, match="complex128"):
         mod.scale(np.arange(4.0), 2.5)
+
+
+def test_native_failures_raise_numpys_exception_classes(tmp_path):
+    text = """\
+import numpy as np
+
+#pythran export solve(float64[:,:], float64[:]), pick(float64[:], int64[:])
+def solve(A, b):
+    return np.linalg.solve(A, b)
+
+def pick(x, i):
+    return x[i]
+"""
+    r, src = build(tmp_path, "fail.py", text)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "fail.abi3.so", "fail")
+    with pytest.raises(np.linalg.LinAlgError, match="Singular matrix") as info:
+        mod.solve(np.zeros((2, 2)), np.ones(2))
+    assert isinstance(info.value, RuntimeError)  # what compiled modules raised before
+    with pytest.raises(IndexError, match="out of bounds"):
+        mod.pick(np.ones(3), np.array([0, 3]))
+    np.testing.assert_array_equal(mod.pick(np.arange(3.0), np.array([2, 0])), [2.0, 0.0])
