@@ -134,16 +134,29 @@ extension FunctionLowerer {
         guard mapLocals.isEmpty else {
             throw Diagnostic(loc, "'\(n)' is rebound to arrays of different shapes, which cannot happen inside a parallel map; use a range loop")
         }
-        var dims: [SymExpr] = []
-        for (k, s) in l.shape.enumerated() {
-            let size = unique(inlinePrefix + "\(n)_size\(k)")
-            addContainer(Container(name: size, dtype: .int64, shape: [], role: .transient, storage: .register))
-            emitTasklet(.point(size, []), .symbol(s), loc: loc)
-            dims.append(.sym(size))
+        let name: String
+        if let d = dynamicStorage[key] {
+            // Bound again where the earlier binding is not visible (the other branch of an if).
+            let dc = container(d)
+            guard l.dtype == dc.dtype, l.shape.count == dc.shape.count else {
+                throw Diagnostic(loc, "'\(n)' is bound to arrays of different dtypes or numbers of dimensions (\(l.dtype.rawValue), \(l.shape.count)-D vs \(dc.dtype.rawValue), \(dc.shape.count)-D); give one of them another name")
+            }
+            for (dim, s) in zip(dc.shape, l.shape) {
+                if case .sym(let size) = dim { emitTasklet(.point(size, []), .symbol(s), loc: loc) }
+            }
+            name = d
+        } else {
+            var dims: [SymExpr] = []
+            for (k, s) in l.shape.enumerated() {
+                let size = unique(inlinePrefix + "\(n)_size\(k)")
+                addContainer(Container(name: size, dtype: .int64, shape: [], role: .transient, storage: .register))
+                emitTasklet(.point(size, []), .symbol(s), loc: loc)
+                dims.append(.sym(size))
+            }
+            name = unique(inlinePrefix + n)
+            addContainer(Container(name: name, dtype: l.dtype, shape: dims, role: .transient, storage: .hostHeap, isDynamic: true))
+            dynamicStorage[key] = name
         }
-        let name = unique(inlinePrefix + n)
-        addContainer(Container(name: name, dtype: l.dtype, shape: dims, role: .transient, storage: .hostHeap, isDynamic: true))
-        dynamicStorage[key] = name
         let view = ArrayView.whole(container(name))
         if let v = l.asView, let i = containerIndex[v.container], i >= freshContainersStart, containers[i].isDynamic,
            v.isWhole(of: containers[i]) {

@@ -70,11 +70,13 @@ extension FunctionLowerer {
                     continue
                 }
                 if before[n] != nil || (env[n] != nil && !sameBinding(env[n], v)) {
+                    try restartIfShapesDiverge(n, v, env[n] ?? before[n])
                     throw Diagnostic(s.loc, "array '\(n)' is bound to different arrays depending on the branch taken; create it before the if and assign into it (\(n)[:] = ...)")
                 }
                 env[n] = v
             }
             for (n, v) in env where isArray(v) && !sameBinding(v, before[n]) && before[n] != nil && sameBinding(afterThen[n], before[n]) {
+                try restartIfShapesDiverge(n, v, before[n])
                 throw Diagnostic(s.loc, "array '\(n)' is bound to different arrays depending on the branch taken; create it before the if and assign into it (\(n)[:] = ...)")
             }
             emit(.branch(Branch(condition: cond, then: thenNodes, orElse: elseNodes, loc: s.loc)))
@@ -91,6 +93,16 @@ extension FunctionLowerer {
         case .unsupported(let kind):
             throw Diagnostic(s.loc, "unsupported statement '\(PythonNames.statement(kind))'; \(PythonNames.advice(kind))")
         }
+    }
+
+    /// Arrays of one dtype and rank but different shapes, one of them depending on data (a
+    /// selection), bound to `n` by the two branches of an if: `n` needs dynamic storage that
+    /// follows the branch taken; lower again with that.
+    func restartIfShapesDiverge(_ n: String, _ a: Value?, _ b: Value?) throws {
+        guard case .array(let x)? = a, case .array(let y)? = b, x.dtype == y.dtype, x.shape.count == y.shape.count,
+              x.shape != y.shape, (x.shape + y.shape).contains(where: dependsOnData),
+              !dynamicNames.contains(inlinePrefix + n) else { return }
+        throw DynamicRestart(name: inlinePrefix + n)
     }
 
     func isArray(_ v: Value?) -> Bool {

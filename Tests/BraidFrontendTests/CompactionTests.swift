@@ -195,6 +195,32 @@ private func lowerCall(_ function: String, _ source: String) throws -> (ir: Stri
         #expect(rows.ir.contains("argwhere[_next4, 1] = _i6"))
     }
 
+    @Test func branchesBindingArraysOfDifferentShapesShareDynamicStorage() throws {
+        let ir = try lowerIR("""
+        import numpy as np
+        #pythran export f(float64[:], bool)
+        def f(x, c):
+            y = x
+            if c:
+                y = x[x > 0.5]
+            return np.sum(y)
+        """)
+        #expect(ir.contains("container y: float64[y_size0] transient host_heap dynamic written"))
+        #expect(ir.contains("allocate y from selected"))
+        #expect(ir.contains("in 0:y_size0 reduce("))
+        // Same shapes from different arrays stay an error (the names would alias differently).
+        let d = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:], float64[:], bool)
+        def f(a, b, c):
+            y = a
+            if c:
+                y = b
+            return y * 2
+        """))
+        #expect(d.description.contains("bound to different arrays depending on the branch"))
+    }
+
     @Test func declaredShapesAcceptRunTimeChecksOfSelectionLengths() throws {
         let ir = try lowerIR(header + """
         @br.program

@@ -53,6 +53,15 @@ def compact(cr, ci, maxiter):
         idx = idx[I]
     return out, np.sum(np.abs(Z)), Z.shape[0]
 
+#pythran export branches(float64[:], bool)
+def branches(x, c):
+    y = x
+    if c:
+        y = x[x > 0.5]
+    else:
+        y = y * 2.0
+    return np.sum(y * 3.0), y.shape[0]
+
 #pythran export shrink(float64[:], int)
 def shrink(c, n):
     total = 0.0
@@ -119,6 +128,13 @@ def test_compacting_mandelbrot(modules, n, maxiter):
     compiled, reference = modules
     cr, ci = rng.uniform(-2.0, 0.8, n), rng.uniform(-1.3, 1.3, n)
     same(compiled.compact(cr, ci, maxiter), reference.compact(cr, ci, maxiter))
+
+
+def test_branches_binding_arrays_of_different_lengths(modules):
+    compiled, reference = modules
+    x = rng.random(200)
+    for c in (True, False):
+        same(compiled.branches(x, c), reference.branches(x, c))
 
 
 def test_parameter_rebound_to_shrinking_arrays(modules):
