@@ -420,8 +420,13 @@ enum ExportSignature {
         for container in ["list", "set", "dict", "tuple"] where words.contains(Substring(container)) {
             throw Diagnostic(loc, "Python \(container) parameters ('\(t)') are not supported; pass a NumPy array, e.g. float64[:]")
         }
-        if t.contains("order(") {
-            throw Diagnostic(loc, "'\(t)': Fortran-ordered arrays are not supported; compiled functions take C-contiguous arrays, e.g. float64[:,:]")
+        var t = t
+        if let order = t.range(of: "order", options: .backwards),
+           case let spec = t[order.upperBound...].filter({ $0 != " " && $0 != "\t" }), spec.hasPrefix("(") {
+            guard spec == "(C)" else {
+                throw Diagnostic(loc, "'\(t)': Fortran-ordered arrays are not supported; compiled functions take C-contiguous arrays, e.g. float64[:,:]")
+            }
+            t = t[..<order.lowerBound].trimmingCharacters(in: .whitespaces)  // C order is what compiled functions take
         }
         guard let br = t.firstIndex(of: "[") else {
             guard !t.isEmpty, let d = DTypeNames.lookup(t) else {

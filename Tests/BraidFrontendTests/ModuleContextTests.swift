@@ -184,6 +184,7 @@ import Testing
         #expect(try types("f(float64[:,:], float[][], uint32 [][][], int)") == ["float64/2", "float64/2", "uint32/3", "int64 weak"])
         #expect(try types("f(float64[ : , : ], complex128[:,::1], float32[::1])") == ["float64/2", "complex128/2", "float32/1"])
         #expect(try types("f()") == [])
+        #expect(try types("f(float64[:,:] order(C), int32[][] order (C))") == ["float64/2", "int32/2"])
     }
 
     @Test func severalFunctionsInOneComment() throws {
