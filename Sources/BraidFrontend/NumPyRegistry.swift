@@ -184,10 +184,14 @@ public enum NumPyRegistry {
             }
             return try l.repeatElements(try a.require(0, "a"), try l.symbolicArgument(try a.require(1, "repeats"), loc: a.loc), axis: axis, loc: a.loc)
         }
-        r["where"] = NumPyFunction(family: .selection, summary: "where(cond, a, b), elementwise select") { l, a in
+        r["where"] = NumPyFunction(family: .selection, summary: "where(cond, a, b), elementwise select; where(cond) is nonzero(cond)") { l, a in
             try a.check(maxPositional: 3, allowed: [])
+            if a.positional.count == 1, let nonzero = CompactionRegistry.functions["nonzero"] {
+                // np.where(cond) is np.nonzero(cond).
+                return try nonzero.lower(l, a)
+            }
             guard a.positional.count == 3 else {
-                throw Diagnostic(a.loc, "np.where with one argument (indices) is not supported; pass where(cond, a, b)")
+                throw Diagnostic(a.loc, "np.where takes one argument (the indices of the nonzero elements) or three (cond, a, b)")
             }
             return try l.select(a.positional[0], a.positional[1], a.positional[2], loc: a.loc)
         }
@@ -371,8 +375,10 @@ public enum NumPyRegistry {
         r["argsort"] = NumPyFunction(family: .sorting, summary: "argsort(a, axis=-1|int|None): stable for every kind (equal to NumPy's kind='stable')") { l, a in
             try l.sortCall(a, indices: true)
         }
-        // np.linalg.* lives in its own table (keys such as "linalg.solve").
+        // np.linalg.* lives in its own table (keys such as "linalg.solve"); so do the
+        // functions whose results have data-dependent sizes (np.nonzero, ...).
         r.merge(LinalgRegistry.functions) { first, _ in first }
+        r.merge(CompactionRegistry.functions) { first, _ in first }
         return r
     }()
 

@@ -558,3 +558,25 @@ def test_result_dtypes_follow_numpy(per_dtype, t):
         A, v = A + rng.random(A.shape), v + rng.random(v.shape)
     with np.errstate(over="ignore"):
         check(*per_dtype, f"f_{t}", A.astype(t), v.astype(t))
+
+
+NONZERO = '''
+import numpy as np
+
+#pythran export indices(float64[:,:], int32[:])
+def indices(A, k):
+    # Arrays of data-dependent length cannot be returned yet: return what they determine.
+    r, c = np.nonzero(A > 0.5)
+    w = np.where(k)
+    f = np.flatnonzero(A > 0.3)
+    g = np.argwhere(A < 0.2)
+    rows = np.nonzero(A[:, 0] > 0.7)[0]
+    return (len(r), np.sum(r * 1000 + c), np.sum(f * f), len(f), np.sum(g[:, 0] * 10 + g[:, 1] * 3), len(g),
+            np.sum(w[0] * w[0]), len(w[0]), np.sum(np.nonzero(k)[0]), np.sum(A[rows]))
+'''
+
+
+def test_nonzero_flatnonzero_argwhere_and_one_argument_where(tmp_path):
+    compiled, reference = build_pair(tmp_path, "nonzero", NONZERO)
+    for A in (rng.random((5, 6)), np.zeros((3, 2))):
+        check(compiled, reference, "indices", A, rng.integers(-1, 2, 9).astype(np.int32))
