@@ -8,6 +8,8 @@ public final class CLowering {
     let containerIndex: [String: Container]
     /// Python source line of the node being lowered, for `// line N` comments.
     var lastLine = -1
+    /// Names the temporaries of each complex absolute value apart.
+    var absCounter = 0
 
     public init(program: Program, dialect: CDialect) {
         self.program = program
@@ -373,6 +375,20 @@ public final class CLowering {
         return "((\(dialect.typeName(t)))braid_i\(n)((int64_t)(\(x)), (int64_t)(\(y))))"
     }
 
+    /// |z| as sqrt(re^2 + im^2) where that neither overflows nor underflows (within about an
+    /// ulp, like NumPy's own complex absolute), else libm's hypot, which is exact but an order
+    /// of magnitude slower. A statement expression (gcc, clang) keeps the shared prelude free
+    /// of complex types, which the HLS target's C++ does not have.
+    func complexAbs(_ z: String, single: Bool) -> String {
+        absCounter += 1
+        let v = "braid_abs\(absCounter)"
+        let (t, f, lo, hi) = single ? ("float", "f", "1.17549435e-38f", "3.40282347e38f")
+            : ("double", "", "2.2250738585072014e-308", "1.7976931348623157e308")
+        return "({ \(t) _Complex \(v) = (\(z)); \(t) \(v)_x = creal\(f)(\(v)), \(v)_y = cimag\(f)(\(v)), "
+            + "\(v)_s = \(v)_x * \(v)_x + \(v)_y * \(v)_y; "
+            + "(\(v)_s >= \(lo) && \(v)_s <= \(hi)) ? sqrt\(f)(\(v)_s) : hypot\(f)(\(v)_x, \(v)_y); })"
+    }
+
     func math(_ name: String, _ t: DType) -> String {
         if dialect.overloadedMath { return name }
         return t == .float32 ? name + "f" : name
@@ -387,7 +403,7 @@ public final class CLowering {
             }
             let suffix = at == .complex64 ? "f" : ""
             switch f {
-            case .abs: return "braid_cabs\(suffix)(\(xs[0]))"
+            case .abs: return complexAbs(xs[0], single: at == .complex64)
             case .real: return "creal\(suffix)(\(xs[0]))"
             case .imag: return "cimag\(suffix)(\(xs[0]))"
             case .conj: return "conj\(suffix)(\(xs[0]))"
@@ -438,10 +454,6 @@ public final class CLowering {
     static inline float braid_fminf(float a, float b) { return (a < b || a != a) ? a : b; }
     static inline double braid_fmod(double a, double b) { double r = fmod(a, b); if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }
     static inline float braid_fmodf(float a, float b) { float r = fmodf(a, b); if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }
-    /* |z| as sqrt(re^2 + im^2) where that neither overflows nor underflows (within about an ulp, as NumPy's own
-       complex absolute), else libm's hypot (which is exact but an order of magnitude slower). */
-    static inline double braid_cabs(double _Complex z) { double x = creal(z), y = cimag(z), s = x * x + y * y; return (s >= 2.2250738585072014e-308 && s <= 1.7976931348623157e308) ? sqrt(s) : hypot(x, y); }
-    static inline float braid_cabsf(float _Complex z) { float x = crealf(z), y = cimagf(z), s = x * x + y * y; return (s >= 1.17549435e-38f && s <= 3.40282347e38f) ? sqrtf(s) : hypotf(x, y); }
 
     """
 }
