@@ -64,6 +64,7 @@ STEP_SYMBOLS = ("TSTEPS", "STEPS", "TMAX")  # a time-stepped stencil sweeps its 
 # Sizes that are not problem sizes (kernel widths, counts of tiny dimensions) are left alone: only
 # integer symbols >= SCALE_MIN are scaled by calibration.
 SCALE_MIN = 8
+NO_SCALE = {"maxiter"}  # an iteration cap changes the result (escape counts), not only the work
 
 
 # ======================================================================================
@@ -119,12 +120,26 @@ def one_line(text: str, limit: int = 240) -> str:
     for l in lines:
         if l.startswith(">>> "):  # Numba: the signature it has no implementation for
             return f"no Numba implementation of {l[4:]}"[:limit]
+    for i, l in enumerate(lines):
+        if l.startswith("CRITICAL") and i + 1 < len(lines):  # Pythran: a joke, then what is wrong
+            return " ".join(lines[i:i + 3])[:limit]
+    for l in lines:
+        if " error: " in l and "functor::" in l:  # Pythran: the C++ of a NumPy call does not instantiate
+            fns = __import__("re").findall(r"(numpy|builtins)::functor::(\w+)", l)
+            if fns:
+                fn = ".".join(fns[0]).replace("builtins.", "")
+                return f"C++ compile error: no Pythran overload of {fn} for these argument types ({l[:120]}...)"[:limit]
+    for i, l in enumerate(lines):
+        if l.startswith("encountered in File"):  # DaCe: the message, then where
+            where = __import__("re").sub(r'File ".*/', 'File "', l)
+            return f"{' '.join(lines[:i])} ({where})"[:limit]
     for l in lines:
         if any(t in l for t in _TELLING):
             return l[:limit]
     # Prefer a line that says what went wrong over the last line of a traceback or a log.
     for l in lines:
-        if "error" in l.lower() and not l.lower().startswith("traceback"):
+        if (__import__("re").search(r"\berror\b", l.lower()) and not l.lower().startswith("traceback")
+                and not l.startswith('File "')):
             return l[:limit]
     return (lines[-1] if lines else "(no message)")[:limit]
 
@@ -223,6 +238,7 @@ def plain_source(path: Path, entry: str, tool: str) -> str:
                 return ast.Attribute(ast.Name("np", ast.Load()), _DTYPE_ATTRS[node.attr], ast.Load())
             return node
 
+    funcs: dict[str, tuple] = {}
     for stmt in tree.body:
         if not isinstance(stmt, ast.FunctionDef):
             continue
@@ -262,13 +278,35 @@ def plain_source(path: Path, entry: str, tool: str) -> str:
             a.annotation = None
         stmt.returns = None
         used = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        unbound = sorted((used & symbols) - bound)
-        if unbound:
-            raise Skip(f"{stmt.name}: symbol(s) {', '.join(unbound)} not given by any argument's shape")
+        calls = {n.func.id for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        funcs[stmt.name] = (stmt, bound, used & symbols, calls)
         doc = 1 if (stmt.body and isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Constant)) else 0
         stmt.body[doc:doc] = [ast.parse(b).body[0] for b in bindings]
         if tool == "numba":
             stmt.decorator_list = [ast.Name("_JIT", ast.Load())]
+    # A helper without annotations that uses a symbol gets it as an extra trailing parameter,
+    # passed by every caller (to a fixed point: helpers of helpers).
+    need = {name: set(direct) - bound for name, (_, bound, direct, _) in funcs.items()}
+    for _ in range(len(funcs) + 1):
+        changed = False
+        for name, (_, bound, direct, calls) in funcs.items():
+            new = set(need[name])
+            for callee in calls & funcs.keys():
+                new |= need[callee] - bound
+            if new != need[name]:
+                need[name], changed = new, True
+        if not changed:
+            break
+    if need.get(entry):
+        raise Skip(f"{entry}: symbol(s) {', '.join(sorted(need[entry]))} not given by any argument's shape")
+    for name, (stmt, _, _, _) in funcs.items():
+        if name != entry:
+            stmt.args.args += [ast.arg(arg=sym) for sym in sorted(need[name])]
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and need.get(node.func.id):
+                if node.func.id == entry:
+                    raise Skip(f"{name} calls the entry {entry}")
+                node.args += [ast.Name(sym, ast.Load()) for sym in sorted(need[node.func.id])]
     tree = Dtypes().visit(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in aliases:
@@ -416,7 +454,26 @@ def build_tool(tool, path, header, ref_module, inputs, order, work: Path, opts, 
 
         module = load_extension(find_extension(out, stem), stem)
         fn = getattr(module, entry)
-        return [("braid", lambda a: fn(**a), extra.get("compile_nocache_s", t), extra)]
+        candidates = [("braid", lambda a: fn(**a), extra.get("compile_nocache_s", t), extra)]
+        # The same module on one thread (omp_set_num_threads on the calling thread): shows what the
+        # parallel regions cost or gain, e.g. on a loaded machine. Reported beside, never as Braid's time.
+        try:
+            import ctypes
+
+            gomp = ctypes.CDLL("libgomp.so.1")
+            threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
+
+            def one_thread(a):
+                gomp.omp_set_num_threads(1)
+                try:
+                    return fn(**a)
+                finally:
+                    gomp.omp_set_num_threads(threads)
+
+            candidates.append(("braid 1 thread", one_thread, None, {}))
+        except OSError:
+            pass
+        return candidates
 
     if tool == "numba":
         import numba
@@ -474,6 +531,9 @@ def build_tool(tool, path, header, ref_module, inputs, order, work: Path, opts, 
         compile_s = time.perf_counter() - t0
         names = list(sdfg.arglist().keys())
         missing = [n for n in names if n not in inputs and n not in sizes and not n.startswith("__return")]
+        callbacks = [n for n in missing if callable(getattr(module, n, None))]
+        if callbacks:
+            raise CompileFail(f"DaCe keeps {', '.join(callbacks)} as a Python callback (it does not parse it)")
         if missing:
             raise CompileFail(f"the compiled SDFG wants {', '.join(missing)}, which are neither inputs nor sizes")
         consts = {n: sizes[n] for n in names if n not in inputs and n in sizes}
@@ -563,6 +623,11 @@ def worker(opts) -> dict:
     np_times = time_calls(lambda a: ref_fn(**a), inputs, opts.repeat)
     result["numpy_times"] = np_times
     result["numpy_s"] = statistics.median(np_times)
+    if opts.tool == "braid" and len(variants) > 1:
+        one = variants.pop()  # the one-thread run is a side measurement
+        if one.get("status") == "OK":
+            result["one_thread_s"] = one["time_s"]
+            result["one_thread_speedup"] = statistics.median(np_times) / one["time_s"]
     ok = [v for v in variants if v["status"] == "OK"]
     if ok:
         best = min(ok, key=lambda v: v["time_s"])
@@ -674,7 +739,7 @@ def calibrate(opts) -> None:
         default = parse_header(path).sizes("default")
         factor, sizes, t = 1.0, dict(default), None
         for _ in range(12):
-            sizes = {k: (max(int(round(v * factor)), v) if isinstance(v, int) and v >= SCALE_MIN else v)
+            sizes = {k: (max(int(round(v * factor)), v) if isinstance(v, int) and v >= SCALE_MIN and k not in NO_SCALE else v)
                      for k, v in default.items()}
             try:
                 t = numpy_time_once(path, sizes)
@@ -693,7 +758,7 @@ def calibrate(opts) -> None:
         factor, sizes, t = good
         while t > opts.max_time and factor > 0.05:  # too slow at the default preset: shrink
             factor *= 0.75
-            smaller = {k: (max(int(round(v * factor)), 1) if isinstance(v, int) and v >= SCALE_MIN else v)
+            smaller = {k: (max(int(round(v * factor)), 1) if isinstance(v, int) and v >= SCALE_MIN and k not in NO_SCALE else v)
                        for k, v in default.items()}
             t_small = numpy_time_once(path, smaller)
             if t_small < opts.target:
@@ -856,7 +921,8 @@ def report(path: Path, out: Path) -> None:
         size = " ".join(f"{k}={v}" for k, v in entry["sizes"].items())
         rows.append([entry["program"], size, "-" if np_s is None else f"{np_s:.3f}", cell(b), cell(tools.get("numba")),
                      cell(tools.get("pythran")), cell(tools.get("dace")),
-                     f"{best[0]} {best[1]:.2f}x" if best else "-", fx(ratio), bw, comp])
+                     f"{best[0]} {best[1]:.2f}x" if best else "-", fx(ratio), bw, comp,
+                     fx(b.get("one_thread_speedup")) if b.get("one_thread_speedup") else ""])
         for t in ("braid",) + PEERS:
             r = tools.get(t)
             if r and r.get("status") not in ("OK", None) and r.get("reason") and not (
@@ -912,12 +978,45 @@ def report(path: Path, out: Path) -> None:
                  "median of 3 / cached rebuild, seconds.")
     lines.append("")
     head = ["program", "sizes", "NumPy s", "Braid", "Numba", "Pythran", "DaCe", "best peer", "Braid/best",
-            "bandwidth (of triad)", "Braid compile s"]
+            "bandwidth (of triad)", "Braid compile s", "Braid 1 thread"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---", "---"] + ["---:"] * (len(head) - 2)) + "|")
     for r in rows:
         lines.append("| " + " | ".join(r) + " |")
     lines.append("")
+    wins: dict[str, list[str]] = {}
+    below_numpy = []
+    compile_nc, compile_c = [], []
+    for file, entry in sorted(data["programs"].items()):
+        tools = entry["tools"]
+        ok = {t: tools[t]["speedup"] for t in ("braid",) + PEERS if tools.get(t, {}).get("status") == "OK"}
+        if ok:
+            best_tool = max(ok, key=ok.get)
+            if ok[best_tool] < 1.0:
+                best_tool = "numpy"
+            wins.setdefault(best_tool, []).append(entry["program"])
+        b = tools.get("braid", {})
+        if b.get("status") == "OK" and b["speedup"] < 1.0:
+            below_numpy.append((entry["program"], b["speedup"]))
+        if b.get("compile_nocache_s") is not None:
+            compile_nc.append(b["compile_nocache_s"])
+            compile_c.append(b["compile_cached_s"])
+    lines.append("## Who is fastest")
+    lines.append("")
+    lines.append("Per program, the fastest validated tool (NumPy when every validated tool is slower than it):")
+    lines.append("")
+    for t, progs in sorted(wins.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"- {t} ({len(progs)}): {', '.join(progs)}")
+    lines.append("")
+    if compile_nc:
+        lines.append(f"Braid compile time over {len(compile_nc)} programs: `braid build --no-cache` median "
+                     f"{statistics.median(compile_nc):.2f} s (max {max(compile_nc):.2f} s), cached rebuild median "
+                     f"{statistics.median(compile_c):.2f} s.")
+        lines.append("")
+    if below_numpy:
+        lines.append("Braid below NumPy: " + ", ".join(f"{p} {x:.2f}x" for p, x in sorted(below_numpy, key=lambda x: x[1]))
+                     + ".")
+        lines.append("")
     if losses:
         lines.append("## Where Braid loses to the best peer")
         lines.append("")
