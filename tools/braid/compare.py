@@ -72,6 +72,7 @@ __all__ = [
     "find_extension",
     "load_extension",
     "compare_values",
+    "weak_scalar_hint",
     "compare_file",
     "format_table",
     "main",
@@ -412,6 +413,43 @@ def _scalar_check(name: str, ref: object, got: object, rtol: float, atol: float)
     return check
 
 
+def weak_scalar_hint(func: Callable, inputs: dict[str, object]) -> str:
+    """Why results may differ in dtype: parameters the reference got as Python scalars
+    (NumPy treats them as weak: they do not widen arrays) but whose annotation is a NumPy type
+    such as ``br.float64`` (compiled as that type, which does widen ``float32`` arrays).
+    Empty when no parameter is in that situation."""
+    from .dtypes import DType
+    from .program import program_info
+
+    try:
+        params = program_info(func).params
+    except Exception:  # not a @program, or annotations that do not resolve: nothing to say
+        return ""
+    names = [
+        name
+        for name, value in inputs.items()
+        if isinstance(value, (int, float, complex))
+        and not isinstance(value, (bool, np.generic))  # np.float64 is a float subclass, and strong
+        and isinstance(params.get(name), DType)
+    ]
+    if not names:
+        return ""
+    listed = ", ".join(f"'{n}' ({params[n].name})" for n in names)
+    return (
+        f"; note: the reference received Python scalars for {listed}: NumPy treats Python scalars as weak "
+        "(they do not widen arrays), the compiled function uses the annotated type; annotate them "
+        "float/int/complex, or pass NumPy scalars (e.g. np.float64(...)) from initialize()"
+    )
+
+
+def _explain_dtype_mismatches(checks: list[OutputCheck], func: Callable, inputs: dict[str, object]) -> None:
+    mismatches = [c for c in checks if not c.ok and "dtype mismatch" in c.message]
+    if mismatches:
+        hint = weak_scalar_hint(func, inputs)
+        for c in mismatches:
+            c.message += hint
+
+
 def compare_values(name: str, ref: object, got: object, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> list[OutputCheck]:
     """Compare a reference value with the compiled one; one check per array or scalar leaf."""
     if ref is None:
@@ -655,6 +693,7 @@ def compare_file(
     for name, value in inputs.items():
         if isinstance(value, np.ndarray):
             checks += compare_values(f"argument {name}", ref_args[name], braid_args[name], rtol, atol)
+    _explain_dtype_mismatches(checks, ref_fn, inputs)
     result.checks = checks
 
     if repeat > 0:

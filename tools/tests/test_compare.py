@@ -22,6 +22,7 @@ from braid.compare import (
     format_table,
     main,
     parse_header,
+    weak_scalar_hint,
 )
 
 TOOLS = Path(__file__).resolve().parents[1]
@@ -207,6 +208,31 @@ def test_compare_file_reports_wrong_return_dtype(axpy_file):
     result = compare_file(axpy_file, module=wrong, preset="tiny", repeat=0)
     assert not result.ok
     assert "dtype mismatch: reference float64, braid float32" in result.messages()[0]
+
+
+def test_dtype_mismatch_explains_python_scalars_for_annotated_parameters(axpy_file):
+    # initialize() passes alpha=0.5, a Python float, for `alpha: br.float64`.
+    wrong = types.SimpleNamespace(axpy=lambda alpha, x, y: _axpy(alpha, x, y, dtype=np.float32))
+    message = compare_file(axpy_file, module=wrong, preset="tiny", repeat=0).messages()[0]
+    assert "dtype mismatch" in message
+    assert "the reference received Python scalars for 'alpha' (float64)" in message
+    assert "annotate them float/int/complex, or pass NumPy scalars" in message
+
+
+def test_weak_scalar_hint_names_only_python_scalars_of_annotated_numpy_types():
+    import braid as br
+
+    N = br.symbol("N")
+
+    @br.program
+    def f(a: br.float64, b: float, c: br.int32, d: br.bool_, x: br.float32[N]):
+        return x
+
+    x = np.ones(3, dtype=np.float32)
+    hint = weak_scalar_hint(f, {"a": 1.0, "b": 2.0, "c": 3, "d": True, "x": x})
+    assert "'a' (float64), 'c' (int32):" in hint and "'b'" not in hint and "'d'" not in hint
+    assert weak_scalar_hint(f, {"a": np.float64(1.0), "b": 2.0, "c": np.int32(3), "d": True, "x": x}) == ""
+    assert weak_scalar_hint(lambda a, x: x, {"a": 1.0, "x": x}) == ""
 
 
 def test_compare_file_reports_a_failing_call(axpy_file):
