@@ -221,6 +221,36 @@ private func lowerCall(_ function: String, _ source: String) throws -> (ir: Stri
         #expect(d.description.contains("bound to different arrays depending on the branch"))
     }
 
+    @Test func unsupportedMaskFormsAreLocatedErrors() throws {
+        let column = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:,:], bool[:])
+        def f(A, m):
+            return np.sum(A[:, m])
+        """))
+        #expect(column.description.contains("k.py:4:"))
+        #expect(column.description.contains("select rows of the first axis"))
+        let rowStore = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:,:], bool[:])
+        def f(A, m):
+            A[m] = 0.0
+        """))
+        #expect(rowStore.description.contains("k.py:4:5"))
+        #expect(rowStore.description.contains("A[rows] = ...) is not supported"))
+        let rank = try #require(diagnostic("""
+        import numpy as np
+        #pythran export f(float64[:], int)
+        def f(x, n):
+            y = x * 1.0
+            for i in range(n):
+                y = np.ones((3, 3))
+            return np.sum(y)
+        """))
+        #expect(rank.description.contains("k.py:6:9"))
+        #expect(rank.description.contains("rebound inside a loop to an array of another shape or dtype"))
+    }
+
     @Test func declaredShapesAcceptRunTimeChecksOfSelectionLengths() throws {
         let ir = try lowerIR(header + """
         @br.program
