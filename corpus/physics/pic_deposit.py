@@ -1,7 +1,7 @@
 # braid: entry=pic_deposit
 # braid: preset tiny P=41 G=9 STEPS=3
 # braid: preset default P=1000000 G=256 STEPS=5
-# braid: targets cpu
+# braid: targets cpu mpi
 """1-D particle-in-cell steps on a periodic grid, plain NumPy: deposit charge to cells with
 np.add.at (repeated cells accumulate), get the field from a cumulative sum of the charge
 density, gather it back at each particle's cell (integer-array indexing), push and wrap the
