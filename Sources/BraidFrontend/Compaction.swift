@@ -11,22 +11,23 @@ extension FunctionLowerer {
     /// `x[mask]` as a new array. `mask` covers the leading dimensions of `x` (all of them
     /// for `x[mask]` with a mask of x's shape, only the first for `A[rows]`); the result has
     /// one dimension of length `count_nonzero(mask)` followed by x's remaining dimensions.
-    func compacted(_ x: Lazy, mask: Lazy, loc: SourceLocation) throws -> Lazy {
+    func compacted(_ x: Lazy, mask: Lazy, axis: Int = 0, loc: SourceLocation) throws -> Lazy {
         let r = mask.shape.count
-        guard r >= 1, r <= x.shape.count else {
+        guard r >= 1, axis + r <= x.shape.count else {
             throw Diagnostic(loc, "a boolean mask must cover the leading dimensions of the array it selects from")
         }
         guard mapLocals.isEmpty else {
             throw Diagnostic(loc, "x[mask] as a new array cannot be created inside a parallel map (\(ctx.braidAliasName).map); select before the map, or use np.where(mask, x, fill) to keep the shape")
         }
-        for (a, b) in zip(x.shape, mask.shape) { _ = try agree(a, b, loc: loc, broadcasting: false) }
+        for (a, b) in zip(x.shape[axis...], mask.shape) { _ = try agree(a, b, loc: loc, broadcasting: false) }
         let cond = mask.dtype == .bool ? mask
             : Lazy(node: .cast(mask), shape: mask.shape, dtype: .bool)
         // 1. How many elements are selected (once per mask in straight-line code).
         let count = try trueCount(cond, loc: loc)
         // 2. Storage of exactly that length.
-        let rest = Array(x.shape[r...])
-        let out = try newDynamicArray("selected", x.dtype, [.sym(count)] + rest, loc: loc)
+        let before = Array(x.shape[..<axis])
+        let rest = Array(x.shape[(axis + r)...])
+        let out = try newDynamicArray("selected", x.dtype, before + [.sym(count)] + rest, loc: loc)
         markWritten(out.container)
         // 3. One sequential pass appends the selected elements in order.
         let k = newScalar("next", .int64)
@@ -35,10 +36,11 @@ extension FunctionLowerer {
         for (v, d) in zip(vars, cond.shape) { loopRanges[v] = SymRange(.zero, d) }
         let idx = vars.map { SymExpr.sym($0) }
         // The rest of a selected row is copied by plain loops (a parallel map per row would cost more than it saves).
+        let outer = before.map { _ in fresh("j") }
         let inner = rest.map { _ in fresh("j") }
-        let j = inner.map { SymExpr.sym($0) }
-        var copy: [Node] = [.tasklet(Tasklet(output: out.memlet(at: [.sym(k)] + j), value: x.element(at: idx + j), loc: loc))]
-        for (v, d) in zip(inner, rest).reversed() {
+        let b = outer.map { SymExpr.sym($0) }, j = inner.map { SymExpr.sym($0) }
+        var copy: [Node] = [.tasklet(Tasklet(output: out.memlet(at: b + [.sym(k)] + j), value: x.element(at: b + idx + j), loc: loc))]
+        for (v, d) in zip(outer + inner, before + rest).reversed() {
             copy = [.forLoop(ForLoop(variable: v, range: SymRange(.zero, d), body: copy, loc: loc))]
         }
         var body: [Node] = nested {

@@ -222,12 +222,12 @@ extension FunctionLowerer {
         }
         let whole = Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)
         if idx.dtype == .bool {
-            // A[rows]: a 1-D mask on the first axis selects whole rows into a new array.
-            if pos == 0, idx.shape.count < view.shape.count, idx.shape.count == 1 {
-                return .array(try compacted(whole, mask: idx, loc: item.loc))
+            // A[rows], A[:, cols]: a 1-D mask on one axis selects whole slices into a new array.
+            if idx.shape.count == 1, view.shape.count > 1, pos < view.shape.count {
+                return .array(try compacted(whole, mask: idx, axis: pos, loc: item.loc))
             }
             guard pos == 0, idx.shape.count == view.shape.count else {
-                throw Diagnostic(item.loc, "a boolean mask must have the array's shape (x[mask]) or select rows of the first axis (A[rows] with a 1-D mask)")
+                throw Diagnostic(item.loc, "a boolean mask must have the array's shape (x[mask]) or be 1-D along one axis (A[rows], A[:, cols])")
             }
             _ = try broadcast(view.shape, idx.shape, loc: item.loc)
             return .masked(whole, mask: idx)

@@ -421,7 +421,7 @@ extension FunctionLowerer {
             }
         case .array(let g):
             guard case .gather(let view, _, _) = g.node else {
-                throw Diagnostic(loc, "assigning through a boolean mask of the leading axes only (A[rows] = ...) is not supported; use a mask of A's full shape, or A[rows, :] in a loop")
+                throw Diagnostic(loc, "assigning through a 1-D boolean mask along one axis (A[rows] = ..., A[:, cols] = ...) is not supported; use a mask of A's full shape, or np.where")
             }
             markWritten(view.container)
             // NumPy evaluates the right-hand side first and, for repeated indices, the last write wins.
