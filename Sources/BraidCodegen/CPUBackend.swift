@@ -9,6 +9,10 @@ public enum CPUBackend {
         typeName: { $0.cType },
         pointerQualifier: "restrict",
         mapPragmas: { m, collapse in
+            if m.schedule == .simd {
+                let clauses = m.reductions.sorted { $0.key < $1.key }.map { "reduction(\(ParallelCost.clause($0.value)):\($0.key))" }
+                return ["omp simd " + clauses.joined(separator: " ")]
+            }
             guard m.schedule == .cpuParallel else { return [] }
             let (trips, weight) = ParallelCost.work(m)
             if let n = trips.constant, n * weight < ParallelCost.threshold { return [] }
@@ -23,16 +27,7 @@ public enum CPUBackend {
                 p += " if((\(n)) * \(weight) >= \(ParallelCost.threshold))"
             }
             for (name, op) in m.reductions.sorted(by: { $0.key < $1.key }) {
-                let sym: String
-                switch op {
-                case .add: sym = "+"
-                case .mul: sym = "*"
-                // OpenMP's own max/min combine partial results with `<`, which drops a NaN
-                // partial; NumPy's max/min propagate NaN (see `reductionDeclarations`).
-                case .max: sym = "braid_max"
-                case .min: sym = "braid_min"
-                }
-                p += " reduction(\(sym):\(name))"
+                p += " reduction(\(ParallelCost.clause(op)):\(name))"
             }
             return [p]
         },
@@ -43,7 +38,7 @@ public enum CPUBackend {
     /// The native C of every program (entry points with the extension calling convention).
     public static func nativeCode(_ module: IRModule) throws -> String {
         var out = ModuleSource.cHeaders + "#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
-        out += reductionDeclarations + "\n"
+        out += reductionDeclarations + "\n" + vectorMath
         for p in module.programs {
             out += CPrinter.print(try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p)))
             out += "\n"
@@ -59,6 +54,23 @@ public enum CPUBackend {
             hasErrorMessages: true)
         return PyExtensionEmitter.translationUnitPrelude + (try nativeCode(module)) + PyExtensionEmitter.emit(spec)
     }
+
+    /// SIMD variants of libm's one-argument functions (glibc's libmvec, linked through `-lm`):
+    /// declaring them lets the C compiler vectorize loops that call them, as NumPy's own
+    /// SIMD loops are vectorized. libmvec documents at most 4 ulp of error (NumPy's SIMD
+    /// functions are not correctly rounded either); special values fall back to scalar code.
+    static let vectorMath: String = {
+        let libmvec = ["/lib/x86_64-linux-gnu/libmvec.so.1", "/usr/lib/x86_64-linux-gnu/libmvec.so.1"]
+        guard libmvec.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return "" }
+        let names = ["exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh",
+                     "acosh", "atanh", "exp2", "expm1", "log10", "log2", "log1p", "cbrt"]
+        var out = "#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 35)\n"
+        for n in names {
+            out += "#pragma omp declare simd notinbranch\ndouble \(n)(double);\n"
+            out += "#pragma omp declare simd notinbranch\nfloat \(n)f(float);\n"
+        }
+        return out + "#endif\n"
+    }()
 
     /// `braid_max`/`braid_min` OpenMP reductions for every scalar C type: partial results
     /// combine with the same NaN-propagating comparison the loop body uses.
@@ -116,6 +128,18 @@ enum ParallelCost {
             case .branch(let b): return containsLoop(b.then) || containsLoop(b.orElse)
             default: return false
             }
+        }
+    }
+
+    /// The OpenMP reduction identifier of a write-conflict resolution. OpenMP's own max/min
+    /// combine partial results with `<`, which drops a NaN partial; NumPy's max/min propagate
+    /// NaN, so they use the declared `braid_max`/`braid_min` (see `reductionDeclarations`).
+    static func clause(_ op: WCR) -> String {
+        switch op {
+        case .add: return "+"
+        case .mul: return "*"
+        case .max: return "braid_max"
+        case .min: return "braid_min"
         }
     }
 

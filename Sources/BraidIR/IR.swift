@@ -313,6 +313,9 @@ public struct LibraryNode: Hashable, Sendable {
 /// How a map's iterations run.
 public enum Schedule: String, Hashable, Sendable {
     case sequential
+    /// In order on one thread, in SIMD lanes: iterations proved independent (with the
+    /// declared reductions) inside a parallel map.
+    case simd
     case cpuParallel = "cpu_parallel"
     case deviceKernel = "device_kernel"
     case pipelined

@@ -27,10 +27,10 @@ func applyExplained(_ pass: any Pass, _ p: inout Program) throws -> (Bool, Strin
         // The inner loop accumulates into `s`: a reduction map inside the row map.
         #expect(ir.contains("s = (wcr add) mul(A[i, j], A[i, j])"))
         #expect(remarks.contains { $0.kind == .parallel && $0.message.contains("private per iteration: s") })
-        // ScheduleMaps runs the outer map in parallel; the inner one stays sequential in it.
+        // ScheduleMaps runs the outer map in parallel; the inner reduction runs in SIMD lanes.
         let (_, after, _) = try applyExplained(ScheduleMaps(schedule: .cpuParallel), &p)
         #expect(after.contains("map[cpu_parallel] i in 0:N locals(s):"))
-        #expect(after.contains("map[sequential] j in 0:M:"))
+        #expect(after.contains("map[simd] j in 0:M reduce(s: add):"))
     }
 
     @Test func recurrenceStaysLoopWithTheDependenceNamed() throws {
