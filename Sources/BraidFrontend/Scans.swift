@@ -159,43 +159,67 @@ extension FunctionLowerer {
     }
 
     /// `np.add.at(a, indices, b)` (and subtract/multiply/maximum/minimum): unbuffered, so
-    /// repeated indices apply once per occurrence, in order. Indices select along the
-    /// first axis and are bounds-checked (IndexError) before anything is written.
+    /// repeated indices apply once per occurrence, in order. `indices` is an integer array
+    /// (along the first axis) or a tuple of them (one per leading axis, broadcast together);
+    /// every index is bounds-checked (and wrapped once if negative) before anything is written.
     func ufuncAt(_ op: BinaryOp, _ name: String, _ a: CallArgs) throws -> Value {
         try a.check(maxPositional: 3, allowed: [])
         let target = try a.require(0, "a"), index = try a.require(1, "indices")
         guard case .array(let tl) = target, let view = tl.asView else {
             throw Diagnostic(a.loc, "np.\(name).at needs an array variable (a name or a slice of one) to update in place")
         }
-        guard !view.shape.isEmpty else { throw Diagnostic(a.loc, "np.\(name).at needs an array of at least one dimension") }
-        guard view.access.allSatisfy({ $0.linear(in: ArrayView.placeholder(0)) != nil }) else {
-            throw Diagnostic(a.loc, "np.\(name).at on a reshaped view is not supported; update the original array")
+        let rank = view.shape.count
+        guard rank > 0 else { throw Diagnostic(a.loc, "np.\(name).at needs an array of at least one dimension") }
+        func integerIndex(_ v: Value) throws -> Lazy {
+            switch v {
+            case .array(let l) where l.dtype.isInteger:
+                return l.asView == nil ? try materializeNew(l, hint: "at_index", loc: a.loc) : l
+            case .scalar(let x, _) where x.dtype.isInteger:
+                return Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
+            case .masked, .array:
+                throw Diagnostic(a.loc, "np.\(name).at indices must be integers (a boolean mask is not supported; use a[mask] op= b)")
+            default:
+                throw Diagnostic(a.loc, "np.\(name).at takes integer indices: an array, a list, an integer, or a tuple of index arrays")
+            }
         }
-        var idx: Lazy
+        var indices: [Lazy]
         switch index {
-        case .array(let l): idx = l
-        case .scalar(let x, _): idx = Lazy(node: .scalar(x), shape: [], dtype: x.dtype)
-        case .tuple:
-            idx = try lazy(index, loc: a.loc)
-        case .masked:
-            throw Diagnostic(a.loc, "np.\(name).at with a boolean mask is not supported; use a[mask] \(name == "add" ? "+" : "op")= b")
+        case .tuple(let vs) where vs.contains(where: { if case .array = $0 { return true } else { return false } }):
+            // One index (array) per leading axis.
+            guard vs.count <= rank else { throw Diagnostic(a.loc, "np.\(name).at: too many indices for an array of dimension \(rank)") }
+            indices = try vs.map(integerIndex)
+        case .tuple(let vs):
+            // A list of integers is an index array; a tuple of integers would select one element
+            // of a multi-dimensional array, which the Python value cannot tell apart here.
+            guard rank == 1 || vs.count == 1 else {
+                throw Diagnostic(a.loc, "np.\(name).at with a tuple or list of integers on a \(rank)-D array is ambiguous here; pass np.array([...]) for rows, or a tuple of index arrays")
+            }
+            indices = [try integerIndex(.array(try lazy(index, loc: a.loc)))]
         default:
-            throw Diagnostic(a.loc, "np.\(name).at takes integer indices (an array, list or integer)")
+            indices = [try integerIndex(index)]
         }
-        guard idx.dtype.isInteger else {
-            throw Diagnostic(a.loc, "np.\(name).at indices must be integers (a boolean mask is not supported; use a[mask] op= b)")
+        let m = indices.count
+        let axisPlaceholders = (0..<m).map { ArrayView.placeholder($0) }
+        for e in view.access {
+            let used = e.freeSymbols.filter { axisPlaceholders.contains($0) }
+            guard used.count <= 1, used.allSatisfy({ e.linear(in: $0) != nil }) else {
+                throw Diagnostic(a.loc, "np.\(name).at on a reshaped view is not supported; update the original array")
+            }
         }
-        if idx.asView == nil && !idx.shape.isEmpty { idx = try materializeNew(idx, hint: "at_index", loc: a.loc) }
-        let n = view.shape[0]
-        if idx.shape.isEmpty {
-            let k = ScalarExpr.cast(idx.element(at: []), .int64)
-            let bad = ScalarExpr.binary(.or, .binary(.lt, k, .symbol(-n), .bool), .binary(.ge, k, .symbol(n), .bool), .bool)
-            emit(.branch(Branch(condition: bad, then: [.fail(.indexOutOfBounds, a.loc)], orElse: [], loc: a.loc)))
-        } else {
-            try checkBounds(idx, length: n, loc: a.loc)
+        var indexShape: [SymExpr] = []
+        for (k, idx) in indices.enumerated() {
+            indexShape = try broadcast(indexShape, idx.shape, loc: a.loc)
+            let n = view.shape[k]
+            if idx.shape.isEmpty {
+                let q = ScalarExpr.cast(idx.element(at: []), .int64)
+                let bad = ScalarExpr.binary(.or, .binary(.lt, q, .symbol(-n), .bool), .binary(.ge, q, .symbol(n), .bool), .bool)
+                emit(.branch(Branch(condition: bad, then: [.fail(.indexOutOfBounds, a.loc)], orElse: [], loc: a.loc)))
+            } else {
+                try checkBounds(idx, length: n, loc: a.loc)
+            }
         }
         // The selected elements a[indices]: the index dimensions, then a's trailing ones.
-        let selShape = idx.shape + Array(view.shape.dropFirst())
+        let selShape = indexShape + Array(view.shape.dropFirst(m))
         let value = try a.require(2, "b")
         var rhs = try lazy(value, loc: a.loc)
         _ = try broadcast(selShape, rhs.shape, loc: a.loc)
@@ -208,24 +232,31 @@ extension FunctionLowerer {
         let (t, _) = Typing.common(view.dtype, weakA: false, rhs.dtype, weakB: isWeak(value))
         try checkOperandKinds(op, t, loc: a.loc)
         let (ot, _) = Typing.binary(op, t)
-        let r = idx.shape.count
+        let r = indexShape.count
+        /// The index of `shape` (broadcast into `full`) at the loop indices `i`.
+        func broadcastIndex(_ shape: [SymExpr], _ full: [SymExpr], _ i: [SymExpr]) -> [SymExpr] {
+            let off = full.count - shape.count
+            return shape.enumerated().map { k, d in d == .one && full[off + k] != .one ? SymExpr.zero : i[off + k] }
+        }
         markWritten(view.container)
         try emitLoops(selShape, loc: a.loc) { i in
-            let position = ScalarExpr.cast(idx.element(at: Array(i[..<r])), .int64)
-            let wrapped = ScalarExpr.select(.binary(.lt, position, .symbol(.zero), .bool),
-                                            .binary(.add, position, .symbol(n), .int64), position, .int64)
-            let where_ = [SymExpr.sym("$at")] + Array(i[r...])
-            let m = view.memlet(at: where_)
-            let memlet = Memlet(data: m.data, subset: m.subset.map { s in
-                guard case .index(.sym(let e)) = s, e.freeSymbols.contains("$at"),
-                      let (c, rest) = e.linear(in: "$at") else { return s }
-                let scaled: ScalarExpr = c == 1 ? wrapped : .binary(.mul, .symbol(.int(c)), wrapped, .int64)
+            var wrapped: [String: ScalarExpr] = [:]
+            for (k, idx) in indices.enumerated() {
+                let position = ScalarExpr.cast(idx.element(at: broadcastIndex(idx.shape, indexShape, Array(i[..<r]))), .int64)
+                wrapped["$at\(k)"] = .select(.binary(.lt, position, .symbol(.zero), .bool),
+                                             .binary(.add, position, .symbol(view.shape[k]), .int64), position, .int64)
+            }
+            let at = (0..<m).map { SymExpr.sym("$at\($0)") } + Array(i[r...])
+            let pm = view.memlet(at: at)
+            let memlet = Memlet(data: pm.data, subset: pm.subset.map { s in
+                guard case .index(.sym(let e)) = s, let sym = e.freeSymbols.first(where: { wrapped[$0] != nil }),
+                      let (c, rest) = e.linear(in: sym) else { return s }
+                let w = wrapped[sym]!
+                let scaled: ScalarExpr = c == 1 ? w : .binary(.mul, .symbol(.int(c)), w, .int64)
                 return .index(.dynamic(rest == .zero ? scaled : .binary(.add, .symbol(rest), scaled, .int64)))
             })
-            let off = selShape.count - rhs.shape.count
-            let bi = rhs.shape.enumerated().map { k, d in d == .one && selShape[off + k] != .one ? SymExpr.zero : i[off + k] }
             let current = ScalarExpr.load(memlet, view.dtype)
-            let combined = ScalarExpr.binary(op, cast(current, ot), cast(rhs.element(at: bi), ot), ot)
+            let combined = ScalarExpr.binary(op, cast(current, ot), cast(rhs.element(at: broadcastIndex(rhs.shape, selShape, i)), ot), ot)
             emitTasklet(memlet, cast(combined, view.dtype), loc: a.loc)
         }
         return .none
