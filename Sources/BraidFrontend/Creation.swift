@@ -219,3 +219,71 @@ extension FunctionLowerer {
         return target
     }
 }
+
+extension FunctionLowerer {
+    /// `np.array(obj, dtype=None)` (a new array) and `np.asarray(obj, dtype=None)` (the
+    /// array itself when no conversion is needed): arrays, scalars, and (nested) lists or
+    /// tuples of scalars, whose dtype NumPy infers from the elements.
+    func arrayCall(_ a: CallArgs, copy: Bool) throws -> Value {
+        try a.check(maxPositional: 2, allowed: ["dtype", "copy"])
+        let obj = try a.require(0, "object")
+        let dtype = try dtypeArgument(a.get(1, "dtype"), loc: a.loc)
+        var copy = copy, neverCopy = false
+        if let c = a.keywords["copy"], !isNone(c) {
+            guard case .scalar(.literal(.bool(let b), _), _) = c else { throw Diagnostic(a.loc, "copy= must be True, False or None") }
+            copy = b
+            neverCopy = !b && a.function == "array"  // NumPy 2: copy=False forbids copying
+        }
+        switch obj {
+        case .array(let l):
+            let converted = castLazy(l, dtype ?? l.dtype)
+            if !copy && converted.asView != nil { return .array(converted) }
+            if neverCopy { throw Diagnostic(a.loc, "np.array(..., copy=False) would need a copy here (NumPy raises ValueError); use np.asarray") }
+            return .array(try materializeNew(converted, hint: "array", loc: a.loc))
+        case .scalar(let x, let weak):
+            // A 0-d array: Braid represents it as a (NumPy, not Python) scalar of that dtype.
+            let t = dtype ?? scalarVariableType(x.dtype, weak: weak)
+            return .scalar(cast(x, t), weak: false)
+        case .tuple:
+            // Nested sequences: the shape from the nesting, elements in C order.
+            var shape: [Int] = []
+            var elements: [(ScalarExpr, Bool)] = []
+            func walk(_ v: Value, depth: Int) throws {
+                switch v {
+                case .tuple(let vs):
+                    if depth == shape.count { shape.append(vs.count) } else if depth > shape.count || shape[depth] != vs.count {
+                        throw Diagnostic(a.loc, "np.array of nested sequences needs a regular (rectangular) nesting")
+                    }
+                    for e in vs { try walk(e, depth: depth + 1) }
+                case .scalar(let x, let w):
+                    guard depth == shape.count else { throw Diagnostic(a.loc, "np.array of nested sequences needs a regular (rectangular) nesting") }
+                    elements.append((x, w))
+                default:
+                    throw Diagnostic(a.loc, "np.array takes numbers or (nested) lists of numbers here, not a \(v.kindName); use np.stack for arrays")
+                }
+            }
+            try walk(obj, depth: 0)
+            var t: DType
+            if let dtype { t = dtype } else if !elements.isEmpty {
+                // NumPy types each Python number by its kind (bool, int64, float64, complex128)
+                // and each NumPy scalar by its dtype, then promotes them all (no weak scalars here).
+                t = elements.map { scalarVariableType($0.0.dtype, weak: $0.1) }.dropFirst()
+                    .reduce(scalarVariableType(elements[0].0.dtype, weak: elements[0].1)) { DType.promote($0, $1) }
+            } else {
+                t = .float64
+            }
+            let dims = shape.map { SymExpr.int($0) }
+            let view = try newArray("array", t, dims, loc: a.loc)
+            markWritten(view.container)
+            var strides = [Int](repeating: 1, count: shape.count)
+            for k in stride(from: shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+            for (n, (x, _)) in elements.enumerated() {
+                let idx = shape.indices.map { SymExpr.int((n / strides[$0]) % shape[$0]) }
+                emitTasklet(view.memlet(at: idx), cast(x, t), loc: a.loc)
+            }
+            return .array(Lazy(node: .view(view), shape: dims, dtype: t))
+        default:
+            throw Diagnostic(a.loc, "np.array cannot convert a \(obj.kindName)")
+        }
+    }
+}

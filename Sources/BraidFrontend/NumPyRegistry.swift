@@ -360,6 +360,12 @@ public enum NumPyRegistry {
                 try l.ufuncAt(op, n, a)
             }
         }
+        r["array"] = NumPyFunction(family: .creation, summary: "array(object, dtype=None): a copy of an array, or numbers and (nested) lists of numbers") { l, a in
+            try l.arrayCall(a, copy: true)
+        }
+        r["asarray"] = NumPyFunction(family: .creation, summary: "asarray(a, dtype=None): the array itself when no conversion is needed") { l, a in
+            try l.arrayCall(a, copy: false)
+        }
         r["select"] = NumPyFunction(family: .selection, summary: "select(condlist, choicelist, default=0), the first true condition wins") { l, a in
             try l.selectCall(a)
         }

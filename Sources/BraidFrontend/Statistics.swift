@@ -31,8 +31,8 @@ extension FunctionLowerer {
         for (c, v) in zip(conds, choices).reversed() {
             result = try select(c, try castValue(v, rt), result, loc: a.loc)
         }
-        // A select of scalars only is still an array in NumPy.
-        if case .scalar(let x, _) = result { return .array(try materializeNew(Lazy(node: .scalar(x), shape: [], dtype: rt), hint: "sel", loc: a.loc)) }
+        // A select of scalars only is a 0-d array in NumPy: a strong scalar here.
+        if case .scalar(let x, _) = result { return .scalar(cast(x, rt), weak: false) }
         if case .array(let l) = result, l.dtype != rt { return .array(castLazy(l, rt)) }
         return result
     }

@@ -310,7 +310,13 @@ def scatter(a, idx, v, G, gi, W):
     np.add.at(y, 3, 5.0)
     z = np.zeros(4, dtype=np.int64)
     np.add.at(z, idx % 4, v)
-    return b, c, d, e, f, g, H, X, y, z
+    P = W.copy()
+    np.add.at(P, (idx, idx % 3 - 1), v)
+    Q = W.copy()
+    np.maximum.at(Q, (idx[::2], 1), 10 * v[::2])
+    R = W.copy()
+    np.add.at(R, (idx[:4], np.array([0, 2])[:, None]), 1.0)
+    return b, c, d, e, f, g, H, X, y, z, P, Q, R
 '''
 
 
@@ -360,6 +366,11 @@ def test_ufunc_at_out_of_bounds_raises(scans):
         compiled.scatter(*args)
     args[1] = np.array([1, -9, 0, 0, 0, 0, 0, 0])
     with pytest.raises(RuntimeError, match="out of bounds"):
+        compiled.scatter(*args)
+    args[1] = np.array([1, 7, 0, 0, 0, 0, 0, 5])  # idx % 3 - 1 stays in range; (idx[:4], [0, 2]) too
+    compiled.scatter(*args)
+    args[5] = rng.random((8, 2))  # column 2 of the last scatter is out of bounds
+    with pytest.raises((RuntimeError, ValueError)):
         compiled.scatter(*args)
 
 
@@ -580,3 +591,23 @@ def test_nonzero_flatnonzero_argwhere_and_one_argument_where(tmp_path):
     compiled, reference = build_pair(tmp_path, "nonzero", NONZERO)
     for A in (rng.random((5, 6)), np.zeros((3, 2))):
         check(compiled, reference, "indices", A, rng.integers(-1, 2, 9).astype(np.int32))
+
+
+ARRAYS = '''
+import numpy as np
+
+#pythran export arrays(float64[:,:], int32[:], float)
+def arrays(A, k, s):
+    B = np.array(A)
+    B[0, 0] = -1.0
+    C = np.asarray(A)
+    C[1, 1] = -2.0
+    return (np.array([1, 2, 3]), np.array([1, 2.5]), np.array([[1, 2], [3, 4]], dtype=np.float32), np.array([True, False]),
+            np.array([k[0], 2]), np.array([s, 1]), np.array(k, dtype=np.float64), np.asarray(k, dtype=np.int64),
+            np.array([[s, 2 * s, 0.5]]), B, C, A, np.array(3), np.array(np.float32(2)))
+'''
+
+
+def test_array_and_asarray(tmp_path):
+    compiled, reference = build_pair(tmp_path, "arrays", ARRAYS)
+    check(compiled, reference, "arrays", rng.random((3, 3)), np.array([5, 6], dtype=np.int32), 0.25)
