@@ -64,6 +64,22 @@ def branches(x, c):
         y = y * 2.0
     return np.sum(y * 3.0), y.shape[0]
 
+#pythran export tree(float64[:])
+def tree(x):
+    y = x * 1.0
+    while y.shape[0] > 1:
+        if y.shape[0] % 2 == 1:
+            y = np.concatenate((y, np.zeros(1)))
+        y = y[::2] + y[1::2]
+    return y[0]
+
+#pythran export halve(float64[:])
+def halve(x):
+    y = x * 1.0
+    while y.shape[0] > 1:
+        y = y[: y.shape[0] // 2] * 2.0
+    return np.sum(y), y.shape[0]
+
 #pythran export shrink(float64[:], int)
 def shrink(c, n):
     total = 0.0
@@ -137,6 +153,14 @@ def test_branches_binding_arrays_of_different_lengths(modules):
     x = rng.random(200)
     for c in (True, False):
         same(compiled.branches(x, c), reference.branches(x, c))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 100, 1001])
+def test_shapes_that_halve_inside_a_while_loop(modules, n):
+    compiled, reference = modules
+    x = rng.random(n)
+    same(compiled.tree(x), reference.tree(x))
+    same(compiled.halve(x), reference.halve(x))
 
 
 def test_parameter_rebound_to_shrinking_arrays(modules):
