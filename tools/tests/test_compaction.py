@@ -80,6 +80,14 @@ def halve(x):
         y = y[: y.shape[0] // 2] * 2.0
     return np.sum(y), y.shape[0]
 
+#pythran export indices(float64[:,:], float64)
+def indices(A, t):
+    r, c = np.nonzero(A > t)
+    flat = np.flatnonzero(A > t)
+    w = np.argwhere(A > t)
+    (q,) = np.where(A[0] > t)
+    return np.sum(r * 1000 + c), np.sum(flat), np.sum(w[:, 0] * 7 + w[:, 1]), w.shape[0], np.sum(q), r.shape[0]
+
 #pythran export shrink(float64[:], int)
 def shrink(c, n):
     total = 0.0
@@ -161,6 +169,14 @@ def test_shapes_that_halve_inside_a_while_loop(modules, n):
     x = rng.random(n)
     same(compiled.tree(x), reference.tree(x))
     same(compiled.halve(x), reference.halve(x))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (4, 9), (50, 30)])
+def test_nonzero_flatnonzero_argwhere(modules, shape):
+    compiled, reference = modules
+    A = rng.random(shape)
+    for t in (0.5, 2.0, -1.0):
+        same(compiled.indices(A, t), reference.indices(A, t))
 
 
 def test_parameter_rebound_to_shrinking_arrays(modules):
