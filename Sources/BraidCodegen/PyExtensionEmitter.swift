@@ -477,6 +477,9 @@ private struct FunctionPlan {
         var writable: Bool
         var view: String
         var held: String
+        /// The caller's memory range of the argument (it differs from `view` when a read-only
+        /// argument was copied into a C-contiguous array).
+        var span: String { "span_" + view.dropFirst("view_".count) }
     }
 
     struct ScalarParam {
@@ -713,6 +716,7 @@ private struct FunctionEmitter {
         for a in plan.arrays {
             o.line("Py_buffer \(a.view);  /* \(a.name) */")
             o.line("int \(a.held) = 0;")
+            o.line("uintptr_t \(a.span)[2] = {0, 0};  /* memory of the caller's \(a.name), for overlap checks */")
         }
         for s in plan.scalars {
             o.line("\(s.dtype.cType) \(s.variable) = 0;  /* \(s.name) */")
@@ -760,8 +764,14 @@ private struct FunctionEmitter {
                 let dims = pythonTuple(a.shape.map(\.description))
                 o.line("/* \(a.name): \(a.dtype.rawValue)\(dims == "()" ? "[]" : "[" + a.shape.map(\.description).joined(separator: ", ") + "]")"
                     + "\(a.writable ? ", written in place" : "") */")
-                o.line("if (_braid_py_get_array(argv[\(a.slot)], &\(a.view), fname, \(cStringLiteral(a.name)), "
-                    + "&\(a.dtype.descriptorName), \(a.shape.count), \(a.writable ? 1 : 0)) < 0) goto done;")
+                if a.writable {
+                    o.line("if (_braid_py_get_array(argv[\(a.slot)], &\(a.view), fname, \(cStringLiteral(a.name)), "
+                        + "&\(a.dtype.descriptorName), \(a.shape.count), 1, \(a.span)) < 0) goto done;")
+                } else {
+                    // Read only: any layout (and lists) work, through a C-contiguous copy.
+                    o.line("if (_braid_py_get_input(&argv[\(a.slot)], &\(a.view), fname, \(cStringLiteral(a.name)), "
+                        + "&\(a.dtype.descriptorName), \(a.shape.count), \(a.span)) < 0) goto done;")
+                }
                 o.line("\(a.held) = 1;")
             case .scalar(let i):
                 emitScalarConversion(plan.scalars[i])
@@ -966,8 +976,8 @@ private struct FunctionEmitter {
         guard !pairs.isEmpty else { return }
         o.line("/* Arrays written in place must not share memory with other array arguments. */")
         for (a, b) in pairs {
-            o.line("if (_braid_py_check_overlap(fname, \(cStringLiteral(a.name)), &\(a.view), "
-                + "\(cStringLiteral(b.name)), &\(b.view)) < 0) goto done;")
+            o.line("if (_braid_py_check_overlap(fname, \(cStringLiteral(a.name)), \(a.span), "
+                + "\(cStringLiteral(b.name)), \(b.span)) < 0) goto done;")
         }
         o.line()
     }
@@ -1277,17 +1287,42 @@ _braid_py_is_c_contiguous(const Py_buffer *view)
     return 1;
 }
 
+/* The memory range [span[0], span[1]) a buffer's elements occupy (empty for no elements). */
+static _BRAID_PY_UNUSED void
+_braid_py_buffer_span(const Py_buffer *view, uintptr_t span[2])
+{
+    uintptr_t lo = (uintptr_t)view->buf, hi;
+    Py_ssize_t low = 0, high = 0;
+    int k;
+    span[0] = span[1] = 0;
+    for (k = 0; k < view->ndim; k++) {
+        Py_ssize_t extent;
+        if (view->shape[k] == 0) return;
+        extent = (view->shape[k] - 1) * (view->strides != NULL ? view->strides[k] : 0);
+        if (extent < 0) low += extent; else high += extent;
+    }
+    if (view->strides == NULL) high = view->len - view->itemsize;
+    hi = lo + (uintptr_t)high + (uintptr_t)view->itemsize;
+    span[0] = lo - (uintptr_t)(-low);
+    span[1] = hi;
+}
+
 /* Gets a C-contiguous, aligned buffer of dtype `dt` and `ndim` dimensions from `obj`
-   (writable when `writable`). Returns 0 with `view` held (release it with PyBuffer_Release),
-   or -1 with an exception set and nothing held. */
+   (writable when `writable`). Returns 0 with `view` held (release it with PyBuffer_Release)
+   and `span` set to its memory range, or -1 with an exception set and nothing held. With
+   `copy_ok`, an argument that is not a buffer, not C-contiguous or not aligned (but has the
+   right dtype and rank) returns 1 instead, with nothing held, no exception, and `span` set to
+   the caller's memory (empty for a non-buffer): a C-contiguous copy of it would do. */
 static _BRAID_PY_UNUSED int
-_braid_py_get_array(PyObject *obj, Py_buffer *view, const char *fn, const char *arg,
-                    const _braid_py_dtype *dt, int ndim, int writable)
+_braid_py_get_buffer(PyObject *obj, Py_buffer *view, const char *fn, const char *arg,
+                     const _braid_py_dtype *dt, int ndim, int writable, int copy_ok, uintptr_t span[2])
 {
     int flags = PyBUF_ND | PyBUF_STRIDES | PyBUF_FORMAT;
     const char *fmt;
     char order = '@';
     int nonnative, match = 0, k;
+    span[0] = span[1] = 0;
+    if (copy_ok && !PyObject_CheckBuffer(obj) && (PyList_Check(obj) || PyTuple_Check(obj))) return 1;
     if (!PyObject_CheckBuffer(obj)) {
         char what[64];
         snprintf(what, sizeof what, "a %s array", dt->name);
@@ -1344,20 +1379,78 @@ _braid_py_get_array(PyObject *obj, Py_buffer *view, const char *fn, const char *
                      fn, arg, ndim, got);
         return -1;
     }
+    _braid_py_buffer_span(view, span);
     if (!_braid_py_is_c_contiguous(view)) {
         PyBuffer_Release(view);
+        if (copy_ok) return 1;
         PyErr_Format(PyExc_ValueError,
-                     "%s(): argument '%s' must be C-contiguous; pass np.ascontiguousarray(%s)", fn, arg, arg);
+                     "%s(): argument '%s' must be C-contiguous, since the function writes it in place; "
+                     "pass a C-contiguous array (np.ascontiguousarray(%s)) and use it afterwards", fn, arg, arg);
         return -1;
     }
     if (dt->alignment > 1 && ((uintptr_t)view->buf % (uintptr_t)dt->alignment) != 0) {
         PyBuffer_Release(view);
+        if (copy_ok) return 1;
         PyErr_Format(PyExc_ValueError,
                      "%s(): argument '%s' is not aligned in memory; pass an aligned copy (%s.copy())",
                      fn, arg, arg);
         return -1;
     }
     return 0;
+}
+
+/* An argument the compiled code writes in place: it must already be a C-contiguous, aligned,
+   writable array of the right dtype and rank (the caller sees the writes). */
+static _BRAID_PY_UNUSED int
+_braid_py_get_array(PyObject *obj, Py_buffer *view, const char *fn, const char *arg,
+                    const _braid_py_dtype *dt, int ndim, int writable, uintptr_t span[2])
+{
+    return _braid_py_get_buffer(obj, view, fn, arg, dt, ndim, writable, 0, span);
+}
+
+/* numpy.array and the keywords (order="C") of a C-contiguous copy, looked up on first use. */
+static PyObject *_braid_py_numpy_array = NULL;
+static PyObject *_braid_py_order_c = NULL;
+
+/* An argument the compiled code only reads. NumPy functions take any layout and lists, so a
+   strided, Fortran-ordered or misaligned array of the right dtype and rank, or a list or tuple,
+   is copied into a new C-contiguous array (`*slot` then holds the copy); the values read are the
+   same. `span` keeps the caller's memory range, so overlap checks against written arguments
+   still see the original. Returns 0 with `view` held, or -1 with an exception set. */
+static _BRAID_PY_UNUSED int
+_braid_py_get_input(PyObject **slot, Py_buffer *view, const char *fn, const char *arg,
+                    const _braid_py_dtype *dt, int ndim, uintptr_t span[2])
+{
+    PyObject *args, *copy;
+    uintptr_t caller[2], ignored[2];
+    int r = _braid_py_get_buffer(*slot, view, fn, arg, dt, ndim, 0, 1, caller);
+    if (r <= 0) {
+        span[0] = caller[0];
+        span[1] = caller[1];
+        return r;
+    }
+    if (_braid_py_numpy_array == NULL) {
+        PyObject *numpy = PyImport_ImportModule("numpy");
+        if (numpy == NULL) return -1;
+        _braid_py_numpy_array = PyObject_GetAttrString(numpy, "array");
+        Py_DECREF(numpy);
+        if (_braid_py_numpy_array == NULL) return -1;
+    }
+    if (_braid_py_order_c == NULL) {
+        _braid_py_order_c = Py_BuildValue("{s:s}", "order", "C");
+        if (_braid_py_order_c == NULL) return -1;
+    }
+    args = PyTuple_Pack(1, *slot);
+    if (args == NULL) return -1;
+    copy = PyObject_Call(_braid_py_numpy_array, args, _braid_py_order_c);
+    Py_DECREF(args);
+    if (copy == NULL) return -1;
+    Py_DECREF(*slot);
+    *slot = copy;
+    r = _braid_py_get_buffer(*slot, view, fn, arg, dt, ndim, 0, 0, ignored);
+    span[0] = caller[0];
+    span[1] = caller[1];
+    return r;
 }
 
 /* Converts a real number (int, float, NumPy scalar; not complex) to double. */
@@ -1530,11 +1623,10 @@ _braid_py_check_shape(const char *fn, const char *arg, const Py_buffer *view, co
 
 /* The native code assumes array arguments do not alias when one of them is written. */
 static _BRAID_PY_UNUSED int
-_braid_py_check_overlap(const char *fn, const char *a, const Py_buffer *va, const char *b, const Py_buffer *vb)
+_braid_py_check_overlap(const char *fn, const char *a, const uintptr_t *sa, const char *b, const uintptr_t *sb)
 {
-    uintptr_t a0 = (uintptr_t)va->buf, a1 = a0 + (uintptr_t)va->len;
-    uintptr_t b0 = (uintptr_t)vb->buf, b1 = b0 + (uintptr_t)vb->len;
-    if (va->len > 0 && vb->len > 0 && a0 < b1 && b0 < a1) {
+    uintptr_t a0 = sa[0], a1 = sa[1], b0 = sb[0], b1 = sb[1];
+    if (a0 < a1 && b0 < b1 && a0 < b1 && b0 < a1) {
         PyErr_Format(PyExc_ValueError,
                      "%s(): arguments '%s' and '%s' share memory, but the compiled code writes one of "
                      "them and assumes they do not overlap; pass a copy (e.g. %s.copy())", fn, a, b, b);

@@ -313,8 +313,13 @@ raises(TypeError, m.saxpy, x.astype(">f8"), y, 2.0, _match="non-native")
 raises(TypeError, m.saxpy, np.array([True] * 5), y, 2.0, _match="bool")
 raises(ValueError, m.saxpy, np.ones((5, 1)), y, 2.0, _match=("'x'", "1-dimensional", "2-dimensional"))
 raises(ValueError, m.saxpy, np.ones(4), y, 2.0, _match=("'y'", "(5,)", "(N,) = (4,)"))
-raises(ValueError, m.saxpy, np.arange(10.0)[::2], y, 2.0, _match="np.ascontiguousarray(x)")
-raises(TypeError, m.saxpy, [0.0, 1.0, 2.0, 3.0, 4.0], y, 2.0, _match=("'x'", "float64", "list"))
+# Read-only arguments take any layout and lists, as NumPy does (through a C-contiguous copy).
+check(np.allclose(m.saxpy(np.arange(10.0)[::2], y, 2.0), 2.0 * np.arange(10.0)[::2] + y), "saxpy strided x")
+check(np.allclose(m.saxpy(np.arange(10.0)[::-2], y, 2.0), 2.0 * np.arange(10.0)[::-2] + y), "saxpy reversed x")
+check(np.allclose(m.saxpy([0.0, 1.0, 2.0, 3.0, 4.0], y, 2.0), 2.0 * np.arange(5.0) + y), "saxpy list x")
+check(np.allclose(m.saxpy((0.0, 1.0, 2.0, 3.0, 4.0), y, 2.0), 2.0 * np.arange(5.0) + y), "saxpy tuple x")
+raises(TypeError, m.saxpy, [0, 1, 2, 3, 4], y, 2.0, _match=("'x'", "float64", "int64"))
+raises(TypeError, m.saxpy, "abc", y, 2.0, _match=("'x'", "float64", "str"))
 raises(TypeError, m.saxpy, x, y, _match="missing required argument 'a'")
 raises(TypeError, m.saxpy, x, y, 2.0, X=1, _match="unexpected keyword argument 'X'")
 raises(TypeError, m.saxpy, x, y, 2.0, x=x, _match="multiple values for argument 'x'")
@@ -323,7 +328,10 @@ raises(TypeError, m.saxpy, x, y, "2", _match=("'a'", "real number"))
 raises(TypeError, m.saxpy, x, y, 1j, _match="'a'")
 buf = bytearray(8 * 5 + 1)
 misaligned = np.frombuffer(buf, dtype=np.float64, count=5, offset=1)
-raises(ValueError, m.saxpy, misaligned, y, 1.0, _match="aligned")
+misaligned[:] = np.arange(5.0)
+check(np.allclose(m.saxpy(misaligned, y, 1.0), np.arange(5.0) + y), "saxpy misaligned read-only x")
+raises(ValueError, m.scale, np.frombuffer(bytearray(8 * 3 + 1), dtype=np.float64, count=3, offset=1), 2.0,
+       _match=("'A'", "aligned"))  # written in place: no copy can stand in for it
 
 # 2-D: shape binding from two arrays, keywords for both symbols, layouts, empty arrays.
 rng = np.random.default_rng(0)
@@ -333,7 +341,8 @@ check(np.allclose(m.matvec(A, v), A @ v), "matvec")
 check(np.allclose(m.matvec(A, v, M=3, N=4), A @ v), "matvec M=, N=")
 raises(ValueError, m.matvec, A, v, M=2, _match=("'A'", "(3, 4)", "(M, N) = (2, 4)"))
 raises(ValueError, m.matvec, A, rng.random(5), _match=("'x'", "(N,) = (4,)"))
-raises(ValueError, m.matvec, np.asfortranarray(A), v, _match="C-contiguous")
+check(np.allclose(m.matvec(np.asfortranarray(A), v), A @ v), "matvec Fortran-ordered A")
+check(np.allclose(m.matvec(A[:, ::2], v[::2]), A[:, ::2] @ v[::2]), "matvec strided views")
 check(np.allclose(m.matvec(A[:, :], v), A @ v), "matvec full view")
 check(m.matvec(np.empty((0, 4)), v).shape == (0,), "matvec empty rows")
 check(np.allclose(m.matvec(np.asfortranarray(np.empty((3, 0))), np.empty(0)), np.zeros(3)), "matvec empty cols")
@@ -345,8 +354,11 @@ R = np.ones(3)
 R.setflags(write=False)
 raises(ValueError, m.scale, R, 2.0, _match=("'A'", "writable"))
 raises(ValueError, m.scale, b"\0" * 24, 2.0, _match="writable")
+raises(ValueError, m.scale, np.arange(6.0)[::2], 2.0, _match=("'A'", "C-contiguous", "writes it in place"))
 z = np.arange(10.0)
 raises(ValueError, m.accum, z, z, 1.0, _match="share memory")
+# A strided read-only argument is copied, but overlap is judged on the caller's memory.
+raises(ValueError, m.accum, z[::2], z[:5], 1.0, _match="share memory")
 m.accum(z[:5], z[5:], 1.0)
 check(np.allclose(z, [0, 1, 2, 3, 4, 5, 7, 9, 11, 13]), "accum on disjoint halves")
 
@@ -444,10 +456,16 @@ check(str(inspect.signature(m.fill)) == "(N, v=1.5)", f"signature {inspect.signa
 check("Returns a * x + y." in m.saxpy.__doc__, "docstring")
 
 # No leaked references on error or success paths.
+AF = np.asfortranarray(A)
 def refcounts():
-    return (sys.getrefcount(x), sys.getrefcount(y), sys.getrefcount(A))
+    return (sys.getrefcount(x), sys.getrefcount(y), sys.getrefcount(A), sys.getrefcount(AF))
 before = refcounts()
 for _ in range(200):
+    m.matvec(AF, v)  # a read-only argument replaced by a C-contiguous copy
+    try:
+        m.matvec(AF, y)  # ... and an error after the copy
+    except ValueError:
+        pass
     for bad in ((x, y), (x, y, "a"), (x.astype(np.int32), y, 1.0), (x, np.ones(4), 1.0)):
         try:
             m.saxpy(*bad)
