@@ -6,8 +6,8 @@ import BraidIR
 /// that makes no temporaries.
 ///
 /// Fusing map `a` with the map `b` right after it is legal when both have the same ranges,
-/// neither leaves the program (return, failure) nor contains a library call or a
-/// reduction, and every container that one writes and both touch is accessed, in both, only
+/// neither leaves the program (return, failure) nor contains a library call, neither touches
+/// the other's reduction targets, and every container that one writes and both touch is accessed, in both, only
 /// through one subscript pattern that gives each iteration its own elements (see
 /// `separatesIterations`): then iteration `p` of `b` depends only on iteration `p` of `a`,
 /// and running `a(p); b(p)` for each `p` in order computes the same values.
@@ -25,6 +25,20 @@ public struct MapFusion: Pass {
         program.body = rewriteBlocks(program.body) { nodes in
             var out: [Node] = []
             for n in nodes {
+                // Scalar assignments between the two maps (a reduction's initial value) move
+                // above the first map when that map neither reads nor writes what they touch.
+                var between: [Node] = []
+                while case .tasklet(let t)? = out.last, Self.movable(t), out.count >= 2, case .map(let a) = out[out.count - 2] {
+                    let fa = TreeFacts(a.body)
+                    let touched = Set(t.value.reads.map(\.data)).union(symbolNames(t.value))
+                    guard !fa.touched.contains(t.output.data), touched.isDisjoint(with: fa.written) else { break }
+                    between.insert(out.removeLast(), at: 0)
+                }
+                if case .map(let b) = n, !between.isEmpty, case .map(let a)? = out.last, Self.fuse(a, b, p) != nil {
+                    out.insert(contentsOf: between, at: out.count - 1)
+                } else {
+                    out += between
+                }
                 if case .map(let b) = n, case .map(let a)? = out.last, let fused = Self.fuse(a, b, p) {
                     out[out.count - 1] = .map(fused)
                     remarks.append(Remark(b.loc, pass: name, .fused,
@@ -40,14 +54,20 @@ public struct MapFusion: Pass {
         return changed
     }
 
+    /// A plain assignment to a scalar (no reduction, no indirect index).
+    static func movable(_ t: Tasklet) -> Bool {
+        t.output.subset.isEmpty && t.wcr == nil
+    }
+
     /// `a` followed by `b` as one map, or `nil` when that is not provably equal.
     static func fuse(_ a: MapScope, _ b: MapScope, _ p: Program) -> MapScope? {
         let same = equalSizes(p)
         func canonical(_ r: SymRange) -> SymRange {
             SymRange(r.start.substituting(same), r.end.substituting(same), step: r.step.substituting(same))
         }
-        guard a.schedule == b.schedule, a.params.count == b.params.count, a.ranges.map(canonical) == b.ranges.map(canonical),
-              a.reductions.isEmpty, b.reductions.isEmpty else { return nil }
+        guard a.schedule == b.schedule, a.params.count == b.params.count, a.ranges.map(canonical) == b.ranges.map(canonical) else {
+            return nil
+        }
         let fa = TreeFacts(a.body), fbRaw = TreeFacts(b.body)
         // b's parameters are renamed to a's; they must not clash with variables inside b.
         let innerB = Set(fbRaw.accesses.flatMap(\.innerVariables)).union(loopVariables(b.body))
@@ -61,6 +81,9 @@ public struct MapFusion: Pass {
         let writtenA = fa.written, writtenB = fb.written
         // Scalars used as symbols (sizes, indices) must not be written by the other map.
         if !symbolNames(bBody).isDisjoint(with: writtenA) || !symbolNames(a.body).isDisjoint(with: writtenB) { return nil }
+        // A map's reduction targets are combined across all its iterations: the other map
+        // must not touch them at all.
+        if !Set(a.reductions.keys).isDisjoint(with: fb.touched) || !Set(b.reductions.keys).isDisjoint(with: fa.touched) { return nil }
         let shared = writtenA.union(writtenB).intersection(fa.touched.intersection(fb.touched))
         let all = fa.accesses + fb.accesses
         let variant = Set(all.flatMap(\.innerVariables)).union(writtenA).union(writtenB)
@@ -70,7 +93,7 @@ public struct MapFusion: Pass {
                   separatesIterations(subsets, params: a.params, variant: variant) else { return nil }
         }
         return MapScope(params: a.params, ranges: a.ranges, schedule: a.schedule, body: a.body + bBody,
-                        locals: a.locals + b.locals, reductions: [:], loc: a.loc)
+                        locals: a.locals + b.locals, reductions: a.reductions.merging(b.reductions) { x, _ in x }, loc: a.loc)
     }
 
     /// Size symbols the module checks equal at call time (`shapeAssertions` between two
