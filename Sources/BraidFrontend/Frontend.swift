@@ -9,6 +9,17 @@ public enum Frontend {
         let module = try PythonParser.parse(source: source, file: file)
         let ctx = try ModuleContext(module: module, signatures: signatures)
         guard !ctx.entries.isEmpty else {
+            // A '# braid: entry=NAME' header (braid compare) names the function meant.
+            let entry = module.comments.lazy.compactMap { c -> String? in
+                guard let r = c.text.range(of: "braid: entry=") else { return nil }
+                return String(c.text[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+            }.first
+            if let entry, let f = ctx.functions[entry] {
+                let params = f.args.map { "<type of \($0.name)>" }.joined(separator: ", ")
+                throw Diagnostic(f.loc, "function '\(entry)' has no parameter types: add a comment '#pythran export "
+                    + "\(entry)(\(params))' above it, or pass --signature '\(entry)(\(params))', with types such as "
+                    + "float64[:,:], float32[:], int64 or float")
+            }
             throw Diagnostic(SourceLocation(file: file, line: 1, column: 1),
                              "no function to compile: decorate one with @braid.program (or @dace.program), add a '#pythran export name(float64[:])' comment, or pass --signature")
         }

@@ -269,3 +269,24 @@ import Testing
                 "\(d?.message ?? "no diagnostic")")
     }
 }
+
+@Suite struct NoEntryPointTests {
+    @Test func theHeaderEntryGetsASignatureTemplate() throws {
+        let d = diagnostic("""
+            # braid: entry=rosen
+            import numpy as np
+
+            def rosen(x, scale=1.0):
+                return np.sum(100.0 * (x[1:] - x[:-1] ** 2.0) ** 2.0) * scale
+            """)
+        #expect(d?.loc == SourceLocation(file: "k.py", line: 4, column: 1))
+        #expect(d?.message.contains("function 'rosen' has no parameter types") == true, "\(d?.message ?? "")")
+        #expect(d?.message.contains("--signature 'rosen(<type of x>, <type of scale>)'") == true)
+    }
+
+    @Test func withoutAHeaderTheGeneralMessage() throws {
+        let d = diagnostic("import numpy as np\n\ndef f(x):\n    return x\n")
+        #expect(d?.loc.line == 1)
+        #expect(d?.message.hasPrefix("no function to compile") == true)
+    }
+}
