@@ -90,7 +90,32 @@ extension FunctionLowerer {
             }
             return result!
         case .call(let fn, let args, let kws):
-            return try call(fn, args, kws, loc: e.loc)
+            // Subscripts among the callee's base and the arguments are lowered once, here, so that
+            // a selection x[mask] becomes a new array where the function needs one.
+            var names: [String] = []
+            defer { for n in names { env[n] = nil } }
+            let keep = Self.selectionAwareCalls.contains({
+                switch fn.kind {
+                case .attribute(_, let a): return a
+                case .name(let n): return n
+                default: return ""
+                }
+            }())
+            func early(_ x: PyExpr) throws -> PyExpr {
+                guard case .subscript = x.kind else { return x }
+                var v = try lowerExpr(x)
+                if case .masked = v, !keep { v = try compactedValue(v, loc: x.loc) }
+                counter += 1
+                let name = "$arg\(counter)"
+                env[name] = v
+                names.append(name)
+                return PyExpr(.name(name), x.loc)
+            }
+            var callee = fn
+            if case .attribute(let base, let attr) = fn.kind { callee = PyExpr(.attribute(try early(base), attr), fn.loc) }
+            let positional = try args.map(early)
+            let keywords = try kws.map { PyKeyword(arg: $0.arg, value: try early($0.value)) }
+            return try call(callee, positional, keywords, loc: e.loc)
         case .ifExp(let test, let body, let orelse):
             let c = try condition(test)
             let a = try lowerExpr(body), b = try lowerExpr(orelse)
@@ -103,6 +128,11 @@ extension FunctionLowerer {
             throw Diagnostic(e.loc, "unsupported expression '\(kind)'; \(kind.hasSuffix("Comp") ? "write an explicit loop or a NumPy array expression" : "rewrite it with NumPy operations")")
         }
     }
+
+    /// Functions and methods that take x[mask] as it is (reductions over the selected
+    /// elements, no new array); every other call gets the selection as a new array.
+    static let selectionAwareCalls: Set<String> = ["sum", "mean", "max", "min", "amax", "amin", "prod", "any", "all",
+                                                   "count_nonzero", "abs", "absolute"]
 
     /// A Python literal: a weak scalar (NEP 50), or a string/None.
     func constant(_ c: PyConstant, loc: SourceLocation) throws -> Value {

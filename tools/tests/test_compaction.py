@@ -88,6 +88,12 @@ def indices(A, t):
     (q,) = np.where(A[0] > t)
     return np.sum(r * 1000 + c), np.sum(flat), np.sum(w[:, 0] * 7 + w[:, 1]), w.shape[0], np.sum(q), r.shape[0]
 
+#pythran export calls(float64[:])
+def calls(x):
+    r = x[x > 0.5].astype(np.float32)
+    c = np.cumsum(x[x < 0.5])
+    return np.sum(r), np.sum(c * np.arange(c.shape[0])), np.std(x[x > 0.2]), np.argmax(x[x > 0.1]), x[x > 0.3].copy().sum()
+
 #pythran export shrink(float64[:], int)
 def shrink(c, n):
     total = 0.0
@@ -177,6 +183,15 @@ def test_nonzero_flatnonzero_argwhere(modules, shape):
     A = rng.random(shape)
     for t in (0.5, 2.0, -1.0):
         same(compiled.indices(A, t), reference.indices(A, t))
+
+
+def test_selections_passed_to_functions_and_methods(modules):
+    compiled, reference = modules
+    x = rng.random(300)
+    got, want = compiled.calls(x), reference.calls(x)
+    assert np.asarray(got[0]).dtype == np.float32
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    same(got[1:], want[1:])
 
 
 def test_parameter_rebound_to_shrinking_arrays(modules):
