@@ -200,7 +200,9 @@ extension FunctionLowerer {
         inlinePrefix = "\(name)_"
         env = [:]
         bindingDepth = [:]
-        for (k, v) in bound {
+        // In parameter order: the generated code must not depend on dictionary order.
+        for k in f.args.map(\.name) {
+            guard let v = bound[k] else { continue }
             switch v {
             case .scalar(let x, let weak):
                 // Parameters are local variables: copy so the helper may reassign them.

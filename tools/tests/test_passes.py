@@ -4,11 +4,14 @@ the dependence and its line), and every pass can be switched off by name."""
 
 import importlib.util
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from test_corpus import braid_binary
+
+REPO = Path(__file__).resolve().parents[2]
 
 SOURCE = '''import numpy as np
 
@@ -172,3 +175,13 @@ assert m.int_extremes(v) == (v.max(), v.min())
     env = dict(__import__("os").environ, OMP_NUM_THREADS=threads)
     r = subprocess.run([__import__("sys").executable, "-c", code, str(so)], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("program", ["fluids/cavity_flow.py", "fluids/channel_flow.py", "deep_learning/resnet_basic.py",
+                                     "complex/mandelbrot.py"])
+def test_generated_code_is_the_same_every_time(program):
+    """The build cache keys on the generated source: it must not depend on hash order."""
+    path = REPO / "corpus" / program
+    outs = {subprocess.run([str(braid_binary()), "build", str(path), "--emit", "c"], capture_output=True, text=True).stdout
+            for _ in range(4)}
+    assert len(outs) == 1
