@@ -366,6 +366,10 @@ public enum NumPyRegistry {
         r["asarray"] = NumPyFunction(family: .creation, summary: "asarray(a, dtype=None): the array itself when no conversion is needed") { l, a in
             try l.arrayCall(a, copy: false)
         }
+        r["searchsorted"] = NumPyFunction(family: .sorting, summary: "searchsorted(a, v, side='left'|'right'): binary search in a sorted 1-D a (NaN last)") { l, a in
+            try l.searchsortedCall(a)
+        }
+        r["diff"] = NumPyFunction(family: .manipulation, summary: "diff(a, n=1, axis=-1), != for booleans") { l, a in try l.diffCall(a) }
         r["select"] = NumPyFunction(family: .selection, summary: "select(condlist, choicelist, default=0), the first true condition wins") { l, a in
             try l.selectCall(a)
         }

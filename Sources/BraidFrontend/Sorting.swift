@@ -118,3 +118,90 @@ extension FunctionLowerer {
         return .array(Lazy(node: .view(vals), shape: vals.shape, dtype: t))
     }
 }
+
+extension FunctionLowerer {
+    /// `x < y` in NumPy's sort order for type `t` (NaN after every number).
+    func sortLess(_ x: ScalarExpr, _ y: ScalarExpr, _ t: DType) -> ScalarExpr {
+        let lt = ScalarExpr.binary(.lt, x, y, .bool)
+        guard t.isFloat else { return lt }
+        return .binary(.or, lt, .binary(.and, .binary(.ne, y, y, .bool), .binary(.eq, x, x, .bool), .bool), .bool)
+    }
+
+    /// `np.searchsorted(a, v, side='left')`: a binary search of each value of v in the
+    /// sorted 1-D a (NaN sorts last, as np.sort), in the common type of a and v.
+    func searchsortedCall(_ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 3, allowed: ["side", "sorter"])
+        if let s = a.keywords["sorter"], !isNone(s) {
+            throw Diagnostic(a.loc, "np.searchsorted with sorter= is not supported; index a with the sorter first (a[sorter])")
+        }
+        var right = false
+        if let side = a.get(2, "side") {
+            guard case .string(let s) = side, s == "left" || s == "right" else {
+                throw Diagnostic(a.loc, "side must be 'left' or 'right'")
+            }
+            right = s == "right"
+        }
+        let av = try a.require(0, "a"), vv = try a.require(1, "v")
+        let sorted = try lazy(av, loc: a.loc), values = try lazy(vv, loc: a.loc)
+        guard sorted.shape.count == 1 else { throw Diagnostic(a.loc, "np.searchsorted needs a 1-D sorted array") }
+        guard !sorted.dtype.isComplex && !values.dtype.isComplex else {
+            throw Diagnostic(a.loc, "np.searchsorted of complex numbers is not supported")
+        }
+        let t = Typing.common(sorted.dtype, weakA: isWeak(av), values.dtype, weakB: isWeak(vv)).0
+        let n = sorted.shape[0]
+        let search = { (x: ScalarExpr, out: Memlet) in
+            let lo = self.newScalar("lo", .int64), hi = self.newScalar("hi", .int64)
+            self.emitTasklet(.point(lo, []), .symbol(.zero), loc: a.loc)
+            self.emitTasklet(.point(hi, []), .symbol(n), loc: a.loc)
+            let mid = SymExpr.floorDivide(.sym(lo) + .sym(hi), .int(2))
+            let am = self.cast(sorted.element(at: [mid]), t)
+            // left: a[mid] < x; right: a[mid] <= x, i.e. not x < a[mid].
+            let goRight = right ? ScalarExpr.unary(.not, self.sortLess(x, am, t), .bool) : self.sortLess(am, x, t)
+            let step = self.nested {
+                self.emit(.branch(Branch(condition: goRight,
+                                         then: self.nested { self.emitTasklet(.point(lo, []), .symbol(mid + .one), loc: a.loc) },
+                                         orElse: self.nested { self.emitTasklet(.point(hi, []), .symbol(mid), loc: a.loc) }, loc: a.loc)))
+            }
+            self.emit(.whileLoop(WhileLoop(condition: .binary(.lt, .symbol(.sym(lo)), .symbol(.sym(hi)), .bool), body: step, loc: a.loc)))
+            self.emitTasklet(out, .symbol(.sym(lo)), loc: a.loc)
+        }
+        if values.shape.isEmpty {
+            let result = newScalar("position", .int64)
+            let x = newScalar("needle", t)
+            emitTasklet(.point(x, []), cast(values.element(at: []), t), loc: a.loc)
+            search(.load(.point(x, []), t), .point(result, []))
+            return .scalar(.symbol(.sym(result)), weak: false)
+        }
+        let out = try newArray("positions", .int64, values.shape, loc: a.loc)
+        markWritten(out.container)
+        try emitMap(values.shape, loc: a.loc) { idx in
+            let x = newScalar("needle", t)
+            emitTasklet(.point(x, []), cast(values.element(at: idx), t), loc: a.loc)
+            search(.load(.point(x, []), t), out.memlet(at: idx))
+        }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: .int64))
+    }
+
+    /// `np.diff(a, n=1, axis=-1)`: n-th differences along an axis (`!=` for booleans, as NumPy).
+    func diffCall(_ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 3, allowed: ["n", "axis"])
+        var l = try lazy(try a.require(0, "a"), loc: a.loc)
+        guard !l.shape.isEmpty else { throw Diagnostic(a.loc, "np.diff requires input that is at least one dimensional") }
+        let n = try constantInt(a.get(1, "n"), "n", default: 1, loc: a.loc)
+        guard n >= 0 else { throw Diagnostic(a.loc, "order must be non-negative but got \(n)") }
+        let ax = try normalizedAxes([try axisArgument(a.get(2, "axis"), loc: a.loc) ?? -1], rank: l.shape.count, loc: a.loc)[0]
+        for _ in 0..<n {
+            let v = try viewOf(.array(l), loc: a.loc)
+            var shape = v.shape
+            shape[ax] = SymExpr.maximum(shape[ax] - .one, .zero)
+            if let c = shape[ax].constant { shape[ax] = .int(c) }
+            var upper = ArrayView.placeholders(shape.count)
+            upper[ax] = upper[ax] + .one
+            let hi = v.reindexed(shape: shape, upper), lo = v.reindexed(shape: shape, ArrayView.placeholders(shape.count))
+            let next = try arith(l.dtype.isBool ? .ne : .sub, .array(Lazy(node: .view(hi), shape: shape, dtype: hi.dtype)),
+                                 .array(Lazy(node: .view(lo), shape: shape, dtype: lo.dtype)), loc: a.loc)
+            l = try lazy(next, loc: a.loc)
+        }
+        return .array(l)
+    }
+}

@@ -611,3 +611,35 @@ def arrays(A, k, s):
 def test_array_and_asarray(tmp_path):
     compiled, reference = build_pair(tmp_path, "arrays", ARRAYS)
     check(compiled, reference, "arrays", rng.random((3, 3)), np.array([5, 6], dtype=np.int32), 0.25)
+
+
+SEARCH = '''
+import numpy as np
+
+#pythran export search(float64[:], float64[:], int64[:], int32[:], float)
+def search(s, v, t, k, x):
+    return (np.searchsorted(s, v), np.searchsorted(s, v, side="right"), np.searchsorted(t, k), np.searchsorted(t, k, "right"),
+            np.searchsorted(s, x), np.searchsorted(t, 2.5), np.searchsorted(s, np.sort(v)), np.searchsorted(t[:0], k))
+
+#pythran export diffs(float64[:,:], uint8[:], bool[:], int32[:])
+def diffs(A, u, b, k):
+    return (np.diff(A), np.diff(A, axis=0), np.diff(A, n=2), np.diff(A, 3, 0), np.diff(u), np.diff(b), np.diff(k, n=0),
+            np.diff(k), np.diff(A[:, :1]), np.diff(A, n=9))
+'''
+
+
+@pytest.fixture(scope="module")
+def search(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("search"), "search", SEARCH)
+
+
+def test_searchsorted_left_right_with_ties_and_nan(search):
+    s = np.sort(np.concatenate([rng.random(9), [0.5, 0.5, np.nan]]))
+    v = np.concatenate([rng.random(7), [0.5, np.nan, -1.0, 2.0]])
+    t = np.array([-3, 0, 0, 2, 2, 2, 7])
+    check(*search, "search", s, v, t, np.array([-5, 0, 2, 3, 7, 9], dtype=np.int32), 0.5)
+
+
+def test_diff_orders_axes_and_dtypes(search):
+    check(*search, "diffs", rng.random((4, 6)), np.array([5, 1, 200, 3], dtype=np.uint8), rng.random(7) > 0.5,
+          rng.integers(-9, 9, 5).astype(np.int32))
