@@ -369,6 +369,9 @@ public enum NumPyRegistry {
         r["searchsorted"] = NumPyFunction(family: .sorting, summary: "searchsorted(a, v, side='left'|'right'): binary search in a sorted 1-D a (NaN last)") { l, a in
             try l.searchsortedCall(a)
         }
+        r["interp"] = NumPyFunction(family: .sorting, summary: "interp(x, xp, fp, left=None, right=None), increasing xp, as NumPy's formula") { l, a in
+            try l.interpCall(a)
+        }
         r["diff"] = NumPyFunction(family: .manipulation, summary: "diff(a, n=1, axis=-1), != for booleans") { l, a in try l.diffCall(a) }
         r["select"] = NumPyFunction(family: .selection, summary: "select(condlist, choicelist, default=0), the first true condition wins") { l, a in
             try l.selectCall(a)

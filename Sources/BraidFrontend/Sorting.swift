@@ -205,3 +205,92 @@ extension FunctionLowerer {
         return .array(l)
     }
 }
+
+extension FunctionLowerer {
+    /// `np.interp(x, xp, fp, left=None, right=None)` for increasing xp, as NumPy computes it:
+    /// `slope * (x - xp[j]) + fp[j]`, exact at the sample points, fp[0]/fp[-1] (or left/right)
+    /// outside, NaN x giving NaN, and the other end of the interval when the slope gives NaN.
+    func interpCall(_ a: CallArgs) throws -> Value {
+        try a.check(maxPositional: 5, allowed: ["left", "right", "period"])
+        if let p = a.keywords["period"], !isNone(p) {
+            throw Diagnostic(a.loc, "np.interp with period= is not supported")
+        }
+        let xv = try a.require(0, "x")
+        let x = try lazy(xv, loc: a.loc), xp = try lazy(try a.require(1, "xp"), loc: a.loc), fp = try lazy(try a.require(2, "fp"), loc: a.loc)
+        guard xp.shape.count == 1, fp.shape.count == 1 else { throw Diagnostic(a.loc, "np.interp: xp and fp must be 1-D sequences") }
+        guard !x.dtype.isComplex, !xp.dtype.isComplex, !fp.dtype.isComplex else {
+            throw Diagnostic(a.loc, "np.interp of complex values is not supported")
+        }
+        let n = try agree(xp.shape[0], fp.shape[0], loc: a.loc, broadcasting: false)
+        // NumPy raises ValueError for empty xp.
+        emit(.branch(Branch(condition: .binary(.eq, .symbol(n), .symbol(.zero), .bool), then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+        let t = DType.float64
+        let xs = castLazy(xp, t), fs = castLazy(fp, t)
+        func scalarArg(_ v: Value?) throws -> ScalarExpr? {
+            guard let v, !isNone(v) else { return nil }
+            guard case .scalar(let s, _) = v, !s.dtype.isComplex else { throw Diagnostic(a.loc, "left and right must be real numbers") }
+            return cast(s, t)
+        }
+        let left = try scalarArg(a.get(3, "left")) ?? fs.element(at: [.zero])
+        let right = try scalarArg(a.get(4, "right")) ?? fs.element(at: [n - .one])
+        let one = { (xe: ScalarExpr, out: Memlet) in
+            let xval = self.newScalar("x", t)
+            self.emitTasklet(.point(xval, []), xe, loc: a.loc)
+            let xr = ScalarExpr.load(.point(xval, []), t)
+            // j = (number of xp <= x) - 1, by binary search.
+            let lo = self.newScalar("lo", .int64), hi = self.newScalar("hi", .int64)
+            self.emitTasklet(.point(lo, []), .symbol(.zero), loc: a.loc)
+            self.emitTasklet(.point(hi, []), .symbol(n), loc: a.loc)
+            let mid = SymExpr.floorDivide(.sym(lo) + .sym(hi), .int(2))
+            let step = self.nested {
+                self.emit(.branch(Branch(condition: .binary(.le, xs.element(at: [mid]), xr, .bool),
+                                         then: self.nested { self.emitTasklet(.point(lo, []), .symbol(mid + .one), loc: a.loc) },
+                                         orElse: self.nested { self.emitTasklet(.point(hi, []), .symbol(mid), loc: a.loc) }, loc: a.loc)))
+            }
+            self.emit(.whileLoop(WhileLoop(condition: .binary(.lt, .symbol(.sym(lo)), .symbol(.sym(hi)), .bool), body: step, loc: a.loc)))
+            let j = SymExpr.sym(lo) - .one
+            // Loads stay in range whichever branch is taken.
+            let jc = SymExpr.maximum(SymExpr.minimum(j, n - .int(2)), .zero), jn = SymExpr.minimum(jc + .one, n - .one)
+            let x0 = xs.element(at: [jc]), x1 = xs.element(at: [jn]), f0 = fs.element(at: [jc]), f1 = fs.element(at: [jn])
+            let slope = ScalarExpr.binary(.div, .binary(.sub, f1, f0, t), .binary(.sub, x1, x0, t), t)
+            let r = self.newScalar("interp", t)
+            let rv = ScalarExpr.load(.point(r, []), t)
+            let isNaN = { (e: ScalarExpr) in ScalarExpr.binary(.ne, e, e, .bool) }
+            let inside = self.nested {
+                self.emitTasklet(.point(r, []), .binary(.add, .binary(.mul, slope, .binary(.sub, xr, x0, t), t), f0, t), loc: a.loc)
+                let retry = self.nested {
+                    self.emitTasklet(.point(r, []), .binary(.add, .binary(.mul, slope, .binary(.sub, xr, x1, t), t), f1, t), loc: a.loc)
+                    self.emit(.branch(Branch(condition: .binary(.and, isNaN(rv), .binary(.eq, f0, f1, .bool), .bool),
+                                             then: self.nested { self.emitTasklet(.point(r, []), f0, loc: a.loc) }, orElse: [], loc: a.loc)))
+                }
+                self.emit(.branch(Branch(condition: isNaN(rv), then: retry, orElse: [], loc: a.loc)))
+            }
+            let jv = ScalarExpr.symbol(j)
+            let exact = ScalarExpr.binary(.or, .binary(.eq, jv, .symbol(n - .one), .bool), .binary(.eq, x0, xr, .bool), .bool)
+            let last = ScalarExpr.load(.point(r, []), t)
+            let chain: Node = .branch(Branch(condition: isNaN(xr), then: self.nested { self.emitTasklet(.point(r, []), xr, loc: a.loc) }, orElse: [
+                .branch(Branch(condition: .binary(.lt, jv, .symbol(.zero), .bool), then: self.nested { self.emitTasklet(.point(r, []), left, loc: a.loc) }, orElse: [
+                    .branch(Branch(condition: .binary(.gt, xr, xs.element(at: [n - .one]), .bool), then: self.nested { self.emitTasklet(.point(r, []), right, loc: a.loc) }, orElse: [
+                        .branch(Branch(condition: exact, then: self.nested { self.emitTasklet(.point(r, []), fs.element(at: [SymExpr.maximum(j, .zero)]), loc: a.loc) },
+                                       orElse: inside, loc: a.loc)),
+                    ], loc: a.loc)),
+                ], loc: a.loc)),
+            ], loc: a.loc))
+            // NumPy's special case for one sample point (a NaN x gets fp[0] there).
+            let single = ScalarExpr.select(.binary(.lt, xr, xs.element(at: [.zero]), .bool), left,
+                                           .select(.binary(.gt, xr, xs.element(at: [.zero]), .bool), right, fs.element(at: [.zero]), t), t)
+            self.emit(.branch(Branch(condition: .binary(.eq, .symbol(n), .symbol(.one), .bool),
+                                     then: self.nested { self.emitTasklet(.point(r, []), single, loc: a.loc) }, orElse: [chain], loc: a.loc)))
+            self.emitTasklet(out, last, loc: a.loc)
+        }
+        if x.shape.isEmpty {
+            let result = newScalar("interp_result", t)
+            one(cast(x.element(at: []), t), .point(result, []))
+            return .scalar(.load(.point(result, []), t), weak: false)
+        }
+        let out = try newArray("interp", t, x.shape, loc: a.loc)
+        markWritten(out.container)
+        try emitMap(x.shape, loc: a.loc) { idx in one(cast(x.element(at: idx), t), out.memlet(at: idx)) }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+    }
+}

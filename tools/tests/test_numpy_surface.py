@@ -643,3 +643,25 @@ def test_searchsorted_left_right_with_ties_and_nan(search):
 def test_diff_orders_axes_and_dtypes(search):
     check(*search, "diffs", rng.random((4, 6)), np.array([5, 1, 200, 3], dtype=np.uint8), rng.random(7) > 0.5,
           rng.integers(-9, 9, 5).astype(np.int32))
+
+
+INTERP = '''
+import numpy as np
+
+#pythran export interp(float64[:], float64[:], float64[:], int32[:], float)
+def interp(x, xp, fp, k, s):
+    return (np.interp(x, xp, fp), np.interp(x, xp, fp, left=-1.0, right=9.0), np.interp(k, xp, fp), np.interp(s, xp, fp),
+            np.interp(x, xp[:1], fp[:1]), np.interp(xp, xp, fp))
+'''
+
+
+def test_interp_inside_outside_at_samples_and_nan(tmp_path):
+    compiled, reference = build_pair(tmp_path, "interp", INTERP)
+    xp = np.cumsum(rng.random(8)) - 1.0
+    fp = rng.standard_normal(8)
+    x = np.concatenate([rng.uniform(-2.0, 5.0, 20), xp[[0, 3, 7]], [np.nan, -np.inf, np.inf]])
+    check(compiled, reference, "interp", x, xp, fp, np.array([-3, 0, 1, 2, 6], dtype=np.int32), 0.3)
+    fp[2] = np.inf  # a non-finite sample: NumPy's retry from the other end of the interval
+    check(compiled, reference, "interp", x, xp, fp, np.array([0, 1], dtype=np.int32), xp[2])
+    with pytest.raises(RuntimeError):  # NumPy: ValueError, the array of sample points is empty
+        compiled.interp(x, xp[:0], fp[:0], np.array([0], dtype=np.int32), 0.0)
