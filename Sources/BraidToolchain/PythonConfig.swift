@@ -67,9 +67,37 @@ public struct PythonConfig: Sendable, Equatable {
     /// per interpreter for the life of the process).
     public static func probe(interpreter: String) throws -> PythonConfig {
         if let cached = cache.value(for: interpreter) { return cached }
-        let config = try runProbe(interpreter: interpreter)
+        let file = diskCacheFile(interpreter: interpreter)
+        if let file, let data = FileManager.default.contents(atPath: file),
+           let info = try? JSONDecoder().decode(ProbeOutput.self, from: data) {
+            let config = PythonConfig(interpreter: interpreter, probe: info)
+            cache.store(config, for: interpreter)
+            return config
+        }
+        let (config, info) = try runProbe(interpreter: interpreter)
         cache.store(config, for: interpreter)
+        if let file, let data = try? JSONEncoder().encode(info) {
+            try? FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: file + ".\(getpid())", contents: data)
+            _ = rename(file + ".\(getpid())", file)
+        }
         return config
+    }
+
+    /// Where the probe of `interpreter` is remembered between runs (starting Python costs
+    /// a tenth of a second, more than a cached build): keyed by the interpreter file's path,
+    /// size and modification time and by what selects an interpreter behind a `python3` shim
+    /// (PATH, virtual environment, pyenv version, working directory).
+    static func diskCacheFile(interpreter: String) -> String? {
+        let env = ProcessInfo.processInfo.environment
+        guard let path = Subprocess.findExecutable(interpreter),
+              let attrs = try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath),
+              let size = attrs[.size] as? NSNumber, let mtime = attrs[.modificationDate] as? Date else { return nil }
+        let key = [path, (path as NSString).resolvingSymlinksInPath, "\(size)", "\(mtime.timeIntervalSince1970)",
+                   env["PATH"] ?? "", env["VIRTUAL_ENV"] ?? "", env["PYENV_VERSION"] ?? "",
+                   FileManager.default.currentDirectoryPath].joined(separator: "\u{0}")
+        return CCompiler.defaultCacheDirectory() + "/python/" + SHA256.hash(key).hex + ".json"
     }
 
     private static let cache = ProbeCache()
@@ -95,7 +123,7 @@ public struct PythonConfig: Sendable, Equatable {
         print("BRAID-PROBE " + json.dumps(info))
         """
 
-    private struct ProbeOutput: Decodable {
+    fileprivate struct ProbeOutput: Codable {
         var executable: String
         var include: String
         var platinclude: String
@@ -106,7 +134,7 @@ public struct PythonConfig: Sendable, Equatable {
         var numpy: String?
     }
 
-    private static func runProbe(interpreter: String) throws -> PythonConfig {
+    private static func runProbe(interpreter: String) throws -> (PythonConfig, ProbeOutput) {
         let result: SubprocessResult
         do {
             result = try Subprocess.run(interpreter, ["-c", probeScript])
@@ -122,10 +150,17 @@ public struct PythonConfig: Sendable, Equatable {
               let info = try? JSONDecoder().decode(ProbeOutput.self, from: Data(line.dropFirst(12).utf8)) else {
             throw ToolchainError.pythonProbeFailed(interpreter: interpreter, reason: "unexpected output")
         }
-        return PythonConfig(interpreter: interpreter, executable: info.executable, includeDirectory: info.include,
-                            platformIncludeDirectory: info.platinclude, version: info.version,
-                            majorVersion: info.major, minorVersion: info.minor, numpyVersion: info.numpy,
-                            nativeExtensionSuffix: info.ext_suffix)
+        return (PythonConfig(interpreter: interpreter, probe: info), info)
+    }
+
+}
+
+extension PythonConfig {
+    fileprivate init(interpreter: String, probe info: ProbeOutput) {
+        self.init(interpreter: interpreter, executable: info.executable, includeDirectory: info.include,
+                  platformIncludeDirectory: info.platinclude, version: info.version,
+                  majorVersion: info.major, minorVersion: info.minor, numpyVersion: info.numpy,
+                  nativeExtensionSuffix: info.ext_suffix)
     }
 }
 

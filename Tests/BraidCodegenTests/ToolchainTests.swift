@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import BraidToolchain
+@testable import BraidToolchain
 
 /// A fresh, empty directory under the system temporary directory.
 func makeTemporaryDirectory(_ label: String) throws -> String {
@@ -64,6 +64,18 @@ func makeTemporaryDirectory(_ label: String) throws -> String {
         #expect(PythonConfig.extensionSuffix == ".abi3.so")
         // A second probe is answered from the memo.
         #expect(try PythonConfig.current() == config)
+    }
+
+    @Test func probeIsRememberedOnDiskPerInterpreter() throws {
+        let config = try PythonConfig.current()
+        let file = try #require(PythonConfig.diskCacheFile(interpreter: "python3"))
+        #expect(file.hasPrefix(CCompiler.defaultCacheDirectory() + "/python/"))
+        #expect(PythonConfig.diskCacheFile(interpreter: "python3") == file)
+        #expect(PythonConfig.diskCacheFile(interpreter: config.executable) != file)
+        #expect(PythonConfig.diskCacheFile(interpreter: "no-such-python-here") == nil)
+        let saved = String(decoding: try #require(FileManager.default.contents(atPath: file)), as: UTF8.self)
+        #expect(saved.contains(config.includeDirectory.replacingOccurrences(of: "/", with: "\\/"))
+                || saved.contains(config.includeDirectory))
     }
 
     @Test func interpreterCanBeOverridden() {
