@@ -504,6 +504,8 @@ private struct FunctionPlan {
         var scalarParam: Int?
         /// Whether the native entry point takes it.
         var passedToNative: Bool
+        /// C variable naming where the value came from (for shape errors).
+        var source: String { variable + "_from" }
     }
 
     struct Result {
@@ -723,6 +725,8 @@ private struct FunctionEmitter {
         }
         for s in plan.symbols {
             o.line("int64_t \(s.variable) = 0;  /* symbol \(s.name) */")
+            o.line("const char *\(s.source) = NULL;  /* where its value came from */")
+            o.line("(void)\(s.source);")
             o.line("int \(s.known) = 0;")
         }
         for r in plan.results {
@@ -879,6 +883,7 @@ private struct FunctionEmitter {
             guard let slot = s.slot else { continue }
             if let si = s.scalarParam {
                 let p = plan.scalars[si]
+                o.line("if (!\(s.known)) \(s.source) = \(cStringLiteral("argument '\(p.name)'"));")
                 if p.dtype == .uint64 {
                     o.line("if (_braid_py_bind_symbol_u64(fname, \(cStringLiteral(s.name)), \(p.variable), "
                         + "&\(s.variable), &\(s.known)) < 0) goto done;")
@@ -889,6 +894,7 @@ private struct FunctionEmitter {
             } else {
                 o.block("if (argv[\(slot)] != NULL)") { o in
                     o.line("int64_t value;")
+                    o.line("if (!\(s.known)) \(s.source) = \(cStringLiteral("the keyword argument \(s.name)"));")
                     o.line("if (_braid_py_to_int64(argv[\(slot)], fname, \(cStringLiteral(s.name)), \"int64\", "
                         + "INT64_MIN, INT64_MAX, &value) < 0) goto done;")
                     o.line("if (_braid_py_bind_symbol(fname, \(cStringLiteral(s.name)), value, "
@@ -899,8 +905,8 @@ private struct FunctionEmitter {
         for b in directBindings {
             guard let s = plan.symbol(named: b.symbol) else { continue }
             let a = plan.arrays[b.array]
-            o.line("if (!\(s.known)) { \(s.variable) = (int64_t)\(a.view).shape[\(b.dim)]; \(s.known) = 1; }"
-                + "  /* from \(a.name).shape[\(b.dim)] */")
+            o.line("if (!\(s.known)) { \(s.variable) = (int64_t)\(a.view).shape[\(b.dim)]; \(s.known) = 1; "
+                + "\(s.source) = \(cStringLiteral("the shape of '\(a.name)'")); }")
         }
         let linear = linearBindings
         if !linear.isEmpty {
@@ -924,6 +930,7 @@ private struct FunctionEmitter {
                     o.line("/* \(a.name).shape[\(b.dim)] is \(a.shape[b.dim].description) */")
                     o.line("\(s.variable) = \(value);")
                     o.line("\(s.known) = 1;")
+                    o.line("\(s.source) = \(cStringLiteral("the shape of '\(a.name)'"));")
                     if loop { o.line("progress = 1;") }
                 }
             }
@@ -946,10 +953,23 @@ private struct FunctionEmitter {
         for a in checked {
             let text = pythonTuple(a.shape.map(\.description))
             let allConstant = a.shape.allSatisfy { $0.constant != nil }
+            let used = plan.symbols.filter { s in a.shape.contains { $0.freeSymbols.contains(s.name) } }
             o.block("") { o in
                 o.line("const int64_t want[\(a.shape.count)] = {\(a.shape.map(plan.c).joined(separator: ", "))};")
-                o.line("if (_braid_py_check_shape(fname, \(cStringLiteral(a.name)), &\(a.view), want, "
-                    + "\(allConstant ? "NULL" : cStringLiteral(text))) < 0) goto done;")
+                let call = "_braid_py_check_shape(fname, \(cStringLiteral(a.name)), &\(a.view), want, "
+                    + "\(allConstant ? "NULL" : cStringLiteral(text))) < 0"
+                if used.isEmpty {
+                    o.line("if (\(call)) goto done;")
+                } else {
+                    // Say where each symbol's value came from: often the other argument is the wrong one.
+                    o.block("if (\(call))") { o in
+                        o.line("const char *const names[\(used.count)] = {\(used.map { cStringLiteral($0.name) }.joined(separator: ", "))};")
+                        o.line("const int64_t values[\(used.count)] = {\(used.map(\.variable).joined(separator: ", "))};")
+                        o.line("const char *const sources[\(used.count)] = {\(used.map(\.source).joined(separator: ", "))};")
+                        o.line("_braid_py_explain_symbols(\(used.count), names, values, sources);")
+                        o.line("goto done;")
+                    }
+                }
             }
         }
         for s in fn.shapeAssertions {
@@ -1619,6 +1639,43 @@ _braid_py_check_shape(const char *fn, const char *arg, const Py_buffer *view, co
         return -1;
     }
     return 0;
+}
+
+/* Appends to the pending exception's message where the symbols' values came from, e.g.
+   " (N = 5 from the shape of 'c')". */
+static _BRAID_PY_UNUSED void
+_braid_py_explain_symbols(int n, const char *const *names, const int64_t *values, const char *const *sources)
+{
+    PyObject *type, *value, *traceback, *text;
+    char note[1024];
+    size_t used = 0;
+    int i;
+    note[0] = '\0';
+    for (i = 0; i < n && used + 1 < sizeof note; i++) {
+        int w = snprintf(note + used, sizeof note - used, "%s%s = %lld from %s", i == 0 ? " (" : ", ", names[i],
+                         (long long)values[i], sources[i] != NULL ? sources[i] : "an earlier argument");
+        if (w < 0) return;
+        used += (size_t)w < sizeof note - used ? (size_t)w : sizeof note - used - 1;
+    }
+    if (used + 1 < sizeof note) snprintf(note + used, sizeof note - used, ")");
+    PyErr_Fetch(&type, &value, &traceback);
+    text = value != NULL ? PyObject_Str(value) : NULL;
+    if (text == NULL) {
+        PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+        return;
+    }
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    value = PyUnicode_FromFormat("%U%s", text, note);
+    Py_DECREF(text);
+    if (value == NULL) {
+        Py_XDECREF(type);
+        return;
+    }
+    PyErr_SetObject(type, value);
+    Py_DECREF(value);
+    Py_XDECREF(type);
 }
 
 /* The native code assumes array arguments do not alias when one of them is written. */

@@ -312,7 +312,8 @@ raises(TypeError, m.saxpy, x, y.astype(np.float32), 2.0, _match=("'y'", "float32
 raises(TypeError, m.saxpy, x.astype(">f8"), y, 2.0, _match="non-native")
 raises(TypeError, m.saxpy, np.array([True] * 5), y, 2.0, _match="bool")
 raises(ValueError, m.saxpy, np.ones((5, 1)), y, 2.0, _match=("'x'", "1-dimensional", "2-dimensional"))
-raises(ValueError, m.saxpy, np.ones(4), y, 2.0, _match=("'y'", "(5,)", "(N,) = (4,)"))
+raises(ValueError, m.saxpy, np.ones(4), y, 2.0, _match=("'y'", "(5,)", "(N,) = (4,)", "(N = 4 from the shape of 'x')"))
+raises(ValueError, m.saxpy, x, y, 2.0, N=4, _match=("'x'", "(N = 4 from the keyword argument N)"))
 # Read-only arguments take any layout and lists, as NumPy does (through a C-contiguous copy).
 check(np.allclose(m.saxpy(np.arange(10.0)[::2], y, 2.0), 2.0 * np.arange(10.0)[::2] + y), "saxpy strided x")
 check(np.allclose(m.saxpy(np.arange(10.0)[::-2], y, 2.0), 2.0 * np.arange(10.0)[::-2] + y), "saxpy reversed x")
@@ -385,6 +386,7 @@ check(np.allclose(m.fill(4), [1.5] * 4), "fill default")
 check(np.allclose(m.fill(3, 2.0), [2.0] * 3), "fill positional")
 check(np.allclose(m.fill(N=2, v=0.5), [0.5] * 2), "fill keywords")
 raises(ValueError, m.fill, -1, _match="'N'")
+raises(ValueError, m.diff, np.ones(3), N=5, _match="(N = 5 from the keyword argument N)")
 raises(TypeError, m.fill, 2.5, _match="'N'")
 
 # Symbol inferred from an N + 1 dimension.
@@ -515,7 +517,8 @@ print("BRAID-E2E-OK")
     }
 
     @Test func bindsSymbolsFromShapesAndChecksThem() {
-        #expect(text.contains("if (!known_N) { sym_N = (int64_t)view_x.shape[0]; known_N = 1; }"))
+        #expect(text.contains("if (!known_N) { sym_N = (int64_t)view_x.shape[0]; known_N = 1; sym_N_from = \"the shape of 'x'\"; }"))
+        #expect(text.contains("_braid_py_explain_symbols(1, names, values, sources);"))
         #expect(text.contains("_braid_py_check_shape(fname, \"y\", &view_y, want, \"(N,)\")"))
         #expect(text.contains("_braid_py_check_shape(fname, \"A\", &view_A, want, \"(M, N)\")"))
         // N + 1 binds N once nothing else has.
