@@ -91,7 +91,10 @@ public enum CPUBackend {
         return out
     }()
 
-    public static let compilerFlags = ["-fopenmp", "-fwrapv", "-fno-math-errno"]
+    /// `-ffp-contract=off`: every `a * b + c` rounds twice, as NumPy's ufunc loops do; a fused
+    /// multiply-add rounds once, and iterated kernels (Mandelbrot, fluid solvers) then drift
+    /// away from NumPy's results.
+    public static let compilerFlags = ["-fopenmp", "-fwrapv", "-fno-math-errno", "-ffp-contract=off"]
     public static let linkFlags = ["-llapacke"] + openBLAS + ["-lm"]
 
     /// OpenBLAS built on OpenMP when installed (Debian's `libopenblas-openmp-dev`): BLAS calls
