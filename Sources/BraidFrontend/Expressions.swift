@@ -90,8 +90,8 @@ extension FunctionLowerer {
             }
             return result!
         case .call(let fn, let args, let kws):
-            // Subscripts among the callee's base and the arguments are lowered once, here, so that
-            // a selection x[mask] becomes a new array where the function needs one.
+            // The callee's base (when a subscript) and the arguments are lowered once, here, so that a
+            // selection (x[mask], x[mask] * 2) becomes a new array where the function needs one.
             var names: [String] = []
             defer { for n in names { env[n] = nil } }
             let keep = Self.selectionAwareCalls.contains({
@@ -101,19 +101,21 @@ extension FunctionLowerer {
                 default: return ""
                 }
             }())
-            func early(_ x: PyExpr) throws -> PyExpr {
-                guard case .subscript = x.kind else { return x }
+            func early(_ x: PyExpr, onlySubscripts: Bool = false) throws -> PyExpr {
+                if case .subscript = x.kind {} else if onlySubscripts { return x }
                 var v = try lowerExpr(x)
                 if case .masked = v, !keep { v = try compactedValue(v, loc: x.loc) }
-                counter += 1
-                let name = "$arg\(counter)"
+                argumentCounter += 1
+                let name = "$arg\(argumentCounter)"
                 env[name] = v
                 names.append(name)
                 return PyExpr(.name(name), x.loc)
             }
             var callee = fn
-            if case .attribute(let base, let attr) = fn.kind { callee = PyExpr(.attribute(try early(base), attr), fn.loc) }
-            let positional = try args.map(early)
+            if case .attribute(let base, let attr) = fn.kind {
+                callee = PyExpr(.attribute(try early(base, onlySubscripts: true), attr), fn.loc)
+            }
+            let positional = try args.map { try early($0) }
             let keywords = try kws.map { PyKeyword(arg: $0.arg, value: try early($0.value)) }
             return try call(callee, positional, keywords, loc: e.loc)
         case .ifExp(let test, let body, let orelse):

@@ -86,6 +86,9 @@ final class FunctionLowerer {
     var finalReturn: SourceLocation? = nil
     var usedNames: Set<String> = []
     var counter = 0
+    /// Numbers the names of arguments lowered ahead of their call (apart from `counter`, so
+    /// the names of containers and loop variables do not depend on them).
+    var argumentCounter = 0
     /// Names of scalar variables private to the current inlined helper (for renaming).
     var inlinePrefix = ""
     var inlineStack: [String] = []
