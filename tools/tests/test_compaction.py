@@ -91,8 +91,8 @@ def indices(A, t):
 #pythran export calls(float64[:])
 def calls(x):
     r = x[x > 0.5].astype(np.float32)
-    c = np.cumsum(x[x < 0.5])
-    return np.sum(r), np.sum(c * np.arange(c.shape[0])), np.std(x[x > 0.2]), np.argmax(x[x > 0.1]), x[x > 0.3].copy().sum()
+    c = np.cumsum(x[x < 0.5] * 2)
+    return np.sum(r), np.sum(c * np.arange(c.shape[0])) + np.sum(np.sqrt(x[x > 0.5] + 1) * np.arange(3, 3 + np.count_nonzero(x > 0.5))), np.std(x[x > 0.2]), np.argmax(x[x > 0.1]), x[x > 0.3].copy().sum()
 
 #pythran export shrink(float64[:], int)
 def shrink(c, n):
