@@ -3,7 +3,7 @@
 # braid: preset default B=32 T=512 D=64
 # braid: tolerance rtol=1e-4 atol=1e-6
 # braid: why float32: the T-long dot products and softmax sums accumulate in single precision in another order than NumPy's batched matmul
-# braid: targets cpu mpi opencl
+# braid: targets cpu mpi opencl hls
 """Scaled dot-product attention with a causal mask on float32 (batch, time, head-dim) tensors:
 batched Q K^T, mask the future, softmax over the keys, weight V."""
 

@@ -1,7 +1,7 @@
 # braid: entry=wave_periodic
 # braid: preset tiny NX=9 NY=7 TSTEPS=5
 # braid: preset default NX=400 NY=360 TSTEPS=40
-# braid: targets cpu mpi opencl
+# braid: targets cpu mpi opencl hls
 """2-D wave equation on a periodic (torus) grid, leapfrog in time, neighbours through np.roll;
 DaCe dialect. Returns the final field and its energy-like norm after every step."""
 
