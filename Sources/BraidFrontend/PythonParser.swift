@@ -551,7 +551,10 @@ private struct ASTConverter {
     /// The mirror of one expression node; `depth` is the nesting depth of its children.
     func expressionKind(_ node: PyRef, _ loc: SourceLocation, depth: Int) throws -> PyExprKind {
         guard let nodeClass = ExpressionClass(node.typeName) else {
-            if problems.atModuleLevel, ["GeneratorExp", "ListComp"].contains(node.typeName),
+            // A list comprehension is its list, anywhere; a generator only at module level (in
+            // compiled code it would turn NumPy's errors for generators, e.g. np.stack(gen), into
+            // results).
+            if node.typeName == "ListComp" || (node.typeName == "GeneratorExp" && problems.atModuleLevel),
                let unrolled = try unrolledComprehension(node, loc, depth) {
                 return unrolled
             }
@@ -663,9 +666,10 @@ private struct ASTConverter {
         return .unsupported("Constant")
     }
 
-    /// A comprehension over a literal sequence in a top-level statement, unrolled into a
-    /// tuple (generator) or list: `M, N = (dc.symbol(s) for s in ('M', 'N'))` declares two
-    /// symbols, as DaCe programs commonly write it. Only one `for` without `if` clauses, over a
+    /// A comprehension over a literal sequence, unrolled into a tuple (generator, top-level
+    /// statements only) or list: `M, N = (dc.symbol(s) for s in ('M', 'N'))` declares two
+    /// symbols, as DaCe programs commonly write it, and `np.stack([A[i] * w for i in range(3)])`
+    /// is the list it builds. Only one `for` without `if` clauses, over a
     /// tuple or list of constants, a string, or `range` of integer literals (at most 64 items);
     /// nil for anything else, which stays unsupported.
     func unrolledComprehension(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind? {

@@ -195,3 +195,26 @@ def pick(x, i):
     with pytest.raises(IndexError, match="out of bounds"):
         mod.pick(np.ones(3), np.array([0, 3]))
     np.testing.assert_array_equal(mod.pick(np.arange(3.0), np.array([2, 0])), [2.0, 0.0])
+
+
+def test_list_comprehensions_over_literal_sequences_compile(tmp_path):
+    text = """\
+import numpy as np
+
+#pythran export f(float64[:,:], float64[:])
+def f(A, w):
+    rows = np.stack([A[i] * w[i] for i in range(3)])
+    total = sum([A[i, i] for i in range(3)])
+    cols = np.concatenate([A[:, j] for j in (0, 2)])
+    return rows, total, cols
+"""
+    r, src = build(tmp_path, "lc.py", text)
+    assert r.returncode == 0, r.stderr
+    mod, ref = load(tmp_path / "lc.abi3.so", "lc"), load(src, "lc_ref")
+    A, w = np.arange(12.0).reshape(3, 4), np.array([1.0, 2.0, 3.0])
+    for got, want in zip(mod.f(A, w), ref.f(A, w)):
+        assert type(got) is type(want)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    r, _ = build(tmp_path, "gen.py", text.replace("np.stack([A[i] * w[i] for i in range(3)])",
+                                                  "np.stack(A[i] * w[i] for i in range(3))"))
+    assert r.returncode == 1 and "unsupported expression 'GeneratorExp'" in r.stderr, r.stderr
