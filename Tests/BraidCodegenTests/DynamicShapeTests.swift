@@ -96,6 +96,13 @@ private func module(_ p: Program) throws -> IRModule {
         #expect(throws: Verifier.Failure.self) { try Verifier.verify(r) }
     }
 
+    @Test func mpiSharesTheAllocationLowering() throws {
+        let code = try MPIBackend.source(try module(selection(takeInto: true)))
+        #expect(code.contains("double *y = NULL;"))
+        #expect(code.contains("y = (double *)braid_alloc((size_t)((n)) * sizeof(double));"))
+        #expect(code.contains("z = y;"))
+    }
+
     @Test func openCLAndHLSRejectDataDependentSizes() throws {
         let m = try module(selection())
         do {
