@@ -150,7 +150,10 @@ extension FunctionLowerer {
             guard vs.count == ts.count else {
                 throw Diagnostic(target.loc, "cannot unpack \(vs.count) values into \(ts.count) names")
             }
-            for (t, v) in zip(ts, vs) { try assign(t, v, loc: loc) }
+            // Python evaluates the whole right-hand side before it binds any target: values
+            // that read variables are taken first (`a, b = a + b, a * b`; `x, y = y, x`).
+            let taken = ts.count > 1 ? try vs.map { try takeForUnpacking($0, targets: ts, loc: loc) } : vs
+            for (t, v) in zip(ts, taken) { try assign(t, v, loc: loc) }
         case .subscript(let base, let index):
             let b = try lowerExpr(base)
             guard case .array(let l) = b, let view = l.asView else {
@@ -173,6 +176,35 @@ extension FunctionLowerer {
     }
 
     func writableArgument(_ name: String) -> Bool { true }
+
+    /// A value of a tuple's right-hand side that later bindings of the same statement cannot
+    /// change: scalars that read containers go to a new scalar; array expressions, and
+    /// arrays that a target name currently denotes, to a new array.
+    func takeForUnpacking(_ v: Value, targets: [PyExpr], loc: SourceLocation) throws -> Value {
+        switch v {
+        case .scalar(let e, let weak):
+            var symbols = Set<String>()
+            _ = e.mapSymbols { x in symbols.formUnion(x.freeSymbols); return x }
+            let readsVariables = !e.reads.isEmpty || symbols.contains { containerIndex[$0] != nil }
+            guard readsVariables else { return v }
+            let t = scalarVariableType(e.dtype, weak: weak)
+            let c = newScalar("rhs", t)
+            if weak { weakScalars.insert(c) }
+            emitTasklet(.point(c, []), cast(e, t), loc: loc)
+            return readScalarContainer(c)
+        case .array(let l):
+            if let view = l.asView {
+                let rebound = targets.contains { t in
+                    guard case .name(let n) = t.kind, case .array(let cur)? = env[n] else { return false }
+                    return cur.asView?.container == view.container
+                }
+                guard rebound else { return v }
+            }
+            return .array(try materializeNew(l, hint: "rhs", loc: loc))
+        default:
+            return v
+        }
+    }
 
     func bindName(_ n: String, _ value: Value, loc: SourceLocation) throws {
         if ctx.symbols.contains(n) && env[n] == nil {

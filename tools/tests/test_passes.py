@@ -185,3 +185,91 @@ def test_generated_code_is_the_same_every_time(program):
     outs = {subprocess.run([str(braid_binary()), "build", str(path), "--emit", "c"], capture_output=True, text=True).stdout
             for _ in range(4)}
     assert len(outs) == 1
+
+
+UNPACK_SOURCE = '''import numpy as np
+
+
+def step(a, b):
+    a, b = a + b, a * b
+    return a, b
+
+
+def julia(zr, zi, cr, ci, n):
+    k = 0
+    for _ in range(n):
+        zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+        if zr * zr + zi * zi > 4.0:
+            break
+        k += 1
+    return k
+
+
+def rotate(u, v):
+    u, v = u + v, u - v
+    return u * v
+
+
+def fib(n):
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+'''
+
+
+def test_tuple_assignment_evaluates_the_whole_right_side_first(tmp_path):
+    src = tmp_path / "unpack.py"
+    src.write_text(UNPACK_SOURCE)
+    sigs = ["step(float, float)", "julia(float, float, float, float, int)",
+"rotate(float64[:], float64[:])", "fib(int)"]
+    args = [str(braid_binary()), "build", str(src), "-o", str(tmp_path)]
+    for s in sigs:
+        args += ["--signature", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    spec = importlib.util.spec_from_file_location("unpack", next(tmp_path.glob("unpack*.so")))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ref = {}
+    exec(compile(UNPACK_SOURCE, "unpack.py", "exec"), ref)
+    assert mod.step(2.0, 3.0) == ref["step"](2.0, 3.0) == (5.0, 6.0)
+    rng = np.random.default_rng(3)
+    pts = rng.random((40, 2)) - 0.5
+    assert [mod.julia(a, b, -0.4, 0.6, 200) for a, b in pts] == [ref["julia"](a, b, -0.4, 0.6, 200) for a, b in pts]
+    x, y = rng.random(10), rng.random(10)
+    np.testing.assert_allclose(mod.rotate(x, y), ref["rotate"](x, y), rtol=1e-12)
+    assert mod.fib(20) == ref["fib"](20) == 6765
+
+
+SWAP_SOURCE = '''import numpy as np
+import braid as br
+
+N = br.symbol("N")
+
+
+@br.program
+def relax(a0: br.float64[N], steps: br.int64):
+    a = a0.copy()
+    b = a0.copy()
+    for _ in range(steps):
+        b[1:-1] = 0.5 * (a[:-2] + a[2:])
+        a, b = b, a
+    return a - 2.0 * b
+'''
+
+
+def test_swapping_two_arrays_in_a_loop(tmp_path):
+    src = tmp_path / "swap.py"
+    src.write_text(SWAP_SOURCE)
+    r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    spec = importlib.util.spec_from_file_location("swap", next(tmp_path.glob("swap*.so")))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ref = {}
+    exec(compile(SWAP_SOURCE, "swap.py", "exec"), ref)
+    rng = np.random.default_rng(5)
+    a = rng.random(30)
+    for steps in (0, 1, 4, 7):
+        np.testing.assert_allclose(mod.relax(a, steps), ref["relax"](a, steps), rtol=1e-12)
