@@ -76,9 +76,10 @@ public final class CLowering {
         // Every pointer starts NULL, so the exit path may free them all after a failed allocation.
         // Dynamic containers hand their storage over to each other (`allocate ... from`), so
         // they are not `restrict`.
-        let decls: [CStmt] = arrays.map {
-            $0.isDynamic ? .decl(type: dialect.typeName($0.dtype), name: "*" + $0.name, initializer: "NULL")
-                : .decl(type: "\(dialect.typeName($0.dtype)) *\(dialect.pointerQualifier)", name: $0.name, initializer: "NULL")
+        let decls: [CStmt] = arrays.flatMap { c -> [CStmt] in
+            c.isDynamic ? [.decl(type: dialect.typeName(c.dtype), name: "*" + c.name, initializer: "NULL"),
+                           .decl(type: "size_t", name: Self.capacity(c.name), initializer: "0")]
+                : [.decl(type: "\(dialect.typeName(c.dtype)) *\(dialect.pointerQualifier)", name: c.name, initializer: "NULL")]
         }
         // Dynamic containers get their storage where they are defined (`allocate` nodes).
         return decls + arrays.filter { !$0.isDynamic }.flatMap { allocation($0) }
@@ -93,17 +94,33 @@ public final class CLowering {
         ]
     }
 
-    /// A dynamic container's (re)allocation: its previous storage is released first.
+    /// The variable holding the bytes a dynamic container's storage can hold.
+    static func capacity(_ name: String) -> String { name + "_capacity" }
+
+    /// A dynamic container's (re)allocation. Storage that is large enough is reused (a loop
+    /// that compacts its arrays allocates only when they grow); a hand-over swaps the two
+    /// containers' storage, so the one left "without storage" keeps a buffer to reuse.
     public func reallocation(_ a: Allocation) -> [CStmt] {
         let c = container(a.container)
+        let cap = Self.capacity(c.name)
         if let from = a.takeFrom {
-            return [.expr("free(\(c.name))"), .assign(lhs: c.name, rhs: from), .assign(lhs: from, rhs: "NULL")]
+            let t = dialect.typeName(c.dtype)
+            let fromCap = Self.capacity(from)
+            return [.block([
+                .decl(type: "\(t) *", name: "braid_swap", initializer: c.name),
+                .decl(type: "size_t", name: "braid_swap_capacity", initializer: cap),
+                .assign(lhs: c.name, rhs: from), .assign(lhs: cap, rhs: fromCap),
+                .assign(lhs: from, rhs: "braid_swap"), .assign(lhs: fromCap, rhs: "braid_swap_capacity"),
+            ])]
         }
         // Negative sizes (an empty selection never makes one, but a computed size might).
         let guardNegative: [CStmt] = c.shape.filter { $0.constant == nil }.map { d in
             .ifElse(condition: "(\(sym(d))) < 0", then: [.assign(lhs: "braid_status", rhs: "\(Failure.shapeMismatch.statusCode)"), .goto("braid_exit")], orElse: [])
         }
-        return guardNegative + [.expr("free(\(c.name))")] + allocation(c)
+        let t = dialect.typeName(c.dtype)
+        let bytes = "(size_t)(\(size(c))) * sizeof(\(t))"
+        let grow: [CStmt] = [.expr("free(\(c.name))")] + allocation(c) + [.assign(lhs: cap, rhs: bytes)]
+        return guardNegative + [.ifElse(condition: "\(c.name) == NULL || \(bytes) > \(cap)", then: grow, orElse: [])]
     }
 
     public func frees() -> [CStmt] {

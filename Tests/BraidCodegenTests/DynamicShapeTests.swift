@@ -68,12 +68,24 @@ private func module(_ p: Program) throws -> IRModule {
         #expect(code.contains("if ((n) < 0)"))
     }
 
-    @Test func takingOverStorageMovesThePointer() throws {
+    @Test func takingOverStorageSwapsThePointers() throws {
         let code = try CPUBackend.nativeCode(try module(selection(takeInto: true)))
-        #expect(code.contains("free(z);"))
+        // z takes y's storage; y keeps z's old buffer (and its capacity) to reuse.
+        #expect(code.contains("double * braid_swap = z;") || code.contains("double *braid_swap = z;"))
         #expect(code.contains("z = y;"))
-        #expect(code.contains("y = NULL;"))
+        #expect(code.contains("y = braid_swap;"))
+        #expect(code.contains("z_capacity = y_capacity;"))
+        #expect(code.contains("y_capacity = braid_swap_capacity;"))
         #expect(code.contains("z_size = n;"))
+        // Both buffers are released at exit.
+        let exit = try #require(code.range(of: "braid_exit:"))
+        #expect(code[exit.upperBound...].contains("free(z);") && code[exit.upperBound...].contains("free(y);"))
+    }
+
+    @Test func storageLargeEnoughIsReused() throws {
+        let code = try CPUBackend.nativeCode(try module(selection()))
+        #expect(code.contains("size_t y_capacity = 0;"))
+        #expect(code.contains("if (y == NULL || (size_t)((n)) * sizeof(double) > y_capacity)"))
     }
 
     @Test func printerShowsDynamicContainersAndAllocations() throws {
