@@ -178,8 +178,7 @@ extension FunctionLowerer {
     func writableArgument(_ name: String) -> Bool { true }
 
     /// A value of a tuple's right-hand side that later bindings of the same statement cannot
-    /// change: scalars that read containers go to a new scalar; array expressions, and
-    /// arrays that a target name currently denotes, to a new array.
+    /// change: scalars that read containers go to a new scalar, array expressions to a new array.
     func takeForUnpacking(_ v: Value, targets: [PyExpr], loc: SourceLocation) throws -> Value {
         switch v {
         case .scalar(let e, let weak):
@@ -193,13 +192,9 @@ extension FunctionLowerer {
             emitTasklet(.point(c, []), cast(e, t), loc: loc)
             return readScalarContainer(c)
         case .array(let l):
-            if let view = l.asView {
-                let rebound = targets.contains { t in
-                    guard case .name(let n) = t.kind, case .array(let cur)? = env[n] else { return false }
-                    return cur.asView?.container == view.container
-                }
-                guard rebound else { return v }
-            }
+            // An array expression becomes a new array now (as NumPy makes one); a plain array
+            // keeps its identity, and binding rules (aliasing in loops) apply to it as usual.
+            if l.asView != nil { return v }
             return .array(try materializeNew(l, hint: "rhs", loc: loc))
         default:
             return v

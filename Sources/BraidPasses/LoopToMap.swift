@@ -46,18 +46,8 @@ public struct LoopToMap: Pass {
                     if own { remarks.append(Remark(l.loc, pass: name, .sequential, "for-loop over \(l.variable) stays sequential: \(why.message)")) }
                     return .forLoop(l)
                 }
-            case .map(var m):
-                m.body = convert(m.body, p, uses: uses, changed: &changed, remarks: &remarks)
-                return .map(m)
-            case .whileLoop(var w):
-                w.body = convert(w.body, p, uses: uses, changed: &changed, remarks: &remarks)
-                return .whileLoop(w)
-            case .branch(var b):
-                b.then = convert(b.then, p, uses: uses, changed: &changed, remarks: &remarks)
-                b.orElse = convert(b.orElse, p, uses: uses, changed: &changed, remarks: &remarks)
-                return .branch(b)
             default:
-                return n
+                return withChildBlocks(n) { convert($0, p, uses: uses, changed: &changed, remarks: &remarks) }
             }
         }
     }
@@ -104,7 +94,7 @@ public struct LoopToMap: Pass {
             return no("'\(name)' is read before it is assigned in an iteration (a value carried from the previous iteration)")
         }
         // Private scalars may be used as symbols (indices) inside the body only.
-        let body = accumulators.isEmpty ? l.body : TreeRewriter().nodes(rewriteAccumulators(l.body, accumulators))
+        let body = accumulators.isEmpty ? l.body : rewriteAccumulators(l.body, accumulators)
         let m = MapScope(params: [l.variable], ranges: [l.range], schedule: .sequential, body: body,
                          locals: locals, reductions: [:], loc: l.loc)
         switch ScheduleMaps.check(m, p) {
@@ -164,22 +154,12 @@ public struct LoopToMap: Pass {
 
     static func rewriteAccumulators(_ nodes: [Node], _ acc: [String: WCR]) -> [Node] {
         nodes.map { n in
-            switch n {
-            case .tasklet(var t):
-                if let op = acc[t.output.data], let (_, rest) = update(t, t.output.data) {
-                    t.wcr = op
-                    t.value = rest
-                }
-                return .tasklet(t)
-            case .map(var m): m.body = rewriteAccumulators(m.body, acc); return .map(m)
-            case .forLoop(var f): f.body = rewriteAccumulators(f.body, acc); return .forLoop(f)
-            case .whileLoop(var w): w.body = rewriteAccumulators(w.body, acc); return .whileLoop(w)
-            case .branch(var b):
-                b.then = rewriteAccumulators(b.then, acc)
-                b.orElse = rewriteAccumulators(b.orElse, acc)
-                return .branch(b)
-            default: return n
+            guard case .tasklet(var t) = n else { return withChildBlocks(n) { rewriteAccumulators($0, acc) } }
+            if let op = acc[t.output.data], let (_, rest) = update(t, t.output.data) {
+                t.wcr = op
+                t.value = rest
             }
+            return .tasklet(t)
         }
     }
 }

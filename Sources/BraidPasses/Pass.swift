@@ -44,28 +44,25 @@ public struct Remark: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(loc): \(kind.rawValue): \(message) [\(pass)]" }
 }
 
+/// `n` with `f` applied to each of its child blocks (the bodies of a map or loop, the two
+/// arms of a branch); other nodes are returned as they are.
+func withChildBlocks(_ n: Node, _ f: ([Node]) throws -> [Node]) rethrows -> Node {
+    switch n {
+    case .map(var m): m.body = try f(m.body); return .map(m)
+    case .forLoop(var l): l.body = try f(l.body); return .forLoop(l)
+    case .whileLoop(var w): w.body = try f(w.body); return .whileLoop(w)
+    case .branch(var b):
+        b.then = try f(b.then)
+        b.orElse = try f(b.orElse)
+        return .branch(b)
+    case .tasklet, .library, .breakLoop, .continueLoop, .returnProgram, .fail, .allocate:
+        return n
+    }
+}
+
 /// Applies `f` bottom-up to every node list in a tree (bodies of maps, loops, branches).
 func rewriteBlocks(_ nodes: [Node], _ f: ([Node]) throws -> [Node]) rethrows -> [Node] {
-    let inner = try nodes.map { n -> Node in
-        switch n {
-        case .map(var m):
-            m.body = try rewriteBlocks(m.body, f)
-            return .map(m)
-        case .forLoop(var l):
-            l.body = try rewriteBlocks(l.body, f)
-            return .forLoop(l)
-        case .whileLoop(var w):
-            w.body = try rewriteBlocks(w.body, f)
-            return .whileLoop(w)
-        case .branch(var b):
-            b.then = try rewriteBlocks(b.then, f)
-            b.orElse = try rewriteBlocks(b.orElse, f)
-            return .branch(b)
-        default:
-            return n
-        }
-    }
-    return try f(inner)
+    try f(nodes.map { n in try withChildBlocks(n) { try rewriteBlocks($0, f) } })
 }
 
 /// Every tasklet and library node in a tree, with the enclosing map params and loop variables.

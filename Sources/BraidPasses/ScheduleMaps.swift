@@ -50,18 +50,8 @@ public struct ScheduleMaps: Pass {
                 }
                 m.body = schedule(m.body, p, insideParallel: insideParallel || parallel, changed: &changed, remarks: &remarks)
                 return .map(m)
-            case .forLoop(var l):
-                l.body = schedule(l.body, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
-                return .forLoop(l)
-            case .whileLoop(var w):
-                w.body = schedule(w.body, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
-                return .whileLoop(w)
-            case .branch(var b):
-                b.then = schedule(b.then, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
-                b.orElse = schedule(b.orElse, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks)
-                return .branch(b)
             default:
-                return n
+                return withChildBlocks(n) { schedule($0, p, insideParallel: insideParallel, changed: &changed, remarks: &remarks) }
             }
         }
     }

@@ -23,14 +23,7 @@ public struct StrengthReduction: Pass {
                         remarks.append(Remark(t.loc, pass: name, .simplified, "power with a constant integer exponent computed by multiplication"))
                     }
                     return .tasklet(t)
-                case .map(var m): m.body = visit(m.body); return .map(m)
-                case .forLoop(var f): f.body = visit(f.body); return .forLoop(f)
-                case .whileLoop(var w): w.body = visit(w.body); return .whileLoop(w)
-                case .branch(var b):
-                    b.then = visit(b.then)
-                    b.orElse = visit(b.orElse)
-                    return .branch(b)
-                default: return n
+                default: return withChildBlocks(n, visit)
                 }
             }
         }

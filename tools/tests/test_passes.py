@@ -56,19 +56,26 @@ SIGNATURES = ["row_norms(float64[:,:])", "total(float64[:])", "prefix(float64[:]
               "escape(complex128[:,:], complex128[:,:], int64[:,:], int64)"]
 
 
-def build(tmp_path, *extra):
-    src = tmp_path / "loops.py"
-    src.write_text(SOURCE)
-    args = [str(braid_binary()), "build", str(src), "-o", str(tmp_path)]
-    for s in SIGNATURES:
+def compile_module(tmp_path, name, source, signatures=(), extra=()):
+    """Builds `source` as module `name`; returns (compiled module, CPython namespace, braid's stdout)."""
+    src = tmp_path / f"{name}.py"
+    src.write_text(source)
+    args = [str(braid_binary()), "build", str(src), "-o", str(tmp_path), *extra]
+    for s in signatures:
         args += ["--signature", s]
-    r = subprocess.run(args + list(extra), capture_output=True, text=True)
+    r = subprocess.run(args, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    so = next(tmp_path.glob("loops*.so"))
-    spec = importlib.util.spec_from_file_location("loops", so)
+    spec = importlib.util.spec_from_file_location(name, next(tmp_path.glob(f"{name}*.so")))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod, r.stdout
+    ref = {}
+    exec(compile(source, f"{name}.py", "exec"), ref)
+    return mod, ref, r.stdout
+
+
+def build(tmp_path, *extra):
+    mod, _, out = compile_module(tmp_path, "loops", SOURCE, SIGNATURES, extra)
+    return mod, out
 
 
 def python_module():
@@ -219,20 +226,8 @@ def fib(n):
 
 
 def test_tuple_assignment_evaluates_the_whole_right_side_first(tmp_path):
-    src = tmp_path / "unpack.py"
-    src.write_text(UNPACK_SOURCE)
-    sigs = ["step(float, float)", "julia(float, float, float, float, int)",
-"rotate(float64[:], float64[:])", "fib(int)"]
-    args = [str(braid_binary()), "build", str(src), "-o", str(tmp_path)]
-    for s in sigs:
-        args += ["--signature", s]
-    r = subprocess.run(args, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("unpack", next(tmp_path.glob("unpack*.so")))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    ref = {}
-    exec(compile(UNPACK_SOURCE, "unpack.py", "exec"), ref)
+    sigs = ["step(float, float)", "julia(float, float, float, float, int)", "rotate(float64[:], float64[:])", "fib(int)"]
+    mod, ref, _ = compile_module(tmp_path, "unpack", UNPACK_SOURCE, sigs)
     assert mod.step(2.0, 3.0) == ref["step"](2.0, 3.0) == (5.0, 6.0)
     rng = np.random.default_rng(3)
     pts = rng.random((40, 2)) - 0.5
@@ -240,36 +235,3 @@ def test_tuple_assignment_evaluates_the_whole_right_side_first(tmp_path):
     x, y = rng.random(10), rng.random(10)
     np.testing.assert_allclose(mod.rotate(x, y), ref["rotate"](x, y), rtol=1e-12)
     assert mod.fib(20) == ref["fib"](20) == 6765
-
-
-SWAP_SOURCE = '''import numpy as np
-import braid as br
-
-N = br.symbol("N")
-
-
-@br.program
-def relax(a0: br.float64[N], steps: br.int64):
-    a = a0.copy()
-    b = a0.copy()
-    for _ in range(steps):
-        b[1:-1] = 0.5 * (a[:-2] + a[2:])
-        a, b = b, a
-    return a - 2.0 * b
-'''
-
-
-def test_swapping_two_arrays_in_a_loop(tmp_path):
-    src = tmp_path / "swap.py"
-    src.write_text(SWAP_SOURCE)
-    r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    spec = importlib.util.spec_from_file_location("swap", next(tmp_path.glob("swap*.so")))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    ref = {}
-    exec(compile(SWAP_SOURCE, "swap.py", "exec"), ref)
-    rng = np.random.default_rng(5)
-    a = rng.random(30)
-    for steps in (0, 1, 4, 7):
-        np.testing.assert_allclose(mod.relax(a, steps), ref["relax"](a, steps), rtol=1e-12)
