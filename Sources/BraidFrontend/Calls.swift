@@ -111,18 +111,19 @@ extension FunctionLowerer {
             default: throw Diagnostic(a.loc, "len() needs an array or a tuple")
             }
         case "min", "max":
+            try a.check(maxPositional: Int.max, allowed: [])
             guard a.positional.count >= 2 else {
-                if a.positional.count == 1, case .array = a.positional[0] {
-                    return try reduce(name == "min" ? .min : .max, a.positional[0], axes: nil, keepdims: false, loc: a.loc)
-                }
+                if a.positional.count == 1 { return try builtinExtreme(name == "max", a.positional[0], loc: a.loc) }
                 throw Diagnostic(a.loc, "\(name)() needs two or more scalar arguments")
             }
+            // Python keeps the first of equal values and compares with > (<): a NaN after
+            // the first argument never wins, a NaN first always does.
             var acc = a.positional[0]
             for v in a.positional.dropFirst() {
                 guard case .scalar = acc, case .scalar = v else {
                     throw Diagnostic(a.loc, "\(name)() of arrays is not elementwise; use np.\(name == "min" ? "minimum" : "maximum")")
                 }
-                acc = try arith(name == "min" ? .min : .max, acc, v, loc: a.loc)
+                acc = try select(try arith(name == "min" ? .lt : .gt, v, acc, loc: a.loc), v, acc, loc: a.loc)
             }
             return acc
         case "abs":
@@ -139,7 +140,8 @@ extension FunctionLowerer {
             if t == .bool { return .scalar(truth(x), weak: false) }
             return .scalar(cast(x, t), weak: false)
         case "sum":
-            return try reduce(.add, try a.require(0, "iterable"), axes: nil, keepdims: false, loc: a.loc)
+            try a.check(maxPositional: 2, allowed: ["start"])
+            return try builtinSum(try a.require(0, "iterable"), start: a.get(1, "start") ?? .scalar(.symbol(.zero), weak: true), loc: a.loc)
         case "print":
             throw Diagnostic(a.loc, "print() is not supported in compiled functions; return the values instead")
         case "range":
@@ -147,6 +149,69 @@ extension FunctionLowerer {
         default:
             throw Diagnostic(a.loc, "builtin '\(name)' is not supported")
         }
+    }
+
+    /// Builtin `sum(iterable, start=0)`: Python iterates over the first axis and adds in
+    /// order, `start + x[0] + x[1] + ...`, with NumPy's typing of each `+` (an int8 array sums
+    /// to int8, wrapping; float32 adds in float32). A 2-D array sums its rows: a 1-D result,
+    /// as `np.sum(A, axis=0)` but in the operands' dtype.
+    func builtinSum(_ v: Value, start: Value, loc: SourceLocation) throws -> Value {
+        if case .scalar = v { throw Diagnostic(loc, "sum() needs an iterable (an array or a tuple), not a scalar") }
+        let l = try lazy(v, loc: loc)
+        guard let n = l.shape.first else {
+            throw Diagnostic(loc, "sum() of a 0-d array: iterating over a 0-d array raises TypeError in Python; use np.sum")
+        }
+        guard case .scalar(let s0, let weakStart) = start else {
+            throw Diagnostic(loc, "sum(): the start value must be a scalar here")
+        }
+        let (common, _) = Typing.common(l.dtype, weakA: false, s0.dtype, weakB: weakStart)
+        try checkOperandKinds(.add, common, loc: loc)
+        let (ot, t) = Typing.binary(.add, common)
+        let rest = Array(l.shape.dropFirst())
+        let out = rest.isEmpty ? nil : try newArray("sum", t, rest, loc: loc)
+        if let out { markWritten(out.container) }
+        var accName = ""
+        try emitMap(rest, loc: loc) { idx in
+            let acc = newScalar("acc", t)
+            accName = acc
+            emitTasklet(.point(acc, []), cast(s0, t), loc: loc)
+            markWritten(acc)
+            let k = fresh("k")
+            let x = l.element(at: [.sym(k)] + idx)
+            let add = ScalarExpr.binary(.add, cast(.load(.point(acc, []), t), ot), cast(x, ot), t)
+            emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, n),
+                                  body: [.tasklet(Tasklet(output: .point(acc, []), value: add, loc: loc))], loc: loc)))
+            if let out { emitTasklet(out.memlet(at: idx), .load(.point(acc, []), t), loc: loc) }
+        }
+        if let out { return .array(Lazy(node: .view(out), shape: out.shape, dtype: t)) }
+        return .scalar(.load(.point(accName, []), t), weak: false)
+    }
+
+    /// Builtin `max(x)`/`min(x)` of a 1-D array: Python's loop, `r = x[0]`, then `r = v` for
+    /// each later `v > r` (`v < r`): the first of equal values, and NaN only when it comes
+    /// first (unlike np.max). An empty array raises ValueError.
+    func builtinExtreme(_ isMax: Bool, _ v: Value, loc: SourceLocation) throws -> Value {
+        let name = isMax ? "max" : "min"
+        if case .scalar = v { throw Diagnostic(loc, "\(name)() of one scalar: Python needs an iterable or two or more arguments") }
+        let l = try lazy(v, loc: loc)
+        guard l.shape.count == 1 else {
+            throw Diagnostic(loc, l.shape.isEmpty
+                ? "\(name)() of a 0-d array: iterating over a 0-d array raises TypeError in Python; use np.\(name)"
+                : "\(name)() of a \(l.shape.count)-D array compares its rows with \(isMax ? ">" : "<"), which raises ValueError in Python (the truth value of an array is ambiguous); use np.\(name)(A) for all elements or np.\(name)(A, axis=0) for each column")
+        }
+        if l.dtype.isComplex { throw Diagnostic(loc, "\(name)() of complex numbers raises TypeError in Python") }
+        let n = l.shape[0]
+        try failIfEmpty(n, message: "\(name)() iterable argument is empty", loc: loc)
+        let acc = newScalar(name, l.dtype)
+        emitTasklet(.point(acc, []), l.element(at: [.zero]), loc: loc)
+        markWritten(acc)
+        let k = fresh("k")
+        let x = l.element(at: [.sym(k)])
+        let current = ScalarExpr.load(.point(acc, []), l.dtype)
+        let better = ScalarExpr.binary(isMax ? .gt : .lt, x, current, .bool)
+        emit(.forLoop(ForLoop(variable: k, range: SymRange(.one, n),
+                              body: [.tasklet(Tasklet(output: .point(acc, []), value: .select(better, x, current, l.dtype), loc: loc))], loc: loc)))
+        return .scalar(current, weak: false)
     }
 
     /// Inlines a helper function defined in the same file.

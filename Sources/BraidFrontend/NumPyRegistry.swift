@@ -123,8 +123,15 @@ public enum NumPyRegistry {
         r["clip"] = NumPyFunction(family: .ufunc, summary: "clip(a, a_min, a_max), out=") { l, a in
             try a.check(maxPositional: 4, allowed: ["a_min", "a_max", "out", "min", "max"])
             var v = try a.require(0, "a")
-            if let lo = a.get(1, "a_min") ?? a.keywords["min"], !l.isNone(lo) { v = try l.arith(.max, v, lo, loc: a.loc) }
-            if let hi = a.get(2, "a_max") ?? a.keywords["max"], !l.isNone(hi) { v = try l.arith(.min, v, hi, loc: a.loc) }
+            // NumPy drops a Python int bound beyond the integer dtype's range on the side
+            // where it cannot clip (np.clip(int8_array, -200, 300) is the array itself).
+            let t = l.strongIntegerType(v)
+            func noOp(_ bound: Value, below: Bool) -> Bool {
+                guard let t, let k = l.weakIntConstant(bound), !FunctionLowerer.holds(t, k) else { return false }
+                return below == (k < 0)
+            }
+            if let lo = a.get(1, "a_min") ?? a.keywords["min"], !l.isNone(lo), !noOp(lo, below: true) { v = try l.arith(.max, v, lo, loc: a.loc) }
+            if let hi = a.get(2, "a_max") ?? a.keywords["max"], !l.isNone(hi), !noOp(hi, below: false) { v = try l.arith(.min, v, hi, loc: a.loc) }
             return try l.applyUfuncOutput(v, a.withOut(position: 3))
         }
         r["outer"] = NumPyFunction(family: .linalg, summary: "outer(a, b)") { l, a in
@@ -327,6 +334,7 @@ public enum NumPyRegistry {
                     throw Diagnostic(a.loc, "maximum/minimum of complex numbers is not supported")
                 }
                 if lx.shape.isEmpty { throw Diagnostic(a.loc, "\(n).reduce of a 0-d array is not supported") }
+                if wcr == .max || wcr == .min { try l.checkNotEmpty(wcr, .array(lx), axes: axes, loc: a.loc) }
                 return try l.reduce(wcr, .array(lx), axes: axes, keepdims: keepdims, loc: a.loc)
             }
             r["\(n).outer"] = NumPyFunction(family: .ufuncMethod, summary: "\(n).outer(a, b), shape a.shape + b.shape") { l, a in
@@ -484,6 +492,13 @@ extension FunctionLowerer {
             let t = boolean ? DType.bool : l.dtype
             let base = boolean ? try lazy(try arith(.ne, .array(l), .scalar(.symbol(.zero), weak: true), loc: a.loc), loc: a.loc) : l
             let identity = Value.scalar(reductionIdentity(op, op == .add || op == .mul ? base.dtype : t), weak: false)
+            if !boolean && (op == .max || op == .min) {
+                // NumPy raises for an empty selection: count it where it runs.
+                guard case .scalar(let count, _) = try reduce(.add, .array(mask), axes: nil, keepdims: false, loc: a.loc) else {
+                    throw Diagnostic(a.loc, "internal: count of a mask")
+                }
+                runtimeValueError(.binary(.le, count, .literal(.int(0), count.dtype), .bool), loc: a.loc)
+            }
             x = try select(.array(mask), .array(base), identity, loc: a.loc)
             return try reduce(op, x, axes: nil, keepdims: false, loc: a.loc)
         }
@@ -493,7 +508,16 @@ extension FunctionLowerer {
             x = .array(l.dtype == .bool ? l : Lazy(node: .binary(.ne, l, Lazy(node: .scalar(cast(.symbol(.zero), l.dtype)), shape: [], dtype: l.dtype)), shape: l.shape, dtype: .bool))
         }
         if case .scalar = x, axes == nil { return x }
+        if !boolean && (op == .max || op == .min) { try checkNotEmpty(op, x, axes: axes, loc: a.loc) }
         return try reduce(op, x, axes: axes, keepdims: keepdims, loc: a.loc)
+    }
+
+    /// max/min have no identity: NumPy raises ValueError when the reduced axes hold no element.
+    func checkNotEmpty(_ op: WCR, _ x: Value, axes: [Int]?, loc: SourceLocation) throws {
+        guard case .array(let l) = x else { return }
+        let reduced = try normalizedAxes(axes, rank: l.shape.count, loc: loc)
+        try failIfEmpty(reducedCount(l.shape, reduced),
+                        message: "zero-size array to reduction operation \(op == .max ? "maximum" : "minimum") which has no identity", loc: loc)
     }
 
     /// A tuple of integer constants (axes).

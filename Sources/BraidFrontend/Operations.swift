@@ -1,3 +1,4 @@
+import Foundation
 import BraidIR
 
 extension FunctionLowerer {
@@ -29,11 +30,21 @@ extension FunctionLowerer {
         if case .masked(let x, let m) = a, case .masked(let y, let n) = b, m == n {
             return try keepMask(m, arith(op, .array(x), .array(y), loc: loc), loc)
         }
+        if let folded = try weakIntegerOutOfRange(op, a, b, loc: loc) { return folded }
         switch (a, b) {
         case (.scalar(let x, let wx), .scalar(let y, let wy)):
             let (t, weak) = Typing.common(x.dtype, weakA: wx, y.dtype, weakB: wy)
             try checkOperandKinds(op, t, loc: loc)
-            let (ot, rt) = Typing.binary(op, t)
+            var (ot, rt) = Typing.binary(op, t)
+            if let wide = exactComparisonType(op, a, b, ot) { ot = wide }
+            if op == .pow && ot.isInteger {
+                if wx && wy, let base = weakIntConstant(a), let e = weakIntConstant(b), e < 0 {
+                    // Python: int ** negative int is a float.
+                    guard base != 0 else { throw Diagnostic(loc, "0 ** \(e) raises ZeroDivisionError in Python") }
+                    return .scalar(.literal(.float(Foundation.pow(Double(base), Double(e))), .float64), weak: true)
+                }
+                try checkIntegerPower(b, size: .one, loc: loc)
+            }
             // Integer arithmetic on symbolic values stays symbolic (indices, bounds).
             if rt == .int64, case .symbol(let s) = x, case .symbol(let u) = y {
                 switch op {
@@ -52,10 +63,200 @@ extension FunctionLowerer {
             let la = try lazy(a, loc: loc), lb = try lazy(b, loc: loc)
             let (t, _) = Typing.common(la.dtype, weakA: isWeak(a), lb.dtype, weakB: isWeak(b))
             try checkOperandKinds(op, t, loc: loc)
-            let (ot, rt) = Typing.binary(op, t)
+            var (ot, rt) = Typing.binary(op, t)
+            if let wide = exactComparisonType(op, a, b, ot) { ot = wide }
             let shape = try broadcast(la.shape, lb.shape, loc: loc)
+            if op == .pow && ot.isInteger {
+                try checkIntegerPower({ if case .scalar = b { return b } else { return .array(lb) } }(), size: shape.reduce(SymExpr.one, *), shape: shape, loc: loc)
+            }
             return .array(Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt))
         }
+    }
+
+    /// The value of a Python int constant (a weak integer literal or module constant).
+    func weakIntConstant(_ v: Value) -> Int? {
+        guard case .scalar(let x, true) = v else { return nil }
+        switch x {
+        case .symbol(.int(let k)): return k
+        case .literal(.int(let k), let t) where t.isInteger: return k
+        default: return nil
+        }
+    }
+
+    /// The dtype of a strong (NumPy-typed) scalar or array operand, without lowering it.
+    func strongIntegerType(_ v: Value) -> DType? {
+        switch v {
+        case .scalar(let x, false): return x.dtype.isInteger ? x.dtype : nil
+        case .array(let l), .masked(let l, _): return l.dtype.isInteger ? l.dtype : nil
+        default: return nil
+        }
+    }
+
+    /// Whether the integer dtype `t` holds the value `k`.
+    static func holds(_ t: DType, _ k: Int) -> Bool {
+        switch t {
+        case .int8: return Int(Int8.min)...Int(Int8.max) ~= k
+        case .int16: return Int(Int16.min)...Int(Int16.max) ~= k
+        case .int32: return Int(Int32.min)...Int(Int32.max) ~= k
+        case .uint8: return 0...Int(UInt8.max) ~= k
+        case .uint16: return 0...Int(UInt16.max) ~= k
+        case .uint32: return 0...Int(UInt32.max) ~= k
+        case .uint64: return k >= 0
+        default: return true
+        }
+    }
+
+    /// NumPy 2 (NEP 50) with a Python int constant that the other operand's integer dtype
+    /// cannot hold: comparisons are exact (the constant lies beyond every value, so the
+    /// result is a constant), arithmetic raises OverflowError in NumPy: a Diagnostic here.
+    /// `nil` when the rule does not apply.
+    func weakIntegerOutOfRange(_ op: BinaryOp, _ a: Value, _ b: Value, loc: SourceLocation) throws -> Value? {
+        let k: Int, t: DType, strong: Value, constantFirst: Bool
+        if let kb = weakIntConstant(b), let ta = strongIntegerType(a) {
+            (k, t, strong, constantFirst) = (kb, ta, a, false)
+        } else if let ka = weakIntConstant(a), let tb = strongIntegerType(b) {
+            (k, t, strong, constantFirst) = (ka, tb, b, true)
+        } else {
+            return nil
+        }
+        if Self.holds(t, k) { return nil }
+        if op.isComparison {
+            // The constant is above (or below) every value of t; `x op k` with x on the left.
+            let above = k > 0
+            var xop = op
+            if constantFirst {
+                switch op {
+                case .lt: xop = .gt
+                case .le: xop = .ge
+                case .gt: xop = .lt
+                case .ge: xop = .le
+                default: break
+                }
+            }
+            let result: Bool
+            switch xop {
+            case .eq: result = false
+            case .ne: result = true
+            case .lt, .le: result = above
+            default: result = !above
+            }
+            let literal = ScalarExpr.literal(.bool(result), .bool)
+            switch strong {
+            case .scalar: return .scalar(literal, weak: false)
+            case .array(let l): return .array(Lazy(node: .scalar(literal), shape: l.shape, dtype: .bool))
+            case .masked(let l, let m): return .masked(Lazy(node: .scalar(literal), shape: l.shape, dtype: .bool), mask: m)
+            default: return nil
+            }
+        }
+        switch op {
+        case .div, .and, .or: return nil  // true division computes in float64; logical ops in bool
+        default: break
+        }
+        let wider = DType.promote(t, k >= Int(Int32.min) && k <= Int(Int32.max)
+                                     ? (Self.holds(.int8, k) ? .int8 : Self.holds(.int16, k) ? .int16 : .int32) : .int64)
+        let hint = wider.isInteger
+            ? "convert the \(t.rawValue) operand first, e.g. with .astype(np.\(wider.rawValue)) (or np.\(wider.rawValue)(...) for a scalar)"
+            : "no integer dtype holds both; convert the \(t.rawValue) operand first, e.g. with .astype(np.float64)"
+        throw Diagnostic(loc, "Python integer \(k) out of bounds for \(t.rawValue): NumPy 2 keeps the array's dtype \(t.rawValue) for a Python int operand and raises OverflowError here; \(hint)")
+    }
+
+    /// Comparisons of a small integer dtype with a Python int computed at run time are done
+    /// in int64, so that they are exact as in NumPy 2 (`int8_array > k` for any int k).
+    func exactComparisonType(_ op: BinaryOp, _ a: Value, _ b: Value, _ ot: DType) -> DType? {
+        guard op.isComparison, ot.isInteger, ot.itemSize < 8 else { return nil }
+        func weakInt(_ v: Value) -> Bool {
+            if case .scalar(let x, true) = v { return x.dtype.isInteger }
+            return false
+        }
+        guard weakInt(a) != weakInt(b) else { return nil }
+        return .int64
+    }
+
+    /// NumPy raises ValueError for an integer raised to a negative integer power (for each
+    /// element computed: an empty result raises nothing). A constant exponent is checked here.
+    func checkIntegerPower(_ exponent: Value, size: SymExpr, shape: [SymExpr] = [], loc: SourceLocation) throws {
+        let message = "Integers to negative integer powers are not allowed."
+        switch exponent {
+        case .scalar(let e, _):
+            var k: Int? = nil
+            if case .symbol(.int(let c)) = e { k = c }
+            if case .literal(.int(let c), _) = e { k = c }
+            if let k {
+                if k < 0 && size.constant != 0 {
+                    throw Diagnostic(loc, "NumPy raises ValueError here: \(message) Use a float base, e.g. x.astype(np.float64) ** \(k), or 1.0 / x ** \(-k)")
+                }
+                return
+            }
+            guard e.dtype.isSignedInteger else { return }
+            let violated = ScalarExpr.binary(.and, .binary(.lt, e, cast(.symbol(.zero), e.dtype), .bool),
+                                             .binary(.gt, .symbol(size), .symbol(.zero), .bool), .bool)
+            if case .symbol(let s) = e {
+                // min(max(-s, 0), size) == 0: s >= 0, or nothing is computed.
+                valueErrorCheck(.minimum(.maximum(SymExpr.zero - s, .zero), size), .zero, violated: violated, message: message, loc: loc)
+            } else {
+                runtimeValueError(violated, loc: loc)
+            }
+        case .array(let l):
+            guard l.dtype.isSignedInteger else { return }
+            let zero = Lazy(node: .scalar(cast(.symbol(.zero), l.dtype)), shape: [], dtype: l.dtype)
+            let negative = Lazy(node: .binary(.lt, l, zero), shape: shape.isEmpty ? l.shape : shape, dtype: .bool)
+            guard case .scalar(let any, _) = try reduce(.max, .array(negative), axes: nil, keepdims: false, loc: loc) else { return }
+            runtimeValueError(any, loc: loc)
+        default:
+            return
+        }
+    }
+
+    // MARK: Run-time ValueErrors
+
+    /// NumPy raises ValueError (`message`, NumPy's text) when `violated` holds. Where the
+    /// operation runs unconditionally at the start of the function (its top level, before any
+    /// `return`), and `okLHS == okRHS` states the requirement in array sizes only,
+    /// the module checks it when called, with NumPy's message, on every target. Elsewhere
+    /// the program fails where the operation runs (`violated`, a run-time test), raising
+    /// ValueError with the generic message of a failed shape check.
+    func valueErrorCheck(_ okLHS: SymExpr, _ okRHS: SymExpr, violated: ScalarExpr, message: String, loc: SourceLocation) {
+        if okLHS == okRHS { return }
+        // Sizes only: an integer parameter named in a check would become a size symbol, which
+        // the module requires to be non-negative.
+        let entryValue: (SymExpr) -> Bool = { e in e.freeSymbols.allSatisfy { self.symbols.contains($0) } }
+        func returns(_ nodes: [Node]) -> Bool {
+            nodes.contains { n in
+                switch n {
+                case .returnProgram, .fail: return true
+                case .map(let m): return returns(m.body)
+                case .forLoop(let f): return returns(f.body)
+                case .whileLoop(let w): return returns(w.body)
+                case .branch(let b): return returns(b.then) || returns(b.orElse)
+                default: return false
+                }
+            }
+        }
+        let unconditional = blocks.count == 1 && loopDepth == 0 && mapLocals.isEmpty && indexGuards.isEmpty && !returns(blocks[0])
+        if unconditional && entryValue(okLHS) && entryValue(okRHS) {
+            let msg = "\(loc): \(message)"
+            if !assertions.contains(where: { $0.0 == okLHS && $0.1 == okRHS && $0.2 == msg }) { assertions.append((okLHS, okRHS, msg)) }
+            return
+        }
+        runtimeValueError(violated, loc: loc)
+    }
+
+    /// Fails with ValueError where the operation runs, when `violated` holds there.
+    func runtimeValueError(_ violated: ScalarExpr, loc: SourceLocation) {
+        var condition = violated
+        for g in indexGuards.reversed() { condition = .binary(.and, g, condition, .bool) }
+        emit(.branch(Branch(condition: condition, then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
+    }
+
+    /// NumPy's ValueError for a reduction without identity (max, min, argmax, ...) over
+    /// `count` elements when `count` is zero; a constant zero is a compile-time error.
+    func failIfEmpty(_ count: SymExpr, message: String, loc: SourceLocation) throws {
+        if let c = count.constant {
+            if c > 0 { return }
+            throw Diagnostic(loc, "this raises ValueError in NumPy: \(message) (the array is always empty here)")
+        }
+        // min(count, 1) == 1 exactly when count >= 1.
+        valueErrorCheck(.minimum(count, .one), .one, violated: .binary(.le, .symbol(count), .symbol(.zero), .bool), message: message, loc: loc)
     }
 
     func keepMask(_ mask: Lazy, _ v: Value, _ loc: SourceLocation) throws -> Value {
@@ -309,20 +510,25 @@ extension FunctionLowerer {
             if t.isBool || (t.isSignedInteger && t.itemSize < 8) { t = .int64 }
             if t.isUnsignedInteger && t.itemSize < 8 { t = .uint64 }
         }
-        let input = castLazy(l, t)
+        // float32 (complex64) sums accumulate in double precision and round once at the end:
+        // NumPy adds pairwise (error ~ log2(n) eps); one float32 accumulator drifts ~ n eps.
+        var accType = t
+        if op == .add && t == .float32 { accType = .float64 }
+        if op == .add && t == .complex64 { accType = .complex128 }
+        let input = castLazy(castLazy(l, t), accType)
         let rank = l.shape.count
         let axes = try normalizedAxes(requested, rank: rank, loc: loc)
-        let initial = reductionIdentity(op, t)
+        let initial = reductionIdentity(op, accType)
         let keptAxes = (0..<rank).filter { !axes.contains($0) }
         let keptShape = keptAxes.map { l.shape[$0] }
         if keptAxes.isEmpty {
             // Whole-array reduction into a scalar, combined across parallel iterations.
-            let acc = newScalar("red", t)
+            let acc = newScalar("red", accType)
             emitTasklet(.point(acc, []), initial, loc: loc)
             try emitMap(l.shape, loc: loc, reductions: [acc: op]) { idx in
                 emitTasklet(.point(acc, []), input.element(at: idx), wcr: op, loc: loc)
             }
-            let result = ScalarExpr.load(.point(acc, []), t)
+            let result = cast(ScalarExpr.load(.point(acc, []), accType), t)
             if keepdims && rank > 0 {
                 let out = try newArray("red", t, Array(repeating: .one, count: rank), loc: loc)
                 emitTasklet(out.memlet(at: Array(repeating: .zero, count: rank)), result, loc: loc)
@@ -334,7 +540,7 @@ extension FunctionLowerer {
         let out = try newArray("red", t, keepdims ? outShape : keptShape, loc: loc)
         // Each output element is independent; the reduced axes run sequentially inside.
         try emitMap(keptShape, loc: loc) { idx in
-            let acc = newScalar("acc", t)
+            let acc = newScalar("acc", accType)
             emitTasklet(.point(acc, []), initial, loc: loc)
             let loopVars = axes.map { _ in fresh("k") }
             var full = [SymExpr](repeating: .zero, count: rank)
@@ -347,7 +553,7 @@ extension FunctionLowerer {
             }
             for n in body { emit(n) }
             let o = keepdims ? (0..<rank).map { axes.contains($0) ? SymExpr.zero : full[$0] } : idx
-            emitTasklet(out.memlet(at: o), .load(.point(acc, []), t), loc: loc)
+            emitTasklet(out.memlet(at: o), cast(.load(.point(acc, []), accType), t), loc: loc)
         }
         return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
     }
@@ -390,6 +596,7 @@ extension FunctionLowerer {
         }
         let rank = l.shape.count
         let ax = try normalizedAxes([axis ?? 0], rank: rank, loc: loc)[0]
+        try failIfEmpty(l.shape[ax], message: "attempt to get \(isMax ? "argmax" : "argmin") of an empty sequence", loc: loc)
         let keptAxes = (0..<rank).filter { $0 != ax }
         let keptShape = keptAxes.map { l.shape[$0] }
         var result: ArrayView? = nil

@@ -1,0 +1,285 @@
+"""NumPy 2 semantics that a new-user trial found silently wrong, end to end on the CPU target:
+each compiled function is compared with the same Python source run by CPython/NumPy (values,
+dtypes and the exception classes raised), and constructs NumPy rejects at every call give a
+compile-time error at their source line."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from test_cli import run, write
+from test_numpy_surface import build_pair
+
+SOURCE = '''
+import numpy as np
+
+#pythran export int8_compare(int8[:])
+def int8_compare(x):
+    return x > -200, x < 300, x == 256, x != 256, -200 < x, 300 >= x, x[0] > 1000, x[1] <= -129
+
+#pythran export uint8_compare(uint8[:], int)
+def uint8_compare(u, k):
+    return u > -1, u == -1, u >= k, u < k, u == k
+
+#pythran export int8_runtime_compare(int8[:], int)
+def int8_runtime_compare(x, k):
+    return x > k, x == k, k <= x, x[0] < k
+
+#pythran export int8_clip(int8[:])
+def int8_clip(x):
+    return np.clip(x, -200, 300), np.clip(x, -3, 300), x + 127, x + (-128), x * -1
+
+#pythran export builtin_sum(float64[:,:], int8[:,:], float32[:], bool[:])
+def builtin_sum(A, I, f, b):
+    return sum(A), sum(A[0]), sum(I), sum(I[-1]), sum(f), sum(b), sum(A, 10.0), sum(I, start=1)
+
+#pythran export builtin_extremes(float64[:], int32[:], float64, float64)
+def builtin_extremes(x, i, a, b):
+    return max(x), min(x), max(i), min(i), max(a, b), min(a, b), max(a, b, 0.5)
+
+#pythran export extremes(float64[:])
+def extremes(x):
+    return x.max(), np.min(x), np.argmax(x), x.argmin(), np.amax(x), np.maximum.reduce(x)
+
+#pythran export extremes_axis0(float64[:,:])
+def extremes_axis0(A):
+    return np.max(A, axis=0), np.argmin(A, axis=0)
+
+#pythran export extremes_axis1(float64[:,:])
+def extremes_axis1(A):
+    return np.min(A, axis=1), np.argmax(A, axis=1)
+
+#pythran export guarded_max(float64[:])
+def guarded_max(x):
+    if x.shape[0] == 0:
+        return -1.0
+    return np.max(x)
+
+#pythran export selected_max(float64[:], float64)
+def selected_max(x, t):
+    return np.max(x[x > t])
+
+#pythran export loop_max(float64[:], int)
+def loop_max(x, n):
+    s = 0.0
+    for i in range(n):
+        s += np.max(x[:i])
+    return s
+
+#pythran export int_power(int64[:], int)
+def int_power(a, k):
+    return a ** k, np.power(a[0], k)
+
+#pythran export int_power_arrays(int32[:], int64[:])
+def int_power_arrays(a, b):
+    return a ** b, 2 ** -2, a ** 0
+
+#pythran export int_power_loop(int64[:], int)
+def int_power_loop(a, n):
+    s = 0
+    for i in range(n):
+        s += np.sum(a ** (i - 1))
+    return s
+
+#pythran export f32_sums(float32[:], float32[:,:], complex64[:])
+def f32_sums(x, A, z):
+    return (x.sum(), np.sum(x * x), np.mean(x), x.var(), x.std(ddof=1), A.sum(axis=0), np.mean(A, axis=1),
+            np.std(A, axis=0), z.sum(), np.mean(z), np.add.reduce(x), np.sum(x[x > 0.5]))
+
+#pythran export builtin_max_empty(float64[:])
+def builtin_max_empty(x):
+    return max(x)
+'''
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("semantics"), "semantics", SOURCE)
+
+
+def same(got, want, rtol=1e-12):
+    """Equal values, shapes and dtypes (NumPy scalars included)."""
+    got = got if isinstance(got, tuple) else (got,)
+    want = want if isinstance(want, tuple) else (want,)
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        wa = np.asarray(w)
+        ga = np.asarray(g)
+        assert ga.shape == wa.shape, (k, ga.shape, wa.shape)
+        assert ga.dtype == wa.dtype, (k, ga.dtype, wa.dtype)
+        if wa.dtype.kind in "biu":
+            assert np.array_equal(ga, wa), k
+        else:
+            np.testing.assert_allclose(ga, wa, rtol=rtol, atol=1e-12, err_msg=str(k))
+
+
+def both_raise(exception, f, g, *args):
+    with pytest.raises(exception):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g(*args)
+    with pytest.raises(exception):
+        f(*args)
+
+
+rng = np.random.default_rng(5)
+
+
+def int8_samples():
+    return [np.array([1, -5, 0, 127, -128], dtype=np.int8), rng.integers(-128, 128, 200).astype(np.int8)]
+
+
+# C3: Python ints beyond a small integer dtype (NEP 50).
+
+def test_out_of_range_python_ints_compare_exactly(modules):
+    compiled, reference = modules
+    for x in int8_samples():
+        same(compiled.int8_compare(x), reference.int8_compare(x))
+    u = np.array([0, 1, 255], dtype=np.uint8)
+    for k in (-1, 0, 1, 200, 255, 256, 1000, -1000):
+        same(compiled.uint8_compare(u, k), reference.uint8_compare(u, k))
+
+
+def test_run_time_python_ints_compare_exactly(modules):
+    compiled, reference = modules
+    for x in int8_samples():
+        for k in (-1000, -129, -128, -1, 0, 5, 127, 128, 300, 2**40):
+            same(compiled.int8_runtime_compare(x, k), reference.int8_runtime_compare(x, k))
+
+
+def test_in_range_python_ints_and_clip_bounds_beyond_the_dtype(modules):
+    compiled, reference = modules
+    for x in int8_samples():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = reference.int8_clip(x)
+        same(compiled.int8_clip(x), want)
+
+
+@pytest.mark.parametrize("expr,dtype,wider", [
+    ("x + 300", "int8", "int16"),
+    ("300 - x", "int8", "int16"),
+    ("x * 128", "int8", "int16"),
+    ("x // -129", "int8", "int16"),
+    ("np.maximum(x, -200)", "int8", "int16"),
+    ("x & 256", "int8", "int16"),
+    ("x + -1", "uint8", "int16"),
+    ("x[0] + 70000", "int16", "int32"),
+    ("np.clip(x, 300, None)", "int8", "int16"),
+])
+def test_out_of_range_python_int_arithmetic_is_a_compile_error(tmp_path, expr, dtype, wider):
+    src = f"import numpy as np\n\n#pythran export f({dtype}[:])\ndef f(x):\n    return {expr}\n"
+    x = np.zeros(3, dtype=dtype)
+    with pytest.raises(OverflowError):
+        exec(compile(src, "f.py", "exec"), namespace := {})
+        namespace["f"](x)
+    r = run("build", write(tmp_path, "f.py", src), "-o", tmp_path)
+    assert r.returncode == 1
+    assert "f.py:5:" in r.stderr
+    assert "OverflowError" in r.stderr
+    assert f".astype(np.{wider})" in r.stderr
+
+
+# C6: builtin sum/min/max iterate over the first axis, in order, with NumPy's typing of each step.
+
+def test_builtin_sum_adds_rows_in_order(modules):
+    compiled, reference = modules
+    for m, n in ((1, 1), (4, 3), (50, 70)):
+        A = rng.random((m, n))
+        I = rng.integers(-128, 128, (m, n)).astype(np.int8)
+        f = rng.random(1000).astype(np.float32)
+        b = rng.random(m) > 0.5
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # int8 overflow in CPython's loop
+            want = reference.builtin_sum(A, I, f, b)
+        got = compiled.builtin_sum(A, I, f, b)
+        same(got, want)
+        assert got[4] == want[4]  # float32, added in the same order
+
+
+def test_builtin_min_max_are_pythons_loops(modules):
+    compiled, reference = modules
+    for x in (rng.random(30), np.array([np.nan, 1.0, 2.0]), np.array([1.0, np.nan, 0.5]), np.array([2.0])):
+        i = rng.integers(-1000, 1000, x.shape[0]).astype(np.int32)
+        for a, b in ((1.0, 2.0), (np.nan, 1.0), (1.0, np.nan), (3.0, 3.0)):
+            same(compiled.builtin_extremes(x, i, a, b), reference.builtin_extremes(x, i, a, b))
+    both_raise(ValueError, compiled.builtin_max_empty, reference.builtin_max_empty, np.empty(0))
+
+
+def test_builtin_max_of_a_2d_array_is_a_compile_error(tmp_path):
+    src = "import numpy as np\n\n#pythran export f(float64[:,:])\ndef f(A):\n    return max(A)\n"
+    r = run("build", write(tmp_path, "f.py", src), "-o", tmp_path)
+    assert r.returncode == 1
+    assert "f.py:5:" in r.stderr and "np.max(A, axis=0)" in r.stderr
+
+
+# C4: max/min/argmax/argmin have no identity: empty inputs raise ValueError.
+
+def test_extremes_of_empty_arrays_raise(modules):
+    compiled, reference = modules
+    x = rng.random(17)
+    same(compiled.extremes(x), reference.extremes(x))
+    both_raise(ValueError, compiled.extremes, reference.extremes, np.empty(0))
+    for shape in ((3, 0), (0, 3), (0, 0), (4, 5)):
+        A = rng.random(shape)
+        for name in ("extremes_axis0", "extremes_axis1"):
+            try:
+                want = getattr(reference, name)(A)
+            except ValueError:
+                with pytest.raises(ValueError):
+                    getattr(compiled, name)(A)
+                continue
+            same(getattr(compiled, name)(A), want)
+
+
+def test_guarded_and_run_time_empty_reductions(modules):
+    compiled, reference = modules
+    for x in (np.empty(0), rng.random(9)):
+        same(compiled.guarded_max(x), reference.guarded_max(x))
+    x = rng.random(40)
+    same(compiled.selected_max(x, 0.5), reference.selected_max(x, 0.5))
+    both_raise(ValueError, compiled.selected_max, reference.selected_max, x, 2.0)
+    same(compiled.loop_max(x, 0), reference.loop_max(x, 0))
+    both_raise(ValueError, compiled.loop_max, reference.loop_max, x, 3)
+
+
+# C8: integers to negative integer powers raise ValueError.
+
+def test_integer_powers(modules):
+    compiled, reference = modules
+    a = np.array([1, 2, 3, -4])
+    for k in (0, 1, 3):
+        same(compiled.int_power(a, k), reference.int_power(a, k))
+    both_raise(ValueError, compiled.int_power, reference.int_power, a, -1)
+    b = np.array([0, 1, 2, 5])
+    same(compiled.int_power_arrays(a.astype(np.int32), b), reference.int_power_arrays(a.astype(np.int32), b))
+    both_raise(ValueError, compiled.int_power_arrays, reference.int_power_arrays, a.astype(np.int32), -b)
+    same(compiled.int_power_loop(a, 0), reference.int_power_loop(a, 0))
+    both_raise(ValueError, compiled.int_power_loop, reference.int_power_loop, a, 2)
+
+
+@pytest.mark.parametrize("expr", ["x ** -1", "np.power(x, -2)", "x[0] ** -1"])
+def test_constant_negative_integer_power_is_a_compile_error(tmp_path, expr):
+    src = f"import numpy as np\n\n#pythran export f(int64[:])\ndef f(x):\n    return {expr}\n"
+    with pytest.raises(ValueError):
+        exec(compile(src, "f.py", "exec"), namespace := {})
+        namespace["f"](np.arange(1, 4))
+    r = run("build", write(tmp_path, "f.py", src), "-o", tmp_path)
+    assert r.returncode == 1
+    assert "f.py:5:" in r.stderr and "Integers to negative integer powers are not allowed" in r.stderr
+
+
+# C9: float32 sums are accurate to float32 rounding, as NumPy's pairwise sums.
+
+@pytest.mark.parametrize("n", [10, 100_000, 3_000_000])
+def test_float32_sums_keep_float32_accuracy(modules, n):
+    compiled, reference = modules
+    x = rng.random(n, dtype=np.float32)
+    A = x[: (n // 1000) * 1000].reshape(-1, 1000) if n >= 1000 else x.reshape(1, -1)
+    z = (x + 1j * x[::-1]).astype(np.complex64)
+    got, want = compiled.f32_sums(x, A, z), reference.f32_sums(x, A, z)
+    same(got, want, rtol=1e-5)
+    exact = x.astype(np.float64).sum()
+    # Rounded once: within half an ulp of float32 of the exact sum.
+    assert abs(float(got[0]) - exact) <= np.spacing(np.float32(exact)) / 2 + 1e-12 * exact
