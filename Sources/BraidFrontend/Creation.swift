@@ -75,10 +75,15 @@ extension FunctionLowerer {
         let step = ScalarExpr.binary(.div, .binary(.sub, stop, start, .float64), cast(.symbol(SymExpr.maximum(divisions, .one)), .float64), .float64)
         return try generate("lin", dtype, [num], loc: a.loc) { idx in
             var value = ScalarExpr.binary(.add, start, .binary(.mul, cast(.symbol(idx[0]), .float64), step, .float64), .float64)
-            if endpoint {
-                // NumPy sets the last sample to `stop` exactly.
-                value = .select(.binary(.eq, .symbol(idx[0]), .symbol(num - 1), .bool), stop, value, .float64)
+            if endpoint && num.constant != 1 {
+                // NumPy sets the last sample to `stop` exactly when there are two or more
+                // (one sample is `start`).
+                var last = ScalarExpr.binary(.eq, .symbol(idx[0]), .symbol(num - 1), .bool)
+                if num.constant == nil { last = .binary(.and, last, .binary(.gt, .symbol(num), .symbol(.one), .bool), .bool) }
+                value = .select(last, stop, value, .float64)
             }
+            // NumPy rounds down before converting to an integer dtype.
+            if dtype.isInteger { value = .call(.floor, [value], .float64) }
             return cast(value, dtype)
         }
     }

@@ -28,7 +28,17 @@ public enum NumPyRegistry {
         func unary(_ name: String, _ f: Intrinsic) {
             r[name] = NumPyFunction(family: .ufunc, summary: "elementwise \(name), out=, where=") { l, a in
                 try a.check(maxPositional: 2, allowed: ["out", "where"])
-                return try l.applyUfuncOutput(try l.intrinsic(f, [try a.require(0, "x")], loc: a.loc), a.withOut(position: 1))
+                var x = try a.require(0, "x")
+                if [Intrinsic.floor, .ceil, .trunc].contains(f), let t = l.integerOrBoolType(x) {
+                    // NumPy 2: floor/ceil/trunc/fix of integers and bools keep the dtype (the values).
+                    return try l.applyUfuncOutput(try l.castValue(l.compactedValue(x, loc: a.loc), t), a.withOut(position: 1))
+                }
+                if name == "fabs", let t = l.integerOrBoolType(x) {
+                    // fabs is a float function: float64 for int64, float16 (an error) for int8.
+                    try l.checkFloatResult(.sqrt, [x], name: name, loc: a.loc)
+                    x = try l.castValue(l.compactedValue(x, loc: a.loc), Typing.floatResult(t))
+                }
+                return try l.applyUfuncOutput(try l.intrinsic(f, [x], loc: a.loc), a.withOut(position: 1))
             }
         }
         for (n, f) in [("exp", Intrinsic.exp), ("log", .log), ("sqrt", .sqrt), ("sin", .sin), ("cos", .cos),
@@ -464,6 +474,15 @@ public enum NumPyRegistry {
 enum FillKind { case none, zero, one, value }
 
 extension FunctionLowerer {
+    /// The dtype of an integer or boolean operand (scalar, array or selection).
+    func integerOrBoolType(_ v: Value) -> DType? {
+        switch v {
+        case .scalar(let x, _): return x.dtype.isInteger || x.dtype.isBool ? x.dtype : nil
+        case .array(let l), .masked(let l, _): return l.dtype.isInteger || l.dtype.isBool ? l.dtype : nil
+        default: return nil
+        }
+    }
+
     /// The `axis=` and `keepdims=` arguments of a reduction.
     func reductionOptions(_ a: CallArgs) throws -> (axes: [Int]?, keepdims: Bool) {
         var axes: [Int]? = nil

@@ -302,8 +302,9 @@ extension FunctionLowerer {
             let view = try newArray("lit", t, [.int(elems.count)], loc: loc)
             for (k, x) in elems.enumerated() { emitTasklet(view.memlet(at: [.int(k)]), cast(x, t), loc: loc) }
             return Lazy(node: .view(view), shape: view.shape, dtype: t)
-        case .masked:
-            throw Diagnostic(loc, "x[mask] has a data-dependent size, which is supported only in A[mask] = ..., reductions (np.sum(x[mask]), ...) and np.count_nonzero; use np.where(mask, x, fill) to keep the shape")
+        case .masked(let x, let m):
+            // A selection used as a value is a new array (its size depends on the data).
+            return try compacted(x, mask: m, loc: loc)
         default:
             throw Diagnostic(loc, "expected an array or a number, got a \(v.kindName)")
         }
@@ -373,6 +374,7 @@ extension FunctionLowerer {
         if args.count == 1, case .masked(let x, let m) = args[0] {
             return try keepMask(m, intrinsic(f, [.array(x)], loc: loc), loc)
         }
+        try checkFloatResult(f, args, loc: loc)
         let resultType: (DType) -> DType
         switch f {
         case .abs:
@@ -415,6 +417,35 @@ extension FunctionLowerer {
             return f == .real ? .array(ls[0]) : .array(Lazy(node: .scalar(cast(.symbol(.zero), t)), shape: shape, dtype: t))
         }
         return .array(Lazy(node: .call(f, ls), shape: shape, dtype: resultType(opType)))
+    }
+
+    /// NumPy's float math functions of bool, int8 and uint8 give float16, which Braid does
+    /// not have: an error instead of another dtype. (Integer fmod is integer in NumPy.)
+    func checkFloatResult(_ f: Intrinsic, _ args: [Value], name: String? = nil, loc: SourceLocation) throws {
+        let fname = name ?? f.rawValue
+        switch f {
+        case .abs, .conj, .real, .imag, .floor, .ceil, .trunc: return
+        default: break
+        }
+        var t: DType? = nil
+        var weak = false
+        for v in args {
+            let vt: DType, vw: Bool
+            switch v {
+            case .scalar(let x, let w): (vt, vw) = (x.dtype, w)
+            case .array(let l), .masked(let l, _): (vt, vw) = (l.dtype, false)
+            default: return
+            }
+            if let u = t { (t, weak) = Typing.common(u, weakA: weak, vt, weakB: vw) } else { (t, weak) = (vt, vw) }
+        }
+        guard let t else { return }
+        if f == .fmod && (t.isInteger || t.isBool) {
+            throw Diagnostic(loc, "np.fmod of \(t.rawValue) operands is an integer remainder in NumPy, which is not supported yet; use % (Python's remainder, the sign of the divisor) or convert first, e.g. np.fmod(x.astype(np.float64), y)")
+        }
+        if t == .bool || t == .int8 || t == .uint8 {
+            let kind = args.contains { if case .scalar = $0 { return false } else { return true } } ? "array" : "scalar"
+            throw Diagnostic(loc, "np.\(fname) of a \(t.rawValue) \(kind) is float16 in NumPy, which Braid does not support; convert first, e.g. np.\(fname)(x.astype(np.float32)) (float32 holds every \(t.rawValue) value)")
+        }
     }
 
     /// Makes an array value addressable (a view), materializing expressions.

@@ -146,3 +146,46 @@ import Testing
         #expect(ir.contains("0.25"))
     }
 }
+
+@Suite struct SemanticsTests3 {
+    @Test func float16ResultsAreAnError() {
+        let d = diagnostic(header + """
+        @br.program
+        def f(x: br.uint8[N]):
+            return np.exp(x)
+        """)
+        #expect(d?.loc.line == 6)
+        #expect(d?.message.contains("np.exp of a uint8 array is float16 in NumPy") == true)
+        #expect(d?.message.contains("x.astype(np.float32)") == true)
+    }
+
+    @Test func floorOfIntegersKeepsTheDtype() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(x: br.int32[N]):
+            return np.floor(x)
+        """)
+        #expect(ir.contains("container _return0: int32[N]"))
+        #expect(!ir.contains("floor("))
+    }
+
+    @Test func linspaceOfOneSampleIsStart() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(x: br.float64[N]):
+            return np.linspace(0.0, 1.0, 1)
+        """)
+        // No sample is replaced by stop.
+        #expect(!ir.contains("select("))
+    }
+
+    @Test func selectionUsedAsAValueIsANewArray() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def f(x: br.float64[N], y: br.float64[N]):
+            return np.dot(x[x > 0.5], y[x > 0.5])
+        """)
+        #expect(ir.contains("matmul"))
+        #expect(ir.contains("allocate"))
+    }
+}

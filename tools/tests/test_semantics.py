@@ -87,6 +87,20 @@ def f32_sums(x, A, z):
     return (x.sum(), np.sum(x * x), np.mean(x), x.var(), x.std(ddof=1), A.sum(axis=0), np.mean(A, axis=1),
             np.std(A, axis=0), z.sum(), np.mean(z), np.add.reduce(x), np.sum(x[x > 0.5]))
 
+#pythran export float_functions(int16[:], int64[:], int8[:], bool[:])
+def float_functions(s, i, b8, b):
+    return (np.exp(s), np.sqrt(i), np.arctan2(s, i), np.floor(i), np.ceil(b8), np.trunc(b), np.fix(s),
+            np.fabs(i), np.floor(b8 * 2), np.exp(s.astype(np.float32)))
+
+#pythran export linspaces(int, float64, float64)
+def linspaces(n, a, b):
+    return (np.linspace(0, 1, 1), np.linspace(a, b, n), np.linspace(a, b, 1, endpoint=False),
+            np.linspace(-3, 2, 7, dtype=np.int64), np.linspace(a, b, n, endpoint=False))
+
+#pythran export selections(float64[:], float64[:], float64)
+def selections(x, y, t):
+    return np.dot(x[x > t], y[x > t]), np.sum(x[x > t] - y[y > t]), np.cumsum(x[x > t])[-1:]
+
 #pythran export builtin_max_empty(float64[:])
 def builtin_max_empty(x):
     return max(x)
@@ -283,3 +297,46 @@ def test_float32_sums_keep_float32_accuracy(modules, n):
     exact = x.astype(np.float64).sum()
     # Rounded once: within half an ulp of float32 of the exact sum.
     assert abs(float(got[0]) - exact) <= np.spacing(np.float32(exact)) / 2 + 1e-12 * exact
+
+
+# C10: float functions of 1-byte integers and bools are float16 in NumPy: a compile-time error.
+
+def test_float_function_dtypes(modules):
+    compiled, reference = modules
+    s = rng.integers(-80, 80, 20).astype(np.int16)
+    i = rng.integers(1, 10**6, 20)
+    b8 = rng.integers(-128, 128, 20).astype(np.int8)
+    b = rng.random(20) > 0.5
+    same(compiled.float_functions(s, i, b8, b), reference.float_functions(s, i, b8, b), rtol=1e-6)
+
+
+@pytest.mark.parametrize("expr,dtype", [("np.exp(x)", "uint8"), ("np.sqrt(x)", "int8"), ("np.sin(x)", "bool"),
+                                        ("np.fabs(x)", "int8"), ("np.arctan2(x, x)", "uint8"), ("np.rint(x[0])", "int8")])
+def test_float16_results_are_a_compile_error(tmp_path, expr, dtype):
+    src = f"import numpy as np\n\n#pythran export f({dtype}[:])\ndef f(x):\n    return {expr}\n"
+    exec(compile(src, "f.py", "exec"), namespace := {})
+    assert np.asarray(namespace["f"](np.ones(3, dtype=dtype))).dtype == np.float16
+    r = run("build", write(tmp_path, "f.py", src), "-o", tmp_path)
+    assert r.returncode == 1
+    assert "f.py:5:" in r.stderr and "float16" in r.stderr and ".astype(np.float32)" in r.stderr
+
+
+# C7: linspace with one sample is start.
+
+def test_linspace(modules):
+    compiled, reference = modules
+    for n, a, b in ((1, 2.0, 5.0), (2, -1.0, 1.0), (9, 0.5, -3.0), (0, 1.0, 2.0)):
+        same(compiled.linspaces(n, a, b), reference.linspaces(n, a, b))
+
+
+# Boolean selections used as values are new arrays.
+
+def test_selections_as_values(modules):
+    compiled, reference = modules
+    x = rng.random(200)
+    y = x[::-1].copy()
+    same(compiled.selections(x, y, 0.5), reference.selections(x, y, 0.5))
+    same(compiled.selections(x, y, 2.0), reference.selections(x, y, 2.0))
+    x[0] = 0.0
+    z = np.ones(200)  # every element selected, not every x
+    both_raise(ValueError, compiled.selections, reference.selections, x, z, 0.3)
