@@ -58,7 +58,11 @@ extension FunctionLowerer {
                 default: break
                 }
             }
-            return .scalar(.binary(op, cast(x, ot), cast(y, ot), rt), weak: weak && !op.isComparison)
+            let value = ScalarExpr.binary(op, cast(x, ot), cast(y, ot), rt)
+            if ot == .uint64, let (negative, result) = negativePythonIntComparison(op, a, b) {
+                return .scalar(.select(negative, .literal(.bool(result), .bool), value, .bool), weak: false)
+            }
+            return .scalar(value, weak: weak && !op.isComparison)
         default:
             let la = try lazy(a, loc: loc), lb = try lazy(b, loc: loc)
             let (t, _) = Typing.common(la.dtype, weakA: isWeak(a), lb.dtype, weakB: isWeak(b))
@@ -69,8 +73,42 @@ extension FunctionLowerer {
             if op == .pow && ot.isInteger {
                 try checkIntegerPower({ if case .scalar = b { return b } else { return .array(lb) } }(), size: shape.reduce(SymExpr.one, *), shape: shape, loc: loc)
             }
-            return .array(Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt))
+            let value = Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt)
+            if ot == .uint64, let (negative, result) = negativePythonIntComparison(op, a, b) {
+                return .array(Lazy(node: .select(Lazy(node: .scalar(negative), shape: [], dtype: .bool),
+                                                 Lazy(node: .scalar(.literal(.bool(result), .bool)), shape: [], dtype: .bool), value),
+                                   shape: shape, dtype: .bool))
+            }
+            return .array(value)
         }
+    }
+
+    /// uint64 compared with a Python int known at run time: a negative int is below every
+    /// uint64 (it would wrap in the comparison). The test for it and the result then.
+    func negativePythonIntComparison(_ op: BinaryOp, _ a: Value, _ b: Value) -> (ScalarExpr, Bool)? {
+        guard op.isComparison else { return nil }
+        var k: ScalarExpr, xop = op
+        if case .scalar(let y, true) = b, y.dtype.isInteger, !isWeak(a) {
+            k = y
+        } else if case .scalar(let x, true) = a, x.dtype.isInteger, !isWeak(b) {
+            k = x
+            switch op {
+            case .lt: xop = .gt
+            case .le: xop = .ge
+            case .gt: xop = .lt
+            case .ge: xop = .le
+            default: break
+            }
+        } else {
+            return nil
+        }
+        k = cast(k, .int64)
+        let result: Bool
+        switch xop {
+        case .gt, .ge, .ne: result = true
+        default: result = false
+        }
+        return (.binary(.lt, k, .literal(.int(0), .int64), .bool), result)
     }
 
     /// The value of a Python int constant (a weak integer literal or module constant).

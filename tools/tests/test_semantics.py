@@ -22,6 +22,10 @@ def int8_compare(x):
 def uint8_compare(u, k):
     return u > -1, u == -1, u >= k, u < k, u == k
 
+#pythran export uint64_runtime_compare(uint64[:], int)
+def uint64_runtime_compare(u, k):
+    return u > k, u == k, k >= u, u[0] < k, u != k
+
 #pythran export int8_runtime_compare(int8[:], int)
 def int8_runtime_compare(x, k):
     return x > k, x == k, k <= x, x[0] < k
@@ -101,6 +105,10 @@ def linspaces(n, a, b):
 def selections(x, y, t):
     return np.dot(x[x > t], y[x > t]), np.sum(x[x > t] - y[y > t]), np.cumsum(x[x > t])[-1:]
 
+#pythran export histogram_nan(float64[:])
+def histogram_nan(x):
+    return np.histogram(x, bins=3)[0]
+
 #pythran export builtin_max_empty(float64[:])
 def builtin_max_empty(x):
     return max(x)
@@ -160,6 +168,20 @@ def test_run_time_python_ints_compare_exactly(modules):
     for x in int8_samples():
         for k in (-1000, -129, -128, -1, 0, 5, 127, 128, 300, 2**40):
             same(compiled.int8_runtime_compare(x, k), reference.int8_runtime_compare(x, k))
+
+
+def test_uint64_compares_exactly_with_negative_python_ints(modules):
+    compiled, reference = modules
+    u = np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64)
+    for k in (-2**63, -1, 0, 1, 2**63 - 1):
+        same(compiled.uint64_runtime_compare(u, k), reference.uint64_runtime_compare(u, k))
+
+
+def test_histogram_errors_are_value_errors(modules):
+    compiled, reference = modules
+    x = rng.random(20)
+    x[3] = np.nan
+    both_raise(ValueError, compiled.histogram_nan, reference.histogram_nan, x)
 
 
 def test_in_range_python_ints_and_clip_bounds_beyond_the_dtype(modules):
