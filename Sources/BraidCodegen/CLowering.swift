@@ -32,6 +32,12 @@ public final class CLowering {
         }
         for r in program.results {
             let c = container(r)
+            if c.isDynamic {
+                // Storage the function allocates: handed to the caller with its shape (see `handOver`).
+                params.append(("\(dialect.typeName(c.dtype)) **", Self.resultData(r)))
+                params.append(("int64_t *", Self.resultShape(r)))
+                continue
+            }
             params.append(c.isScalar ? ("\(dialect.typeName(c.dtype)) *", r) : ("\(dialect.typeName(c.dtype)) *\(dialect.pointerQualifier)", r))
         }
         var body: [CStmt] = [.decl(type: "int", name: "braid_status", initializer: "0")]
@@ -39,6 +45,7 @@ public final class CLowering {
         body += allocations()
         body += try stmts(program.body)
         body.append(.label("braid_exit"))
+        body += handOver()
         body += frees()
         body.append(.return("braid_status"))
         return CFunction(returnType: "int", name: name, params: params, body: body,
@@ -70,9 +77,37 @@ public final class CLowering {
         t.isBool ? "false" : "0"
     }
 
+    /// Arrays the function allocates itself: heap transients, and dynamic results (which it
+    /// hands to the caller on success).
+    func ownedArrays() -> [Container] {
+        program.containers.filter { ($0.isTransient || $0.isDynamic) && !$0.isScalar }
+    }
+
+    /// The `T **` parameter through which a dynamic result's storage goes to the caller.
+    public static func resultData(_ name: String) -> String { "braid_out_" + name }
+    /// The `int64_t *` parameter receiving a dynamic result's shape (one entry per dimension).
+    public static func resultShape(_ name: String) -> String { "braid_shape_" + name }
+
+    /// On success, each dynamic result's storage and shape go to the caller, which frees the
+    /// storage; the pointer is cleared so the exit path does not free it. On failure the
+    /// exit path frees it like any transient and the caller gets nothing.
+    public func handOver() -> [CStmt] {
+        let dynamic = program.results.map(container).filter(\.isDynamic)
+        guard !dynamic.isEmpty else { return [] }
+        var then: [CStmt] = []
+        for c in dynamic {
+            then.append(.assign(lhs: "*\(Self.resultData(c.name))", rhs: c.name))
+            for (k, d) in c.shape.enumerated() {
+                then.append(.assign(lhs: "\(Self.resultShape(c.name))[\(k)]", rhs: "(int64_t)(\(sym(d)))"))
+            }
+            then.append(.assign(lhs: c.name, rhs: "NULL"))
+        }
+        return [.ifElse(condition: "braid_status == 0", then: then, orElse: [])]
+    }
+
     /// Heap transients, allocated once per call.
     public func allocations() -> [CStmt] {
-        let arrays = program.containers.filter { $0.isTransient && !$0.isScalar }
+        let arrays = ownedArrays()
         // Every pointer starts NULL, so the exit path may free them all after a failed allocation.
         // Dynamic containers hand their storage over to each other (`allocate ... from`), so
         // they are not `restrict`.
@@ -124,7 +159,7 @@ public final class CLowering {
     }
 
     public func frees() -> [CStmt] {
-        program.containers.filter { $0.isTransient && !$0.isScalar }.reversed().map { .expr("free(\($0.name))") }
+        ownedArrays().reversed().map { .expr("free(\($0.name))") }
     }
 
     /// Number of elements of a container, as C.

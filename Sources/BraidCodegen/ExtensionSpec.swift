@@ -14,7 +14,12 @@ import BraidIR
 /// - each scalar parameter as its `<ctype>` by value;
 /// - each array result as `<ctype> *restrict` to storage the wrapper allocated
 ///   (a new NumPy array of the declared shape);
-/// - each scalar result as `<ctype> *` the wrapper reads after the call.
+/// - each scalar result as `<ctype> *` the wrapper reads after the call;
+/// - each dynamic array result (size known only after the call) as `<ctype> **data,
+///   int64_t *shape`: on success the function stores in `*data` storage from `malloc`
+///   (or `posix_memalign`; NULL allowed for an empty array) and in `shape[0..<rank]` its
+///   shape; the wrapper copies it into a new NumPy array and frees it. On failure the
+///   function leaves `*data` untouched (the wrapper passes NULL and frees it regardless).
 /// It returns 0 on success, or a nonzero code; the wrapper then raises an exception
 /// with the message from `braid_error_message(code)` if the module defines one (see
 /// `ExtensionModuleSpec.hasErrorMessages`): a message "IndexError: ...", "ValueError: ...",
@@ -31,6 +36,8 @@ public struct ExtensionFunction: Sendable {
     public enum Result: Sendable {
         case array(dtype: DType, shape: [SymExpr])
         case scalar(dtype: DType)
+        /// An array whose shape the native function reports after the call.
+        case dynamicArray(dtype: DType, rank: Int)
     }
 
     /// Name of the Python-visible function.

@@ -33,6 +33,7 @@ public enum ModuleSource {
         }
         let results: [ExtensionFunction.Result] = p.results.map { name in
             let c = p.container(name)!
+            if c.isDynamic { return .dynamicArray(dtype: c.dtype, rank: c.shape.count) }
             return c.isScalar ? .scalar(dtype: c.dtype) : .array(dtype: c.dtype, shape: c.shape.map { $0.substituting(rename) })
         }
         var f = ExtensionFunction(

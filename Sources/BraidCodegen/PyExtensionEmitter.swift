@@ -288,7 +288,12 @@ private struct ModuleEmitter {
         var used = Set<DType>()
         for p in plans {
             for a in p.arrays { used.insert(a.dtype) }
-            for r in p.results { if case .array(let d, _) = r.kind { used.insert(d) } }
+            for r in p.results {
+                switch r.kind {
+                case .array(let d, _), .dynamic(let d, _): used.insert(d)
+                case .scalar: break
+                }
+            }
         }
         guard !used.isEmpty else { return }
         out.line()
@@ -512,12 +517,17 @@ private struct FunctionPlan {
         enum Kind {
             case array(DType, [SymExpr])
             case scalar(DType)
+            /// Storage and shape the native function hands over after the call.
+            case dynamic(DType, Int)
         }
         var kind: Kind
         var object: String
         var view: String
         var held: String
+        /// A scalar result's value; a dynamic result's data pointer.
         var value: String
+        /// A dynamic result's shape array.
+        var shape: String
     }
 
     let fn: ExtensionFunction
@@ -586,9 +596,10 @@ private struct FunctionPlan {
             switch r {
             case .array(let d, let shape): kind = .array(d, shape)
             case .scalar(let d): kind = .scalar(d)
+            case .dynamicArray(let d, let rank): kind = .dynamic(d, rank)
             }
             results.append(Result(kind: kind, object: "out_\(k)", view: "outview_\(k)", held: "outheld_\(k)",
-                                  value: "res_\(k)"))
+                                  value: "res_\(k)", shape: "resshape_\(k)"))
         }
         for (i, p) in fn.params.enumerated() {
             if let text = fn.defaults[p.pythonName] { defaults.append((p.pythonName, i, text)) }
@@ -699,6 +710,7 @@ private struct FunctionEmitter {
             switch r.kind {
             case .array(let d, _): types.append("\(d.cType) *restrict")
             case .scalar(let d): types.append("\(d.cType) *")
+            case .dynamic(let d, _): types += ["\(d.cType) **", "int64_t *"]
             }
         }
         let list = types.isEmpty ? "void" : types.joined(separator: ", ")
@@ -738,6 +750,12 @@ private struct FunctionEmitter {
             case .scalar(let d):
                 o.line("PyObject *\(r.object) = NULL;")
                 o.line("\(d.cType) \(r.value) = 0;")
+            case .dynamic(let d, let rank):
+                o.line("PyObject *\(r.object) = NULL;")
+                o.line("Py_buffer \(r.view);")
+                o.line("int \(r.held) = 0;")
+                o.line("\(d.cType) *\(r.value) = NULL;  /* storage the native call hands over; freed here */")
+                o.line("int64_t \(r.shape)[\(max(rank, 1))] = {0};")
             }
         }
         if needsProgressFlag { o.line("int progress;") }
@@ -1035,6 +1053,7 @@ private struct FunctionEmitter {
             switch r.kind {
             case .array(let d, _): args.append("(\(d.cType) *)\(r.view).buf")
             case .scalar: args.append("&\(r.value)")
+            case .dynamic: args += ["&\(r.value)", r.shape]
             }
         }
         o.line("/* Native call, without the GIL. */")
@@ -1057,6 +1076,24 @@ private struct FunctionEmitter {
 
     mutating func emitResultConversion() {
         o.line("/* Results. */")
+        for (k, r) in plan.results.enumerated() {
+            guard case .dynamic(let d, let rank) = r.kind else { continue }
+            // The size is known only now: a new NumPy array of the reported shape gets a copy.
+            o.block("") { o in
+                o.line("if (_braid_py_new_array(fname, \(k), \(rank), \(r.shape), &\(d.descriptorName), "
+                    + "\(cStringLiteral("(shape reported by the native code)")), &\(r.object), &\(r.view)) < 0) goto done;")
+                o.line("\(r.held) = 1;")
+                o.block("if (\(r.view).len > 0)") { o in
+                    o.block("if (\(r.value) == NULL)") { o in
+                        o.line("PyErr_Format(PyExc_RuntimeError, \"%s(): result \(k) has no storage (internal error)\", fname);")
+                        o.line("goto done;")
+                    }
+                    o.line("memcpy(\(r.view).buf, \(r.value), (size_t)\(r.view).len);")
+                }
+                o.line("free(\(r.value));")
+                o.line("\(r.value) = NULL;")
+            }
+        }
         for r in plan.results {
             guard case .scalar(let d) = r.kind else { continue }
             let conversion: String
@@ -1100,7 +1137,13 @@ private struct FunctionEmitter {
         o.line("/* Every path releases every buffer and reference it holds. */")
         for a in plan.arrays { o.line("if (\(a.held)) PyBuffer_Release(&\(a.view));") }
         for r in plan.results {
-            if case .array = r.kind { o.line("if (\(r.held)) PyBuffer_Release(&\(r.view));") }
+            switch r.kind {
+            case .array: o.line("if (\(r.held)) PyBuffer_Release(&\(r.view));")
+            case .dynamic:
+                o.line("if (\(r.held)) PyBuffer_Release(&\(r.view));")
+                o.line("free(\(r.value));")
+            case .scalar: break
+            }
             o.line("Py_XDECREF(\(r.object));")
         }
         o.line("_braid_py_release_args(argv, \(max(plan.argumentNames.count, 1)));")

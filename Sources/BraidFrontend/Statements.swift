@@ -553,7 +553,25 @@ extension FunctionLowerer {
                     rs.append(name)
                 case .array(let l):
                     if l.shape.contains(where: dependsOnData) {
-                        throw Diagnostic(loc, "returning an array whose size depends on data (a boolean selection x[mask], or a name rebound to arrays of different shapes) is not supported yet; return a fixed-size array instead, e.g. np.where(mask, x, 0) and the mask, or write the selected values into a parameter array")
+                        // Its size is known only when it is returned: the program allocates the
+                        // result and hands it to the caller (`Container.isDynamic`).
+                        guard inlineStack.isEmpty, mapLocals.isEmpty else {
+                            throw Diagnostic(loc, "an array whose size depends on data cannot be returned from inside a parallel map or an inlined function; return it from the function being compiled, outside maps")
+                        }
+                        // `return z` at the end, for a whole dynamic temporary returned once: `z` becomes the result.
+                        if loc == finalReturn, let v = l.asView, let i = containerIndex[v.container],
+                           containers[i].isTransient, containers[i].isDynamic, v.isWhole(of: containers[i]), !rs.contains(v.container),
+                           values.filter({ if case .array(let o) = $0 { return o.views.contains { $0.container == v.container } } else { return false } }).count == 1 {
+                            containers[i].role = .result(index: k)
+                            rs.append(v.container)
+                            continue
+                        }
+                        let name = unique("_return\(k)")
+                        let dims = l.shape.indices.map { d in SymExpr.sym(newScalar("\(name)_size\(d)", .int64)) }
+                        addContainer(Container(name: name, dtype: l.dtype, shape: dims, role: .result(index: k),
+                                               storage: .hostHeap, isDynamic: true))
+                        rs.append(name)
+                        continue
                     }
                     for s in l.shape.flatMap(\.freeSymbols) where !symbols.contains(s) && !(containerIndex[s].map { containers[$0].isArgument } ?? false) {
                         throw Diagnostic(loc, "the returned array's shape depends on '\(s)', which is only known while the program runs; return arrays whose shapes use symbols or parameters")
@@ -587,12 +605,46 @@ extension FunctionLowerer {
             case .array(let l):
                 guard !c.isScalar else { throw Diagnostic(loc, "this return statement returns an array where another returns a scalar") }
                 if l.asView?.container == r { continue }  // already the result storage
+                if c.isDynamic {
+                    // Another returned value reading the same storage must still find it there.
+                    let shared = l.asView.map { v in
+                        values.filter { if case .array(let o) = $0 { return o.views.contains { $0.container == v.container } } else { return false } }.count > 1
+                    } ?? true
+                    try returnDynamic(l, into: c, mayTakeStorage: !shared, loc: loc)
+                    continue
+                }
+                if l.shape.contains(where: dependsOnData) {
+                    throw Diagnostic(loc, "this return statement returns an array whose size depends on data, but the first return statement returns a fixed-size array, and the first return statement decides the kind of each result; reorder the return statements so that one returning a data-dependent array comes first, or return a fixed-size array here (e.g. np.where(mask, x, 0))")
+                }
                 try store(.array(l), into: .whole(c), loc: loc)
             default:
                 throw Diagnostic(loc, "cannot return a \(v.kindName)")
             }
         }
         emit(.returnProgram(loc))
+    }
+
+    /// `return l` into the dynamic result `c`: its sizes become l's, then it takes over the
+    /// storage of l when l is a whole dynamic temporary of the same dtype (no copy; the
+    /// program ends here), else gets storage of its own and a copy of l.
+    func returnDynamic(_ l: Lazy, into c: Container, mayTakeStorage: Bool, loc: SourceLocation) throws {
+        guard l.shape.count == c.shape.count else {
+            throw Diagnostic(loc, "return statements return arrays of different numbers of dimensions (\(l.shape.count)-D here, \(c.shape.count)-D before); every return statement must return arrays of the same dimensions")
+        }
+        for (dim, s) in zip(c.shape, l.shape) {
+            guard case .sym(let size) = dim else { continue }
+            emitTasklet(.point(size, []), .symbol(s), loc: loc)
+        }
+        markWritten(c.name)
+        if mayTakeStorage, let v = l.asView, let i = containerIndex[v.container], containers[i].isDynamic, containers[i].isTransient,
+           containers[i].dtype == c.dtype, v.isWhole(of: containers[i]) {
+            emit(.allocate(Allocation(container: c.name, takeFrom: v.container, loc: loc)))
+            return
+        }
+        emit(.allocate(Allocation(container: c.name, loc: loc)))
+        // Its sizes were just set to l's, so l's shape describes it.
+        try store(.array(l), into: ArrayView(container: c.name, dtype: c.dtype, shape: l.shape,
+                                             access: ArrayView.placeholders(l.shape.count)), loc: loc)
     }
 
     // MARK: Loops

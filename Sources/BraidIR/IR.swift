@@ -33,7 +33,8 @@ public enum Storage: String, Sendable, Hashable {
 public enum ContainerRole: Hashable, Sendable {
     /// A parameter of the Python function (position `index`).
     case argument(index: Int)
-    /// The `index`-th returned value; the caller (extension wrapper) allocates it.
+    /// The `index`-th returned value; the caller (extension wrapper) allocates it, unless it
+    /// is dynamic (`Container.isDynamic`): then the program allocates it and hands it over.
     case result(index: Int)
     /// Created and owned by the program.
     case transient
@@ -52,6 +53,8 @@ public struct Container: Hashable, Sendable {
     /// A transient array whose shape depends on values computed while the program runs
     /// (integer scalar containers in `shape`): it has no storage at entry and gets it from
     /// `Node.allocate` where it is defined (again at every redefinition); freed at exit.
+    /// A dynamic result array is the same, except that on success its storage and its
+    /// shape at exit go to the caller instead of being freed.
     public var isDynamic: Bool
 
     public init(name: String, dtype: DType, shape: [SymExpr], role: ContainerRole,

@@ -17,8 +17,9 @@ public enum Verifier {
                 throw Failure(description: "\(p.name): result \(r) is not a result container")
             }
         }
-        for c in p.containers where c.isDynamic && (!c.isTransient || c.isScalar) {
-            throw Failure(description: "\(p.name): \(c.name) is dynamic but not a transient array")
+        // A dynamic result is allocated by the program and handed to the caller on success.
+        for c in p.containers where c.isDynamic && (c.isArgument || c.isScalar) {
+            throw Failure(description: "\(p.name): \(c.name) is dynamic but not a transient or result array")
         }
         try verify(p.body, p, scope: Set(p.symbols), inLoop: false)
     }
@@ -100,8 +101,8 @@ public enum Verifier {
                 break
             case .allocate(let a):
                 for name in [a.container] + (a.takeFrom.map { [$0] } ?? []) {
-                    guard let c = p.container(name), c.isDynamic, c.isTransient, !c.isScalar else {
-                        throw Failure(description: "\(p.name): allocate of \(name), which is not a dynamic transient array")
+                    guard let c = p.container(name), c.isDynamic, !c.isArgument, !c.isScalar else {
+                        throw Failure(description: "\(p.name): allocate of \(name), which is not a dynamic transient or result array")
                     }
                     for d in c.shape { try checkSymbols(d, p, scope) }
                 }
