@@ -213,13 +213,20 @@ enum BLAS {
             let zero = CStmt.expr("memset(\(c.name), 0, (size_t)(\(l.size(c))) * sizeof(\(l.dialect.typeName(c.dtype))))")
             return [.ifElse(condition: "(\(k)) == 0", then: [zero], orElse: [call])]
         }
+        // A transposed operand is the stored matrix read with BLAS's transpose flag; its
+        // effective rows and columns are the stored ones swapped.
+        func trans(_ t: Bool) -> String { t ? "CblasTrans" : "CblasNoTrans" }
+        let (ta, tb) = (node.transposeA, node.transposeB)
         switch (la.lengths.count, lb.lengths.count) {
         case (2, 2):
-            return guarded(la.lengths[1], .expr("cblas_\(p)gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, \(la.lengths[0]), \(lb.lengths[1]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(ld(lb.strides[0])), \(beta), \(lc.pointer), \(ld(lc.strides[0])))"))
+            let m = ta ? la.lengths[1] : la.lengths[0], k = ta ? la.lengths[0] : la.lengths[1]
+            let n = tb ? lb.lengths[0] : lb.lengths[1]
+            return guarded(k, .expr("cblas_\(p)gemm(CblasRowMajor, \(trans(ta)), \(trans(tb)), \(m), \(n), \(k), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(ld(lb.strides[0])), \(beta), \(lc.pointer), \(ld(lc.strides[0])))"))
         case (2, 1):
-            return guarded(la.lengths[1], .expr("cblas_\(p)gemv(CblasRowMajor, CblasNoTrans, \(la.lengths[0]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(lb.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
+            return guarded(ta ? la.lengths[0] : la.lengths[1], .expr("cblas_\(p)gemv(CblasRowMajor, \(trans(ta)), \(la.lengths[0]), \(la.lengths[1]), 1.0, \(la.pointer), \(ld(la.strides[0])), \(lb.pointer), \(lb.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
         case (1, 2):
-            return guarded(la.lengths[0], .expr("cblas_\(p)gemv(CblasRowMajor, CblasTrans, \(lb.lengths[0]), \(lb.lengths[1]), 1.0, \(lb.pointer), \(ld(lb.strides[0])), \(la.pointer), \(la.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
+            // x @ B is B^T x; with B transposed it is B x.
+            return guarded(la.lengths[0], .expr("cblas_\(p)gemv(CblasRowMajor, \(trans(!tb)), \(lb.lengths[0]), \(lb.lengths[1]), 1.0, \(lb.pointer), \(ld(lb.strides[0])), \(la.pointer), \(la.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
         default:
             let dot = "cblas_\(p)dot(\(la.lengths[0]), \(la.pointer), \(la.strides[0]), \(lb.pointer), \(lb.strides[0]))"
             let out = try l.lvalue(c)

@@ -509,6 +509,16 @@ extension FunctionLowerer {
         return copy.asView!.rangeMemlet!
     }
 
+    /// A matmul operand: a 2-D view that is the transpose of a strided box (`A.T`) is passed
+    /// as that box with the transpose flag, so it is read in place instead of copied.
+    func matmulOperand(_ v: ArrayView, as t: DType, loc: SourceLocation) throws -> (Memlet, Bool) {
+        if v.shape.count == 2, v.dtype == t, v.rangeMemlet == nil {
+            let stored = v.reindexed(shape: [v.shape[1], v.shape[0]], ArrayView.placeholders(2).reversed())
+            if let m = stored.rangeMemlet { return (m, true) }
+        }
+        return (try rangeMemlet(v, as: t, loc: loc), false)
+    }
+
     /// A scalar factor of an elementwise product (`alpha * A`), split off so that a matmul
     /// can scale its (smaller) result instead of materializing the scaled operand.
     func scalarFactor(_ v: Value) -> (Value, ScalarExpr)? {
@@ -541,7 +551,7 @@ extension FunctionLowerer {
         var outShape: [SymExpr] = []
         if sa.count == 2 { outShape.append(sa[0]) }
         if sb.count == 2 { outShape.append(sb[1]) }
-        let ma = try rangeMemlet(va, as: t, loc: loc), mb = try rangeMemlet(vb, as: t, loc: loc)
+        let (ma, ta) = try matmulOperand(va, as: t, loc: loc), (mb, tb) = try matmulOperand(vb, as: t, loc: loc)
         if outShape.isEmpty {
             let name = newScalar("dot", t)
             markWritten(name)
@@ -550,7 +560,8 @@ extension FunctionLowerer {
         }
         let out = try newArray("mm", t, outShape, loc: loc)
         markWritten(out.container)
-        emit(.library(LibraryNode(op: .matmul(a: ma, b: mb, c: out.rangeMemlet!, accumulate: false), loc: loc)))
+        emit(.library(LibraryNode(op: .matmul(a: ma, b: mb, c: out.rangeMemlet!, accumulate: false), loc: loc,
+                                  transposeA: ta, transposeB: tb)))
         return .array(Lazy(node: .view(out), shape: outShape, dtype: t))
     }
 

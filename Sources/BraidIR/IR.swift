@@ -295,9 +295,15 @@ public enum LibraryOp: Hashable, Sendable {
 public struct LibraryNode: Hashable, Sendable {
     public var op: LibraryOp
     public var loc: SourceLocation
-    public init(op: LibraryOp, loc: SourceLocation) {
+    /// For `.matmul`: the operand is the transpose of the 2-D view its memlet selects
+    /// (`A.T @ x` reads `A` in place; BLAS is told to transpose).
+    public var transposeA: Bool
+    public var transposeB: Bool
+    public init(op: LibraryOp, loc: SourceLocation, transposeA: Bool = false, transposeB: Bool = false) {
         self.op = op
         self.loc = loc
+        self.transposeA = transposeA
+        self.transposeB = transposeB
     }
     public var inputs: [Memlet] {
         switch op {

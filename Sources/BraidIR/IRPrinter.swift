@@ -34,7 +34,8 @@ public enum IRPrinter {
         case .library(let l):
             switch l.op {
             case .matmul(let a, let b, let c, let acc):
-                out += "\(indent)\(memlet(c)) \(acc ? "+=" : "=") matmul(\(memlet(a)), \(memlet(b)))"
+                let ta = l.transposeA ? ".T" : "", tb = l.transposeB ? ".T" : ""
+                out += "\(indent)\(memlet(c)) \(acc ? "+=" : "=") matmul(\(memlet(a))\(ta), \(memlet(b))\(tb))"
                 out += "  # line \(l.loc.line)\n"
             case .linalg(let f, let ins, let o):
                 out += "\(indent)\(memlet(o)) = linalg.\(f.rawValue)(\(ins.map(memlet).joined(separator: ", ")))"

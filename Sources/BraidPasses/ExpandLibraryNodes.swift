@@ -95,10 +95,12 @@ public struct ExpandLibraryNodes: Pass {
             let e = ScalarExpr.load(m, tt)
             return tt == t ? e : .cast(e, t)
         }
-        let product = ScalarExpr.binary(.mul, load(da.at(ai), ta), load(db.at(bi), tb), t)
+        // A transposed operand's stored view is indexed the other way round.
+        let product = ScalarExpr.binary(.mul, load(da.at(l.transposeA ? ai.reversed() : ai), ta),
+                                        load(db.at(l.transposeB ? bi.reversed() : bi), tb), t)
         let out = dc.at(oi)
         let initial: ScalarExpr = accumulate ? .load(out, t) : .cast(.symbol(.zero), t)
-        let kLen = da.lengths.last!
+        let kLen = l.transposeA ? da.lengths.first! : da.lengths.last!
         let body: [Node] = [
             .tasklet(Tasklet(output: .point(acc, []), value: initial, loc: l.loc)),
             .forLoop(ForLoop(variable: k, range: SymRange(.zero, kLen), body: [

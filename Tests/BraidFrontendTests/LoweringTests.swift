@@ -320,13 +320,23 @@ N, M = br.symbol("N"), br.symbol("M")
         #expect(!ir.contains("transient"))
     }
 
-    @Test func transposedMatmulOperandIsCopiedForBLAS() throws {
+    @Test func transposedMatmulOperandIsReadInPlace() throws {
         let ir = try lowerIR(header + """
         @br.program
         def m(A: br.float64[N, M], x: br.float64[N], y: br.float64[M]):
             y[:] = A.T @ x
         """)
-        #expect(ir.contains("container operand: float64[M, N] transient"))
+        #expect(ir.contains("matmul(A[0:N, 0:M].T, x[0:N])"))
+        #expect(!ir.contains("container operand"))
+    }
+
+    @Test func reshapedMatmulOperandIsCopied() throws {
+        let ir = try lowerIR(header + """
+        @br.program
+        def m(A: br.float64[N, M], x: br.float64[N * M]):
+            return x.reshape(M, N).T @ A.ravel()[0:M]
+        """)
+        #expect(ir.contains("container operand"))
     }
 }
 
