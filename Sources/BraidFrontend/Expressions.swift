@@ -29,6 +29,8 @@ extension FunctionLowerer {
         case .subscript(let base, let index):
             let b = try lowerExpr(base)
             switch b {
+            case .module(let m) where m == "numpy.mgrid" || m == "numpy.ogrid":
+                return try indexGrid(index, sparse: m == "numpy.ogrid")
             case .array(let l):
                 let view = try l.asView ?? materializeNew(l, hint: "tmp", loc: base.loc).asView!
                 return try self.index(view, index)
@@ -61,6 +63,10 @@ extension FunctionLowerer {
         case .boolOp(let op, let vs):
             var acc = try scalarOperand(vs[0])
             for v in vs.dropFirst() {
+                // Python evaluates the operand only when the ones before leave the result open:
+                // index checks inside it apply only then (`i < n and x[i] > 0`).
+                indexGuards.append(op == .and ? truth(acc) : .unary(.not, truth(acc), .bool))
+                defer { indexGuards.removeLast() }
                 let x = try scalarOperand(v)
                 acc = .binary(op == .and ? .and : .or, truth(acc), truth(x), .bool)
             }
@@ -92,6 +98,14 @@ extension FunctionLowerer {
         case .call(let fn, let args, let kws):
             // The callee's base (when a subscript) and the arguments are lowered once, here, so that a
             // selection (x[mask], x[mask] * 2) becomes a new array where the function needs one.
+            // z.conj(), z.conjugate() on an array or a scalar: np.conj.
+            if case .attribute(let base, let attr) = fn.kind, attr == "conj" || attr == "conjugate", args.isEmpty, kws.isEmpty {
+                let b = try compactedValue(try lowerExpr(base), loc: base.loc)
+                switch b {
+                case .array, .scalar: return try complexPart(b, "conj", loc: e.loc)
+                default: throw Diagnostic(e.loc, "a \(b.kindName) has no method '.\(attr)()'")
+                }
+            }
             var names: [String] = []
             defer { for n in names { env[n] = nil } }
             let keep = Self.selectionAwareCalls.contains({
@@ -120,7 +134,12 @@ extension FunctionLowerer {
             return try call(callee, positional, keywords, loc: e.loc)
         case .ifExp(let test, let body, let orelse):
             let c = try condition(test)
-            let a = try lowerExpr(body), b = try lowerExpr(orelse)
+            // Index checks inside each branch apply only when Python would evaluate it.
+            indexGuards.append(c)
+            let a = try lowerExpr(body)
+            indexGuards[indexGuards.count - 1] = .unary(.not, c, .bool)
+            defer { indexGuards.removeLast() }
+            let b = try lowerExpr(orelse)
             return try select(.scalar(c, weak: false), a, b, loc: e.loc)
         case .slice:
             throw Diagnostic(e.loc, "a slice is only valid inside [...]")
@@ -209,12 +228,25 @@ extension FunctionLowerer {
             case "size": return .scalar(.symbol(l.shape.reduce(SymExpr.one, *)), weak: false)
             case "dtype": return .dtype(l.dtype)
             case "T": return try transpose(base, axes: nil, loc: loc)
+            case "real", "imag": return try complexPart(base, attr, loc: loc)
             default:
                 return .module("array.\(attr)")  // a method, resolved when called
             }
+        case .masked(let x, let m) where attr == "real" || attr == "imag":
+            return try complexPart(.array(try compacted(x, mask: m, loc: loc)), attr, loc: loc)
+        case .scalar where attr == "real" || attr == "imag":
+            return try complexPart(base, attr, loc: loc)
         default:
             throw Diagnostic(loc, "a \(base.kindName) has no attribute '\(attr)' that Braid supports")
         }
+    }
+
+    /// `z.real`, `z.imag`, `z.conj()` of an array or a scalar: np.real, np.imag, np.conj.
+    func complexPart(_ base: Value, _ attr: String, loc: SourceLocation) throws -> Value {
+        guard let entry = NumPyRegistry.functions[attr] else {
+            throw Diagnostic(loc, "'.\(attr)' is not supported")
+        }
+        return try entry.lower(self, CallArgs(positional: [base], keywords: [:], loc: loc, function: attr))
     }
 
     // MARK: Indexing
@@ -321,28 +353,16 @@ extension FunctionLowerer {
                     }
                     step = c
                 }
-                let start: SymExpr, count: SymExpr
-                if step > 0 {
-                    let a = try lo.map { clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? .zero
-                    let b = try hi.map { clamp(try normalizedBound(try symbolic($0), length, loc: $0.loc), length) } ?? length
-                    start = a
-                    count = step == 1 ? b - a : SymExpr.floorDivide(b - a + .int(step - 1), .int(step))
-                } else {
-                    // Negative steps run from `a` down to just above `b`.
-                    let a = try lo.map { try normalizedBound(try symbolic($0), length, loc: $0.loc) } ?? length - 1
-                    let b = try hi.map { try normalizedBound(try symbolic($0), length, loc: $0.loc) } ?? .int(-1)
-                    start = a
-                    count = SymExpr.floorDivide(a - b + .int(-step - 1), .int(-step))
-                }
+                let (start, count) = try sliceBounds(lo, hi, step: step, length: length)
                 map.append(start + .int(step) * next())
-                newShape.append(count.constant.map { .int(max($0, 0)) } ?? count)
+                newShape.append(count)
                 d += 1
                 continue
             }
             guard case .scalar(let x, _)? = value, x.dtype.isInteger else {
                 throw Diagnostic(item.loc, "array indices must be integers, slices, ... or np.newaxis (fancy and boolean indexing are not supported yet)")
             }
-            map.append(try normalizedBound(symbolicValue(x, loc: item.loc), length, loc: item.loc))
+            map.append(checkedIndex(symbolicValue(x, loc: item.loc), length, loc: item.loc))
             d += 1
         }
         while d < view.shape.count {
@@ -353,17 +373,145 @@ extension FunctionLowerer {
         return view.reindexed(shape: newShape, map)
     }
 
-    /// Python's negative indices count from the end; only constants are adjusted statically.
-    func normalizedBound(_ i: SymExpr, _ length: SymExpr, loc: SourceLocation) throws -> SymExpr {
-        if let c = i.constant, c < 0 { return length + .int(c) }
-        return i
+    // MARK: Bounds
+
+    /// `x[e]` along a dimension of `length`: NumPy wraps a negative index once (e + length)
+    /// and raises IndexError outside [-length, length). What the enclosing loop ranges prove
+    /// needs neither: `x[i]`, `x[i + 1]` with `i` in `range(1, n - 1)` stay as they are; an
+    /// index that may be negative is wrapped (`x[i - 1]` at i = 0 reads the last element);
+    /// one that may be out of range gets a run-time check.
+    func checkedIndex(_ e: SymExpr, _ length: SymExpr, loc: SourceLocation) -> SymExpr {
+        let facts = loopFacts(e)
+        let nonNegative = provablyNonNegative(e, facts: facts)
+        let below = provablyNonNegative(length - 1 - e, facts: facts)
+        if nonNegative && below { return e }
+        // In bounds whenever the dimension is not empty (x[0], x[n - 1]): only that is checked.
+        let nonEmpty = facts + [length - 1]
+        if provablyNonNegative(e, facts: nonEmpty) && provablyNonNegative(length - 1 - e, facts: nonEmpty) {
+            emitIndexCheck(.binary(.le, .symbol(length), .symbol(.zero), .bool), loc: loc)
+            return e
+        }
+        let negative = provablyNonNegative(.int(-1) - e, facts: facts)
+        let above = provablyNonNegative(e + length, facts: facts)
+        if !(below && above) {
+            let k = ScalarExpr.symbol(e)
+            let high = ScalarExpr.binary(.ge, k, .symbol(length), .bool)
+            let low = ScalarExpr.binary(.lt, k, .symbol(-length), .bool)
+            let bad: ScalarExpr = nonNegative || above ? high : (below || negative) ? low : .binary(.or, low, high, .bool)
+            emitIndexCheck(bad, loc: loc)
+        }
+        if nonNegative { return e }
+        if negative { return e + length }
+        return wrapped(e, length)
     }
 
-    /// Python clamps slice bounds to the dimension; applied where provable.
-    func clamp(_ i: SymExpr, _ length: SymExpr) -> SymExpr {
-        if let over = (i - length).constant, over > 0 { return length }
-        if let c = i.constant, c < 0 { return .zero }
-        return i
+    /// `e < 0 ? e + length : e` as a symbolic expression (min(max(-e, 0), 1) is 1 exactly when e < 0).
+    func wrapped(_ e: SymExpr, _ length: SymExpr) -> SymExpr {
+        e + length * .minimum(.maximum(-e, .zero), .one)
+    }
+
+    /// Fails with IndexError where `bad` holds (and Python evaluates the expression at all).
+    func emitIndexCheck(_ bad: ScalarExpr, loc: SourceLocation) {
+        var condition = bad
+        for g in indexGuards.reversed() { condition = .binary(.and, g, condition, .bool) }
+        emit(.branch(Branch(condition: condition, then: [.fail(.indexOutOfBounds, loc)], orElse: [], loc: loc)))
+    }
+
+    /// A slice `lo:hi:step` of a dimension of `length` with Python's rules: a negative bound
+    /// counts from the end once, then bounds are clamped to the dimension, and the count is
+    /// never negative. Returns the first index and the count. Bounds that are provably in
+    /// range stay as written; a start past the end is left unclamped (the count is then 0).
+    func sliceBounds(_ lo: PyExpr?, _ hi: PyExpr?, step: Int, length n: SymExpr) throws -> (SymExpr, SymExpr) {
+        let a = try lo.map { try symbolic($0) }, b = try hi.map { try symbolic($0) }
+        func nonNegative(_ e: SymExpr) -> Bool { provablyNonNegative(e, facts: loopFacts(e)) }
+        let start: SymExpr, stop: SymExpr, span: SymExpr
+        if step > 0 {
+            if let a {
+                if nonNegative(a) { start = a }
+                else if nonNegative(.int(-1) - a) { start = nonNegative(a + n) ? a + n : .maximum(a + n, .zero) }
+                else { start = .maximum(wrapped(a, n), .zero) }
+            } else { start = .zero }
+            if let b {
+                if nonNegative(b) { stop = nonNegative(n - b) ? b : .minimum(b, n) }
+                else if nonNegative(.int(-1) - b) { stop = b + n }  // below start when negative: count 0
+                else { stop = .minimum(wrapped(b, n), n) }
+            } else { stop = n }
+            span = step == 1 ? stop - start : SymExpr.floorDivide(stop - start + .int(step - 1), .int(step))
+        } else {
+            // Negative steps run from start down to just above stop, both within [-1, n - 1].
+            if let a {
+                if nonNegative(a) { start = nonNegative(n - 1 - a) ? a : .minimum(a, n - 1) }
+                else if nonNegative(.int(-1) - a) { start = a + n }  // below 0: count 0
+                else { start = .minimum(wrapped(a, n), n - 1) }
+            } else { start = n - 1 }
+            if let b {
+                if nonNegative(b) { stop = b }  // past the end: count 0
+                else if nonNegative(.int(-1) - b) { stop = nonNegative(b + n + 1) ? b + n : .maximum(b + n, .int(-1)) }
+                else { stop = .maximum(wrapped(b, n), .int(-1)) }
+            } else { stop = .int(-1) }
+            span = SymExpr.floorDivide(start - stop + .int(-step - 1), .int(-step))
+        }
+        return (start, nonNegative(span) ? span : .maximum(span, .zero))
+    }
+
+    /// The least and greatest value of `e` over the enclosing loop ranges, as expressions
+    /// free of loop variables; nil where `e` is not linear in one of them.
+    func extremes(_ e: SymExpr) -> (SymExpr, SymExpr)? {
+        var lo = e, hi = e
+        for _ in 0..<8 {
+            let present = Set(lo.freeSymbols + hi.freeSymbols).filter { loopRanges[$0] != nil }.sorted()
+            if present.isEmpty { return (lo, hi) }
+            // Inner loop variables first (those no other range mentions), so that `i - j` with
+            // j in range(i) keeps its relation to i.
+            let mentioned = Set(present.flatMap { u in loopRanges[u]!.start.freeSymbols + loopRanges[u]!.end.freeSymbols })
+            let inner = present.filter { !mentioned.contains($0) }
+            for v in inner.isEmpty ? present : inner {
+                let r = loopRanges[v]!
+                guard let step = r.step.constant, step != 0,
+                      let (cl, _) = lo.linear(in: v), let (ch, _) = hi.linear(in: v) else { return nil }
+                // Values of v while the body runs: first .. last (end - 1 or end + 1).
+                let least = step > 0 ? r.start : r.end + 1, greatest = step > 0 ? r.end - 1 : r.start
+                lo = lo.substituting([v: cl >= 0 ? least : greatest])
+                hi = hi.substituting([v: ch >= 0 ? greatest : least])
+            }
+        }
+        return nil
+    }
+
+    /// What holds because the loops over the variables of `e` run: each range is not empty.
+    func loopFacts(_ e: SymExpr) -> [SymExpr] {
+        var facts: [SymExpr] = [], seen: Set<String> = []
+        var todo = e.freeSymbols.filter { loopRanges[$0] != nil }
+        while let v = todo.popLast() {
+            guard seen.insert(v).inserted, let r = loopRanges[v], let step = r.step.constant else { continue }
+            facts.append(step > 0 ? r.end - r.start - 1 : r.start - r.end - 1)
+            todo += (r.start.freeSymbols + r.end.freeSymbols).filter { loopRanges[$0] != nil }
+        }
+        return facts
+    }
+
+    /// Whether `e >= 0` wherever it is evaluated: from its least value over the loop ranges,
+    /// sizes (never negative) and the non-emptiness of the loops it is evaluated in.
+    func provablyNonNegative(_ e: SymExpr, facts: [SymExpr]) -> Bool {
+        guard let (lo, _) = extremes(e) else { return false }
+        if isNonNegative(lo) { return true }
+        return facts.contains { f in
+            guard let (l, _) = extremes(lo - f) else { return false }
+            return isNonNegative(l)
+        }
+    }
+
+    /// Structurally non-negative: non-negative constants and sizes combined by +, *, min, max, //.
+    func isNonNegative(_ e: SymExpr) -> Bool {
+        switch e {
+        case .int(let v): return v >= 0
+        case .sym(let s): return symbols.contains(s) || ctx.symbols.contains(s)
+        case .add(let ts): return ts.allSatisfy(isNonNegative)
+        case .mul(let fs): return fs.allSatisfy(isNonNegative)
+        case .min(let a, let b), .floorDiv(let a, let b): return isNonNegative(a) && isNonNegative(b)
+        case .max(let a, let b): return isNonNegative(a) || isNonNegative(b)
+        case .mod(let a, let b): return (b.constant ?? 0) > 0 || isNonNegative(a) && isNonNegative(b)
+        }
     }
 }
 

@@ -68,6 +68,9 @@ final class FunctionLowerer {
     var assignCounts: [String: Int] = [:]
     /// Ranges of the enclosing loop and map variables (for bounding loop-dependent shapes).
     var loopRanges: [String: SymRange] = [:]
+    /// Conditions under which the expression being lowered is evaluated at all (inside
+    /// `a if c else b`, `p and q`, `p or q`): index checks apply only then.
+    var indexGuards: [ScalarExpr] = []
     var blocks: [[Node]] = [[]]
     /// An identity for each open block (innermost last), to tell straight-line code apart.
     var blockIDs: [Int] = [0]
@@ -410,6 +413,16 @@ final class FunctionLowerer {
     /// Two dimensions that must be equal (or, when broadcasting, one of them 1).
     func agree(_ x: SymExpr, _ y: SymExpr, loc: SourceLocation, broadcasting: Bool) throws -> SymExpr {
         if x == y { return x }
+        // A slice's extent max(e, 0) agrees with max(e, 0) and, where e is made of declared
+        // sizes only, with e: they differ only where e < 0, and no array has a negative extent.
+        func unclamped(_ e: SymExpr) -> SymExpr {
+            if case .max(let p, let q) = e, p == .zero || q == .zero { return unclamped(p == .zero ? q : p) }
+            return e
+        }
+        let (ux, uy) = (unclamped(x), unclamped(y))
+        if ux == uy && (x != ux && y != uy || ux.freeSymbols.allSatisfy { symbols.contains($0) }) {
+            return x == ux ? y : x
+        }
         if broadcasting && x == .one { return y }
         if broadcasting && y == .one { return x }
         if let d = (x - y).constant, d != 0 {
@@ -418,7 +431,16 @@ final class FunctionLowerer {
         // Declared shapes are trusted to be distinct where their symbols differ; sizes computed
         // from integer parameters or data (np.arange(n * m), selections) are checked when known.
         let declaredOnly: (SymExpr) -> Bool = { e in e.freeSymbols.allSatisfy { self.symbols.contains($0) } }
-        if entry.declaredShapes && declaredOnly(x) && declaredOnly(y) {
+        // Slice extents clamped to their dimension (min/max) are compared when the module is called.
+        func clamped(_ e: SymExpr) -> Bool {
+            switch e {
+            case .min, .max: return true
+            case .int, .sym: return false
+            case .add(let ts), .mul(let ts): return ts.contains(where: clamped)
+            case .floorDiv(let a, let b), .mod(let a, let b): return clamped(a) || clamped(b)
+            }
+        }
+        if entry.declaredShapes && declaredOnly(x) && declaredOnly(y) && !clamped(x) && !clamped(y) {
             throw Diagnostic(loc, "shapes do not agree: dimension \(x) vs \(y); declare both with the same symbol if they are equal")
         }
         let msg = "\(loc): shapes do not agree: \(x) != \(y)"
