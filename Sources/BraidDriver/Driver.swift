@@ -23,6 +23,8 @@ public struct BuildOptions: Sendable {
     public var signatures: [String] = []
     public var pipeline = Pipeline.Options()
     public var useCache = true
+    /// The passes' remarks are wanted (`--explain`): the build runs in full.
+    public var explain = false
     public init() {}
 }
 
@@ -36,6 +38,56 @@ public struct BuildResult: Sendable {
     public var sideFiles: [String]
     /// What the passes did, and why they left loops sequential (`--explain`), in source order.
     public var remarks: [Remark] = []
+    /// The native cache key of the module built.
+    public var nativeKey: String?
+}
+
+/// Remembers which native library a Python file built to, keyed by everything the build
+/// depends on (the file's text and path, the options, this compiler's executable, the
+/// interpreter and the environment variables the build reads), so rebuilding an unchanged
+/// file skips the frontend and passes too (starting the embedded interpreter is most of a
+/// cached build's time). Only plain module builds use it.
+struct SourceCache {
+    let indexFile: String
+    let output: String
+
+    init?(file: String, options: BuildOptions) {
+        guard options.emit == .module, options.useCache, !options.explain, options.target != .hls,
+              !options.pipeline.printAfterAll, !options.pipeline.timePasses,
+              let source = FileManager.default.contents(atPath: file),
+              let exe = Bundle.main.executablePath,
+              let attrs = try? FileManager.default.attributesOfItem(atPath: exe),
+              let size = attrs[.size] as? NSNumber, let mtime = attrs[.modificationDate] as? Date,
+              let python = try? PythonConfig.current() else { return nil }
+        let env = ProcessInfo.processInfo.environment
+        var h = SHA256()
+        let fields = [URL(fileURLWithPath: file).standardizedFileURL.path, exe, "\(size)", "\(mtime.timeIntervalSince1970)",
+                      options.target.rawValue, options.signatures.joined(separator: "\u{1}"),
+                      options.pipeline.disabled.sorted().joined(separator: ","), python.executable, python.version,
+                      python.includeDirectory, env["CC"] ?? "", env["BRAID_CC"] ?? "", env["PATH"] ?? ""]
+        for f in fields { h.update(Array(f.utf8) + [0]) }
+        h.update(Array(source))
+        indexFile = CCompiler.defaultCacheDirectory() + "/source/" + h.finalize().hex
+        let dir = options.outputDirectory ?? URL(fileURLWithPath: file).deletingLastPathComponent().path
+        output = URL(fileURLWithPath: dir).appendingPathComponent(Driver.moduleName(for: file) + PythonConfig.extensionSuffix).path
+    }
+
+    /// The module installed from the cache, or nil.
+    func lookUp() -> BuildResult? {
+        guard let data = FileManager.default.contents(atPath: indexFile),
+              let key = String(data: data, encoding: .utf8), key.count == 64,
+              (try? FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)) != nil,
+              CCompiler().installCached(key: key, to: output) else { return nil }
+        return BuildResult(text: nil, modulePath: output, cacheHit: true, sideFiles: [], nativeKey: key)
+    }
+
+    func remember(nativeKey: String) {
+        let fm = FileManager.default
+        try? fm.createDirectory(atPath: (indexFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = indexFile + ".\(getpid())"
+        if fm.createFile(atPath: tmp, contents: Data(nativeKey.utf8)) { _ = rename(tmp, indexFile) }
+    }
 }
 
 /// Orchestrates frontend, passes, backend and toolchain.
@@ -75,9 +127,12 @@ public enum Driver {
     }
 
     static func buildUnchecked(file: String, options: BuildOptions, log: (String) -> Void) throws -> BuildResult {
+        let quick = SourceCache(file: file, options: options)
+        if let hit = quick?.lookUp() { return hit }
         let (module, remarks) = try lowerExplained(file: file, options: options, log: log)
         var result = try emit(module, file: file, options: options)
         result.remarks = remarks
+        if let quick, let key = result.nativeKey { quick.remember(nativeKey: key) }
         return result
     }
 
@@ -106,7 +161,8 @@ public enum Driver {
                 outputPath: out,
                 context: "while compiling Python function(s) \(module.programs.map { "'\($0.name)'" }.joined(separator: ", ")) of \(file) for target \(options.target.rawValue)")
             let result = try CCompiler(useCache: options.useCache).compile(job)
-            return BuildResult(text: nil, modulePath: out, cacheHit: result.cacheHit, sideFiles: sideFiles)
+            return BuildResult(text: nil, modulePath: out, cacheHit: result.cacheHit, sideFiles: sideFiles,
+                               nativeKey: result.cacheKey)
         }
     }
 }

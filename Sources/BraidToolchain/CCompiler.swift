@@ -259,6 +259,13 @@ public struct CCompiler: Sendable {
                              commandLine: shownCommand, diagnostics: run.stderr)
     }
 
+    /// Installs the cached library named `key` at `output`; false when it is not cached.
+    public func installCached(key: String, to output: String) -> Bool {
+        let library = "\(cacheDirectory)/native/\(key).so"
+        guard useCache, CCompiler.isNonEmptyFile(library) else { return false }
+        return (try? CCompiler.installAtomically(from: library, to: output)) != nil
+    }
+
     // MARK: - Compiler identity
 
     private static let versions = VersionCache()

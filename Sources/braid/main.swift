@@ -78,6 +78,7 @@ struct Build: ParsableCommand {
         }
         o.emit = e
         o.outputDirectory = output
+        o.explain = explain
         let r = try Driver.build(file: file, options: o, log: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
         if let text = r.text { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         if explain {

@@ -82,6 +82,23 @@ def test_rebuild_from_cache(tmp_path):
     assert second.returncode == 0 and "(cached)" in second.stdout
 
 
+def test_edited_file_is_rebuilt_and_unchanged_one_comes_from_the_cache(tmp_path):
+    f = write(tmp_path, "edit.py", "import numpy as np\n\ndef f(x):\n    return x * 2.0\n")
+    out = tmp_path / "out"
+    first = run("build", f, "-o", out, "--signature", "f(float64[:])")
+    assert first.returncode == 0 and "(cached)" not in first.stdout, first.stderr
+    again = run("build", f, "-o", out, "--signature", "f(float64[:])")
+    assert again.returncode == 0 and "(cached)" in again.stdout
+    assert load(out / "edit.abi3.so").f(np.ones(3))[0] == 2.0
+    # Another signature or an edit must not be served the old module.
+    f.write_text("import numpy as np\n\ndef f(x):\n    return x * 3.0\n")
+    edited = run("build", f, "-o", out, "--signature", "f(float64[:])")
+    assert edited.returncode == 0 and "(cached)" not in edited.stdout
+    other = run("build", f, "-o", tmp_path / "o2", "--signature", "f(float32[:])")
+    assert other.returncode == 0 and "(cached)" not in other.stdout
+    assert load(tmp_path / "o2" / "edit.abi3.so").f(np.ones(3, np.float32)).dtype == np.float32
+
+
 def test_signature_option_and_module_argument_checks(tmp_path):
     f = write(tmp_path, "plain.py", "import numpy as np\n\ndef scale(x, a):\n    return np.sqrt(x * a)\n")
     r = run("build", f, "-o", tmp_path, "--signature", "scale(float64[:], float)")
