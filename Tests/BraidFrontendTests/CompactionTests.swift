@@ -294,15 +294,18 @@ private func lowerCall(_ function: String, _ source: String) throws -> (ir: Stri
         #expect(ir.contains("x[_i5] = v[_next4]"))
     }
 
-    @Test func returningASelectionIsAClearError() throws {
+    @Test func returningASelectionAfterAFixedSizeReturnIsAClearError() throws {
         let d = try #require(diagnostic("""
         import numpy as np
         #pythran export f(float64[:])
         def f(x):
+            if x[0] > 0:
+                return x * 2.0
             return x[x > 0]
         """))
-        #expect(d.description.contains("k.py:4:5"))
+        #expect(d.description.contains("k.py:6:5"))
         #expect(d.description.contains("size depends on data"))
+        #expect(d.description.contains("first return statement"))
     }
 
     @Test func selectionInsideAParallelMapIsAClearError() throws {
