@@ -229,6 +229,13 @@ extension FunctionLowerer {
     /// `np.array(obj, dtype=None)` (a new array) and `np.asarray(obj, dtype=None)` (the
     /// array itself when no conversion is needed): arrays, scalars, and (nested) lists or
     /// tuples of scalars, whose dtype NumPy infers from the elements.
+    /// NumPy 2 raises OverflowError when a Python int constant is converted to an integer
+    /// dtype that cannot hold it (np.full(n, 300, dtype=np.int8), np.array([300], np.int8)).
+    func checkPythonIntFits(_ v: Value, _ t: DType, loc: SourceLocation) throws {
+        guard t.isInteger, let k = weakIntConstant(v), !Self.holds(t, k) else { return }
+        throw Diagnostic(loc, "Python integer \(k) out of bounds for \(t.rawValue): NumPy 2 raises OverflowError here; use a wider dtype, or write the value as it wraps (np.array(\(k)).astype(np.\(t.rawValue)) wraps)")
+    }
+
     func arrayCall(_ a: CallArgs, copy: Bool) throws -> Value {
         try a.check(maxPositional: 2, allowed: ["dtype", "copy"])
         let obj = try a.require(0, "object")
@@ -248,6 +255,7 @@ extension FunctionLowerer {
         case .scalar(let x, let weak):
             // A 0-d array: Braid represents it as a (NumPy, not Python) scalar of that dtype.
             let t = dtype ?? scalarVariableType(x.dtype, weak: weak)
+            try checkPythonIntFits(obj, t, loc: a.loc)
             return .scalar(cast(x, t), weak: false)
         case .tuple:
             // Nested sequences: the shape from the nesting, elements in C order.
@@ -282,7 +290,8 @@ extension FunctionLowerer {
             markWritten(view.container)
             var strides = [Int](repeating: 1, count: shape.count)
             for k in stride(from: shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
-            for (n, (x, _)) in elements.enumerated() {
+            for (n, (x, w)) in elements.enumerated() {
+                try checkPythonIntFits(.scalar(x, weak: w), t, loc: a.loc)
                 let idx = shape.indices.map { SymExpr.int((n / strides[$0]) % shape[$0]) }
                 emitTasklet(view.memlet(at: idx), cast(x, t), loc: a.loc)
             }

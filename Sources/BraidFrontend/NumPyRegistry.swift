@@ -590,7 +590,9 @@ extension FunctionLowerer {
         case .none: value = nil
         case .zero: value = cast(.symbol(.zero), dtype)
         case .one: value = cast(.symbol(.one), dtype)
-        case .value: value = cast(fillValue!, dtype)
+        case .value:
+            try checkPythonIntFits(try a.require(1, "fill_value"), dtype, loc: a.loc)
+            value = cast(fillValue!, dtype)
         }
         if let value {
             try emitMap(shape, loc: a.loc) { idx in emitTasklet(view.memlet(at: idx), value, loc: a.loc) }
