@@ -261,7 +261,8 @@ extension FunctionLowerer {
         func returns(_ nodes: [Node]) -> Bool {
             nodes.contains { n in
                 switch n {
-                case .returnProgram, .fail: return true
+                // An earlier failed check raises first in NumPy too (a different exception at worst).
+                case .returnProgram: return true
                 case .map(let m): return returns(m.body)
                 case .forLoop(let f): return returns(f.body)
                 case .whileLoop(let w): return returns(w.body)
