@@ -614,7 +614,11 @@ extension FunctionLowerer {
                     continue
                 }
                 if l.shape.contains(where: dependsOnData) {
-                    throw Diagnostic(loc, "this return statement returns an array whose size depends on data, but the first return statement returns a fixed-size array, and the first return statement decides the kind of each result; reorder the return statements so that one returning a data-dependent array comes first, or return a fixed-size array here (e.g. np.where(mask, x, 0))")
+                    // An earlier return statement gave this result a fixed size: it becomes dynamic.
+                    try makeResultDynamic(r, loc: loc)
+                    let shared = values.filter { if case .array(let o) = $0 { return o.views.contains { v in l.views.contains { $0.container == v.container } } } else { return false } }.count > 1
+                    try returnDynamic(l, into: container(r), mayTakeStorage: !shared, loc: loc)
+                    continue
                 }
                 try store(.array(l), into: .whole(c), loc: loc)
             default:
@@ -622,6 +626,25 @@ extension FunctionLowerer {
             }
         }
         emit(.returnProgram(loc))
+    }
+
+    /// Turns a result array of fixed shape (given by symbols and parameters, so known at entry)
+    /// into a dynamic result, for a later return statement whose array's size depends on data.
+    /// It gets its fixed shape and storage at entry, so the return statements already lowered
+    /// write it as before; the data-dependent return sets its sizes anew.
+    func makeResultDynamic(_ name: String, loc: SourceLocation) throws {
+        guard mapLocals.isEmpty, inlineStack.isEmpty, let i = containerIndex[name], !containers[i].isScalar else {
+            throw Diagnostic(loc, "internal: cannot make result \(name) dynamic here")
+        }
+        let old = containers[i].shape
+        let dims = old.indices.map { d in newScalar("\(name)_size\(d)", .int64) }
+        var entry: [Node] = zip(dims, old).map { .tasklet(Tasklet(output: .point($0, []), value: .symbol($1), loc: loc)) }
+        for d in dims { markWritten(d) }
+        containers[i].shape = dims.map { .sym($0) }
+        containers[i].isDynamic = true
+        markWritten(name)
+        entry.append(.allocate(Allocation(container: name, loc: loc)))
+        blocks[0].insert(contentsOf: entry, at: 0)
     }
 
     /// `return l` into the dynamic result `c`: its sizes become l's, then it takes over the

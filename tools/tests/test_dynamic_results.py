@@ -79,6 +79,14 @@ def search(x):
             return y * 3.0
     return x[x > 100.0]
 
+#pythran export fixed_first(float64[:,:], float64)
+def fixed_first(A, t):
+    if t > 1.0:
+        return A + 1.0, t
+    if t < 0.0:
+        return A[A[:, 0] > 0.5], t * 2
+    return A[:, A[0] > t], t
+
 #pythran export gather(float64[:], int64[:])
 def gather(x, idx):
     j = idx[idx >= 0]
@@ -170,6 +178,13 @@ def test_several_return_statements(modules):
         same(compiled.early(x, t), reference.early(x, t))
     for x in (rng.random(100), rng.random(100) * 0.9, rng.random(5), np.zeros(0)):
         same(compiled.search(x), reference.search(x))
+
+
+def test_fixed_size_first_return_then_selections(modules):
+    compiled, reference = modules
+    A = rng.random((30, 20))
+    for t in (2.0, -1.0, 0.5, 0.0):
+        same(compiled.fixed_first(A, t), reference.fixed_first(A, t))
 
 
 def _rss_mib():
