@@ -382,13 +382,14 @@ extension FunctionLowerer {
     /// one that may be out of range gets a run-time check.
     func checkedIndex(_ e: SymExpr, _ length: SymExpr, loc: SourceLocation) -> SymExpr {
         let facts = loopFacts(e)
+        let stable = (e.freeSymbols + length.freeSymbols).allSatisfy { loopRanges[$0] != nil || symbols.contains($0) }
         let nonNegative = provablyNonNegative(e, facts: facts)
         let below = provablyNonNegative(length - 1 - e, facts: facts)
         if nonNegative && below { return e }
         // In bounds whenever the dimension is not empty (x[0], x[n - 1]): only that is checked.
         let nonEmpty = facts + [length - 1]
         if provablyNonNegative(e, facts: nonEmpty) && provablyNonNegative(length - 1 - e, facts: nonEmpty) {
-            emitIndexCheck(.binary(.le, .symbol(length), .symbol(.zero), .bool), loc: loc)
+            emitIndexCheck(.binary(.le, .symbol(length), .symbol(.zero), .bool), stable: stable, loc: loc)
             return e
         }
         let negative = provablyNonNegative(.int(-1) - e, facts: facts)
@@ -398,7 +399,7 @@ extension FunctionLowerer {
             let high = ScalarExpr.binary(.ge, k, .symbol(length), .bool)
             let low = ScalarExpr.binary(.lt, k, .symbol(-length), .bool)
             let bad: ScalarExpr = nonNegative || above ? high : (below || negative) ? low : .binary(.or, low, high, .bool)
-            emitIndexCheck(bad, loc: loc)
+            emitIndexCheck(bad, stable: stable, loc: loc)
         }
         if nonNegative { return e }
         if negative { return e + length }
@@ -411,9 +412,18 @@ extension FunctionLowerer {
     }
 
     /// Fails with IndexError where `bad` holds (and Python evaluates the expression at all).
-    func emitIndexCheck(_ bad: ScalarExpr, loc: SourceLocation) {
+    func emitIndexCheck(_ bad: ScalarExpr, stable: Bool = false, loc: SourceLocation) {
         var condition = bad
         for g in indexGuards.reversed() { condition = .binary(.and, g, condition, .bool) }
+        // The same check on loop variables and sizes (which do not change inside a block) is
+        // made once per block.
+        if stable, indexGuards.isEmpty,
+           blocks[blocks.count - 1].contains(where: { node in
+               if case .branch(let b) = node, b.condition == condition, b.then.count == 1, case .fail(.indexOutOfBounds, _) = b.then[0] { return true }
+               return false
+           }) {
+            return
+        }
         emit(.branch(Branch(condition: condition, then: [.fail(.indexOutOfBounds, loc)], orElse: [], loc: loc)))
     }
 
