@@ -87,6 +87,31 @@ def fixed_first(A, t):
         return A[A[:, 0] > 0.5], t * 2
     return A[:, A[0] > t], t
 
+#pythran export nonzero_tuple(float64[:,:], float64)
+def nonzero_tuple(A, t):
+    return np.nonzero(A > t)
+
+#pythran export argwhere(float64[:,:], float64)
+def argwhere(A, t):
+    return np.argwhere(A > t)
+
+#pythran export views(float64[:,:])
+def views(A):
+    y = A[:, 0][A[:, 0] > 0.3]
+    r = A[A[:, 0] > 0.5]
+    return y[1:], r.T
+
+#pythran export narrow(float64[:], int32[:])
+def narrow(x, a):
+    return x[x > 0.5].astype(np.float32), a[a % 2 == 0]
+
+#pythran export shrink(float64[:])
+def shrink(x):
+    y = x * 1.0
+    while y.shape[0] > 3:
+        y = y[y > np.mean(y)]
+    return y
+
 #pythran export gather(float64[:], int64[:])
 def gather(x, idx):
     j = idx[idx >= 0]
@@ -185,6 +210,23 @@ def test_fixed_size_first_return_then_selections(modules):
     A = rng.random((30, 20))
     for t in (2.0, -1.0, 0.5, 0.0):
         same(compiled.fixed_first(A, t), reference.fixed_first(A, t))
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 300])
+def test_index_tuples_views_dtypes_and_while_loops(modules, n):
+    compiled, reference = modules
+    A, x = rng.random((n, 4)), rng.random(n)
+    a = rng.integers(-9, 9, n).astype(np.int32)
+    for t in (0.5, 2.0, -1.0):
+        same(compiled.nonzero_tuple(A, t), reference.nonzero_tuple(A, t))
+        same(compiled.argwhere(A, t), reference.argwhere(A, t))
+    if n > 0:
+        same(compiled.views(A), reference.views(A))
+    got, want = compiled.narrow(x, a), reference.narrow(x, a)
+    assert got[0].dtype == np.float32
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    same(got[1:], want[1:])
+    same(compiled.shrink(x), reference.shrink(x))
 
 
 def _rss_mib():
