@@ -22,6 +22,9 @@ import BraidIR
 ///   raises (`IndexError`, `ValueError`, `numpy.linalg.LinAlgError`, `MemoryError`) when the
 ///   message from `braid_error_message` starts with that name and a colon, always also a
 ///   `RuntimeError`; plain `RuntimeError` otherwise;
+/// - creates each dynamic array result (size known only after the call) with `numpy.empty`
+///   of the shape the native code reports, copies the handed-over storage in and frees it
+///   (on error paths too);
 /// - returns scalar results as NumPy scalars of their dtype (`numpy.float64(v)`, ...).
 ///
 /// The output is deterministic: the same spec always gives the same bytes.
