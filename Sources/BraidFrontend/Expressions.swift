@@ -381,8 +381,11 @@ extension FunctionLowerer {
     /// index that may be negative is wrapped (`x[i - 1]` at i = 0 reads the last element);
     /// one that may be out of range gets a run-time check.
     func checkedIndex(_ e: SymExpr, _ length: SymExpr, loc: SourceLocation) -> SymExpr {
-        let facts = loopFacts(e)
+        var facts = loopFacts(e)
         let stable = (e.freeSymbols + length.freeSymbols).allSatisfy { loopRanges[$0] != nil || symbols.contains($0) }
+        if provablyNonNegative(e, facts: facts) && provablyNonNegative(length - 1 - e, facts: facts) { return e }
+        // The loops around the access run at least once (x[0] inside `for i in range(n)`).
+        facts += enclosingLoopFacts()
         let nonNegative = provablyNonNegative(e, facts: facts)
         let below = provablyNonNegative(length - 1 - e, facts: facts)
         if nonNegative && below { return e }
@@ -488,10 +491,39 @@ extension FunctionLowerer {
         return nil
     }
 
+    /// What holds because the loops the code being lowered sits in run: their ranges are not
+    /// empty. Those loops are the loop variables bound to a name whose loop has not been
+    /// emitted yet (a loop is emitted once its body is lowered).
+    func enclosingLoopFacts() -> [SymExpr] {
+        let bound = Set(env.values.compactMap { v -> String? in
+            if case .scalar(.symbol(.sym(let p)), _) = v, loopRanges[p] != nil { return p }
+            return nil
+        })
+        if bound.isEmpty { return [] }
+        var finished: Set<String> = []
+        func scan(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .map(let m): finished.formUnion(m.params); scan(m.body)
+                case .forLoop(let f): finished.insert(f.variable); scan(f.body)
+                case .whileLoop(let w): scan(w.body)
+                case .branch(let b): scan(b.then); scan(b.orElse)
+                default: break
+                }
+            }
+        }
+        for b in blocks { scan(b) }
+        return loopFacts(vars: bound.subtracting(finished).sorted())
+    }
+
     /// What holds because the loops over the variables of `e` run: each range is not empty.
     func loopFacts(_ e: SymExpr) -> [SymExpr] {
+        loopFacts(vars: e.freeSymbols.filter { loopRanges[$0] != nil })
+    }
+
+    func loopFacts(vars: [String]) -> [SymExpr] {
         var facts: [SymExpr] = [], seen: Set<String> = []
-        var todo = e.freeSymbols.filter { loopRanges[$0] != nil }
+        var todo = vars
         while let v = todo.popLast() {
             guard seen.insert(v).inserted, let r = loopRanges[v], let step = r.step.constant else { continue }
             facts.append(step > 0 ? r.end - r.start - 1 : r.start - r.end - 1)

@@ -62,6 +62,30 @@ import BraidIR
         #expect(ir.contains("x[i + 1]"))
     }
 
+    @Test func enclosingLoopsThatRunProveSizes() throws {
+        let ir = try lowerIR(boundsHeader + """
+        @br.program
+        def f(x: br.float64[N], y: br.float64[N], w: br.float64[K]):
+            for i in range(N):
+                y[i] = x[i] * x[0] + x[-1]
+        """)
+        // Inside a loop over range(N), N >= 1: x[0] and x[-1] need no check.
+        #expect(!ir.contains("fail"))
+        #expect(ir.contains("y[i] = add(mul(x[i], x[0]), x[N - 1])"))
+        let other = try lowerIR(boundsHeader + """
+        @br.program
+        def f(x: br.float64[N], y: br.float64[N], w: br.float64[K]):
+            for i in range(N):
+                y[i] = x[i] * w[0]
+            for i in br.map[0:K]:
+                w[i] = 1.0
+            y[0] = w[0]
+        """)
+        // w[0] inside a loop over N, and after the map over K has ended, is checked.
+        #expect(other.components(separatedBy: "if le(K, 0):").count == 3)
+        #expect(other.contains("if le(N, 0):"))
+    }
+
     @Test func checksInsideConditionalExpressionsAreGuarded() throws {
         let ir = try lowerIR(boundsHeader + """
         @br.program

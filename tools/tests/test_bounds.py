@@ -76,6 +76,13 @@ def interior(x):
         y[i] = x[i - 1] + x[i + 1]
     return y
 
+#pythran export first_in_loop(float64[:], float64[:])
+def first_in_loop(x, w):
+    y = np.empty_like(x)
+    for i in range(x.shape[0]):
+        y[i] = x[i] * x[0] + x[-1] + w[0]
+    return y
+
 #pythran export past_end(float64[:])
 def past_end(x):
     s = 0.0
@@ -192,6 +199,11 @@ def test_loop_negative_index_wraps(mods, n):
     check(mods, "periodic", x)
     check(mods, "interior", x)
     check(mods, "periodic2", np.arange(float(n * (n + 2))).reshape(n, n + 2))
+
+
+@pytest.mark.parametrize("n,m", [(3, 1), (0, 0), (1, 0), (2, 2)])
+def test_constant_index_in_loop(mods, n, m):
+    check(mods, "first_in_loop", np.arange(1.0, n + 1.0), np.arange(5.0, 5.0 + m))
 
 
 def test_loop_index_past_end_raises(mods):
