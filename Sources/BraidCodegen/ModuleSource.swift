@@ -80,6 +80,8 @@ public enum ModuleSource {
         case 4: return "LAPACK rejected an argument (internal error)";
         case 5: return "IndexError: index out of bounds";
         case 6: return "ValueError: operands could not be broadcast together: shapes do not agree";
+        case 7: return "ValueError: zero-size array to reduction operation which has no identity";
+        case 8: return "ValueError: a value NumPy rejects (an integer to a negative integer power, a bin count below 1, a non-finite range, ...)";
         default: return "native code failed";
         }
     }

@@ -516,7 +516,7 @@ extension FunctionLowerer {
                 guard case .scalar(let count, _) = try reduce(.add, .array(mask), axes: nil, keepdims: false, loc: a.loc) else {
                     throw Diagnostic(a.loc, "internal: count of a mask")
                 }
-                runtimeValueError(.binary(.le, count, .literal(.int(0), count.dtype), .bool), loc: a.loc)
+                runtimeValueError(.binary(.le, count, .literal(.int(0), count.dtype), .bool), kind: .emptyReduction, loc: a.loc)
             }
             x = try select(.array(mask), .array(base), identity, loc: a.loc)
             return try reduce(op, x, axes: nil, keepdims: false, loc: a.loc)

@@ -253,7 +253,8 @@ extension FunctionLowerer {
     /// the module checks it when called, with NumPy's message, on every target. Elsewhere
     /// the program fails where the operation runs (`violated`, a run-time test), raising
     /// ValueError with the generic message of a failed shape check.
-    func valueErrorCheck(_ okLHS: SymExpr, _ okRHS: SymExpr, violated: ScalarExpr, message: String, loc: SourceLocation) {
+    func valueErrorCheck(_ okLHS: SymExpr, _ okRHS: SymExpr, violated: ScalarExpr, message: String,
+                         kind: Failure = .invalidValue, loc: SourceLocation) {
         if okLHS == okRHS { return }
         // Sizes only: an integer parameter named in a check would become a size symbol, which
         // the module requires to be non-negative.
@@ -277,14 +278,14 @@ extension FunctionLowerer {
             if !assertions.contains(where: { $0.0 == okLHS && $0.1 == okRHS && $0.2 == msg }) { assertions.append((okLHS, okRHS, msg)) }
             return
         }
-        runtimeValueError(violated, loc: loc)
+        runtimeValueError(violated, kind: kind, loc: loc)
     }
 
     /// Fails with ValueError where the operation runs, when `violated` holds there.
-    func runtimeValueError(_ violated: ScalarExpr, loc: SourceLocation) {
+    func runtimeValueError(_ violated: ScalarExpr, kind: Failure = .invalidValue, loc: SourceLocation) {
         var condition = violated
         for g in indexGuards.reversed() { condition = .binary(.and, g, condition, .bool) }
-        emit(.branch(Branch(condition: condition, then: [.fail(.shapeMismatch, loc)], orElse: [], loc: loc)))
+        emit(.branch(Branch(condition: condition, then: [.fail(kind, loc)], orElse: [], loc: loc)))
     }
 
     /// NumPy's ValueError for a reduction without identity (max, min, argmax, ...) over
@@ -295,7 +296,8 @@ extension FunctionLowerer {
             throw Diagnostic(loc, "this raises ValueError in NumPy: \(message) (the array is always empty here)")
         }
         // min(count, 1) == 1 exactly when count >= 1.
-        valueErrorCheck(.minimum(count, .one), .one, violated: .binary(.le, .symbol(count), .symbol(.zero), .bool), message: message, loc: loc)
+        valueErrorCheck(.minimum(count, .one), .one, violated: .binary(.le, .symbol(count), .symbol(.zero), .bool), message: message,
+                        kind: .emptyReduction, loc: loc)
     }
 
     func keepMask(_ mask: Lazy, _ v: Value, _ loc: SourceLocation) throws -> Value {

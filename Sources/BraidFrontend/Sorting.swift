@@ -223,7 +223,7 @@ extension FunctionLowerer {
         }
         let n = try agree(xp.shape[0], fp.shape[0], loc: a.loc, broadcasting: false)
         // NumPy raises ValueError for empty xp.
-        emit(.branch(Branch(condition: .binary(.eq, .symbol(n), .symbol(.zero), .bool), then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+        emit(.branch(Branch(condition: .binary(.eq, .symbol(n), .symbol(.zero), .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
         let t = DType.float64
         let xs = castLazy(xp, t), fs = castLazy(fp, t)
         func scalarArg(_ v: Value?) throws -> ScalarExpr? {

@@ -208,7 +208,7 @@ extension FunctionLowerer {
             guard b >= 1 else { throw Diagnostic(a.loc, "`bins` must be positive, when an integer") }
         } else {
             // NumPy raises ValueError; never index an empty counts array.
-            emit(.branch(Branch(condition: .binary(.lt, .symbol(bins), .symbol(.one), .bool), then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+            emit(.branch(Branch(condition: .binary(.lt, .symbol(bins), .symbol(.one), .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
         }
         if data.shape.count != 1 { data = try lazy(try reshape(.array(data), [.int(-1)], loc: a.loc), loc: a.loc) }
         var weights: Lazy? = nil
@@ -248,7 +248,7 @@ extension FunctionLowerer {
                                                          shape: x.shape, dtype: .bool)), shape: x.shape, dtype: .bool)
             let count = try reduce(.add, .array(nonFinite), axes: nil, keepdims: false, loc: a.loc)
             guard case .scalar(let cnt, _) = count else { throw Diagnostic(a.loc, "internal: histogram count") }
-            emit(.branch(Branch(condition: .binary(.gt, cnt, .literal(.int(0), .int64), .bool), then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+            emit(.branch(Branch(condition: .binary(.gt, cnt, .literal(.int(0), .int64), .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
             let empty = ScalarExpr.binary(.eq, .symbol(n), .symbol(.zero), .bool)
             emitTasklet(.point(first, []), .select(empty, .literal(.float(0), .float64), lx, .float64), loc: a.loc)
             emitTasklet(.point(last, []), .select(empty, .literal(.float(1), .float64), hx, .float64), loc: a.loc)
@@ -256,7 +256,7 @@ extension FunctionLowerer {
         // A non-finite or inverted range raises (NumPy: ValueError), instead of counting nothing.
         let finite = { (e: ScalarExpr) in ScalarExpr.binary(.lt, .call(.abs, [e], .float64), .literal(.float(.infinity), .float64), .bool) }
         let bad = ScalarExpr.unary(.not, .binary(.and, .binary(.and, finite(firstV), finite(lastV), .bool), .binary(.le, firstV, lastV, .bool), .bool), .bool)
-        emit(.branch(Branch(condition: bad, then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+        emit(.branch(Branch(condition: bad, then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
         // Equal edges widen to a unit interval.
         let same = ScalarExpr.binary(.eq, firstV, lastV, .bool)
         emit(.branch(Branch(condition: same, then: nested {

@@ -444,12 +444,19 @@ public indirect enum Node: Hashable, Sendable {
 public enum Failure: String, Hashable, Sendable {
     case indexOutOfBounds = "index_out_of_bounds"
     case shapeMismatch = "shape_mismatch"
+    /// A reduction without identity (max, min, argmax, ...) over an empty extent.
+    case emptyReduction = "empty_reduction"
+    /// Another value NumPy rejects with ValueError (an integer to a negative power, a bin
+    /// count below 1, a non-finite histogram range, ...).
+    case invalidValue = "invalid_value"
 
     /// The status the native entry point returns (see `braid_error_message`).
     public var statusCode: Int {
         switch self {
         case .indexOutOfBounds: return 5
         case .shapeMismatch: return 6
+        case .emptyReduction: return 7
+        case .invalidValue: return 8
         }
     }
 }

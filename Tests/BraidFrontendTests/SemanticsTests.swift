@@ -82,7 +82,7 @@ import Testing
             return np.max(x)
         """)
         #expect(!ir.contains("assert "))
-        #expect(ir.contains("fail shape_mismatch"))
+        #expect(ir.contains("fail empty_reduction"))
     }
 
     @Test func maxOfAnAlwaysEmptyArrayIsAnError() {
@@ -134,7 +134,7 @@ import Testing
         def f(x: br.int32[N], k: br.int32):
             return x ** k
         """)
-        #expect(ir.contains("fail shape_mismatch"))
+        #expect(ir.contains("fail invalid_value"))
     }
 
     @Test func pythonIntToANegativePowerIsAFloat() throws {

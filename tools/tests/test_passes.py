@@ -235,3 +235,28 @@ def test_tuple_assignment_evaluates_the_whole_right_side_first(tmp_path):
     x, y = rng.random(10), rng.random(10)
     np.testing.assert_allclose(mod.rotate(x, y), ref["rotate"](x, y), rtol=1e-12)
     assert mod.fib(20) == ref["fib"](20) == 6765
+
+
+VALUE_ERRORS = '''import numpy as np
+
+
+def top_of_masked(x, k):
+    if k > 100:
+        return 0.0
+    return np.max(x[x > k])
+
+
+def power(x, k):
+    return np.sum(x ** k)
+'''
+
+
+def test_run_time_value_errors_say_what_numpy_says(tmp_path):
+    mod, ref, _ = compile_module(tmp_path, "verr", VALUE_ERRORS, ["top_of_masked(float64[:], float)", "power(int64[:], int)"])
+    with pytest.raises(ValueError, match="zero-size array to reduction operation"):
+        mod.top_of_masked(np.ones(3), 5.0)
+    with pytest.raises(ValueError, match="zero-size array to reduction operation"):
+        ref["top_of_masked"](np.ones(3), 5.0)
+    with pytest.raises(ValueError, match="negative integer power"):
+        mod.power(np.arange(3), -1)
+    assert mod.power(np.arange(3), 2) == ref["power"](np.arange(3), 2)
