@@ -438,15 +438,20 @@ extension FunctionLowerer {
         let a = try lo.map { try symbolic($0) }, b = try hi.map { try symbolic($0) }
         func nonNegative(_ e: SymExpr) -> Bool { provablyNonNegative(e, facts: loopFacts(e)) }
         let start: SymExpr, stop: SymExpr, span: SymExpr
+        // n - 1 and n - 2 as bounds act like -1 and -2: where they are negative (n < 2), adding
+        // n once more keeps them at or below 0.
+        func nearEnd(_ e: SymExpr) -> Bool { (e - n).constant.map { $0 == -1 || $0 == -2 } ?? false }
         if step > 0 {
             if let a {
                 if nonNegative(a) { start = a }
                 else if nonNegative(.int(-1) - a) { start = nonNegative(a + n) ? a + n : .maximum(a + n, .zero) }
+                else if nearEnd(a) { start = .maximum(a, .zero) }
                 else { start = .maximum(wrapped(a, n), .zero) }
             } else { start = .zero }
             if let b {
                 if nonNegative(b) { stop = nonNegative(n - b) ? b : .minimum(b, n) }
                 else if nonNegative(.int(-1) - b) { stop = b + n }  // below start when negative: count 0
+                else if nearEnd(b) { stop = b }  // likewise
                 else { stop = .minimum(wrapped(b, n), n) }
             } else { stop = n }
             span = step == 1 ? stop - start : SymExpr.floorDivide(stop - start + .int(step - 1), .int(step))

@@ -112,6 +112,18 @@ import BraidIR
         #expect(ir.contains("in 0:max(0, N - 2) reduce"))
     }
 
+    @Test func boundsNearTheEndKeepOneExtent() throws {
+        // 0:N-2, 1:N-1 and 2:N have the same extent, written the same way (so maps fuse).
+        let ir = try lowerIR(boundsHeader + """
+        @br.program
+        def f(x: br.float64[N], y: br.float64[N]):
+            y[1:N - 1] = x[0:N - 2] + x[2:N] + x[1:N - 1]
+        """)
+        #expect(ir.contains("in 0:max(0, N - 2):"))
+        #expect(ir.contains("y[_i1 + 1] = add(add(x[_i1], x[_i1 + 2]), x[_i1 + 1])"))
+        #expect(!ir.contains("assert"))
+    }
+
     @Test func constantSlicesOfConstantShapesFold() throws {
         let ir = try lowerIR("""
         import numpy as np

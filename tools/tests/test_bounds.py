@@ -53,6 +53,12 @@ def constant_slices(x):
     return (x[:100].sum(), x[5:100:3], x[-100:3], x[12:].shape[0], x[-100:].sum(), x[3:-100].shape[0],
             x[100::-1].sum(), x[:-100:-1].sum(), x[1:] - x[:-1], x[1:-1] * 2.0)
 
+#pythran export size_slices(float64[:])
+def size_slices(x):
+    n = x.shape[0]
+    return (x[0:n - 2] + x[1:n - 1] - x[2:n], x[n - 1:].sum(), x[n - 2:n].sum(), x[0:n - 3].sum(),
+            x[n - 3:].sum(), x[0:n + 1].sum(), x[n - 5:n - 1:2].sum())
+
 #pythran export periodic(float64[:])
 def periodic(x):
     n = x.shape[0]
@@ -188,9 +194,10 @@ def test_window(mods, a, b):
     check(mods, "window2", np.arange(20.0).reshape(4, 5), a, b)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 10, 13])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 10, 13])
 def test_constant_slices(mods, n):
     check(mods, "constant_slices", np.arange(float(n)) + 0.5)
+    check(mods, "size_slices", np.arange(float(n)) ** 2 + 0.5)
 
 
 @pytest.mark.parametrize("n", [1, 2, 5])
