@@ -437,6 +437,16 @@ extension FunctionLowerer {
     func sliceBounds(_ lo: PyExpr?, _ hi: PyExpr?, step: Int, length n: SymExpr) throws -> (SymExpr, SymExpr) {
         let a = try lo.map { try symbolic($0) }, b = try hi.map { try symbolic($0) }
         func nonNegative(_ e: SymExpr) -> Bool { provablyNonNegative(e, facts: loopFacts(e)) }
+        // x[:1] and x[-1:] keep the extent 1 (a size-1 dimension broadcasts; one that is 1 unless
+        // the array is empty would not): an empty dimension is an IndexError here, where NumPy
+        // gives an empty slice.
+        if step == 1, (a == nil || a == .zero) && b == .one || a == .int(-1) && b == nil {
+            if !provablyNonNegative(n - 1, facts: enclosingLoopFacts()) {
+                emitIndexCheck(.binary(.le, .symbol(n), .symbol(.zero), .bool),
+                               stable: n.freeSymbols.allSatisfy { symbols.contains($0) }, loc: (lo ?? hi)!.loc)
+            }
+            return (a == nil || a == .zero ? .zero : n - 1, .one)
+        }
         let start: SymExpr, stop: SymExpr, span: SymExpr
         // n - 1 and n - 2 as bounds act like -1 and -2: where they are negative (n < 2), adding
         // n once more keeps them at or below 0.

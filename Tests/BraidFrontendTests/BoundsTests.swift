@@ -124,6 +124,17 @@ import BraidIR
         #expect(!ir.contains("assert"))
     }
 
+    @Test func oneElementSlicesKeepExtentOne() throws {
+        let ir = try lowerIR(boundsHeader + """
+        @br.program
+        def f(x: br.float64[N], B: br.float64[K, N]):
+            return B[:1] * B + x[-1:]
+        """)
+        #expect(ir.contains("if le(K, 0):"))
+        #expect(ir.contains("if le(N, 0):"))
+        #expect(ir.contains("add(mul(B[0, _i2], B[_i1, _i2]), x[N - 1])"))
+    }
+
     @Test func constantSlicesOfConstantShapesFold() throws {
         let ir = try lowerIR("""
         import numpy as np

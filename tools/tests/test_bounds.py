@@ -59,6 +59,10 @@ def size_slices(x):
     return (x[0:n - 2] + x[1:n - 1] - x[2:n], x[n - 1:].sum(), x[n - 2:n].sum(), x[0:n - 3].sum(),
             x[n - 3:].sum(), x[0:n + 1].sum(), x[n - 5:n - 1:2].sum())
 
+#pythran export ends(float64[:], float64[:,:])
+def ends(x, B):
+    return x[:1] * 2.0, x[-1:] + B, B[:, :1] * B, B[-1:, :] - B
+
 #pythran export periodic(float64[:])
 def periodic(x):
     n = x.shape[0]
@@ -198,6 +202,14 @@ def test_window(mods, a, b):
 def test_constant_slices(mods, n):
     check(mods, "constant_slices", np.arange(float(n)) + 0.5)
     check(mods, "size_slices", np.arange(float(n)) ** 2 + 0.5)
+
+
+def test_one_element_slices_broadcast(mods):
+    check(mods, "ends", np.arange(1.0, 4.0), np.arange(6.0).reshape(2, 3))
+    # x[:1] and x[-1:] keep extent 1 so that they broadcast; on an empty array (where NumPy
+    # gives an empty slice) they raise IndexError instead.
+    with pytest.raises(IndexError):
+        mods[0].ends(np.empty(0), np.ones((2, 0)))
 
 
 @pytest.mark.parametrize("n", [1, 2, 5])
