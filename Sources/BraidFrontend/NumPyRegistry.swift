@@ -410,6 +410,7 @@ public enum NumPyRegistry {
         // functions whose results have data-dependent sizes (np.nonzero, ...).
         r.merge(LinalgRegistry.functions) { first, _ in first }
         r.merge(CompactionRegistry.functions) { first, _ in first }
+        registerEinsum(&r)
         return r
     }()
 

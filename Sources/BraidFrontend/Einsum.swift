@@ -1,0 +1,7 @@
+import BraidIR
+
+/// `np.einsum`: contractions written as subscript strings.
+extension NumPyRegistry {
+    static func registerEinsum(_ r: inout [String: NumPyFunction]) {
+    }
+}
