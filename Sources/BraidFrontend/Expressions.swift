@@ -260,13 +260,19 @@ extension FunctionLowerer {
         return try items.map { item in
             if case .constant(.ellipsis) = item.kind { return (item, nil) }
             if case .slice = item.kind { return (item, nil) }
+            // A list of numbers is an index array (A[:, [0, 2]]), as np.array makes it.
+            if case .list = item.kind {
+                let v = try lowerExpr(item)
+                return (item, try arrayCall(CallArgs(positional: [v], keywords: [:], loc: item.loc, function: "array"), copy: true))
+            }
             // An index array selected by a mask (x[idx[mask]]) is a new array of data-dependent length.
             return (item, try compactedValue(try lowerExpr(item), loc: item.loc))
         }
     }
 
-    /// `view[index]` for any supported index: basic indexing gives a view; one integer
-    /// array gives a gather; a boolean mask of the view's shape gives a masked selection.
+    /// `view[index]` for any supported index: basic indexing gives a view; integer index
+    /// arrays (with integers and slices elsewhere) give a gather; a boolean mask of the view's
+    /// shape gives a masked selection.
     func index(_ view: ArrayView, _ index: PyExpr, items: [(PyExpr, Value?)]? = nil) throws -> Value {
         let values = try items ?? indexItems(index)
         let arrays = values.enumerated().filter { if case .array? = $0.element.1 { return true } else { return false } }
@@ -276,16 +282,16 @@ extension FunctionLowerer {
                 : .array(Lazy(node: .view(sub), shape: sub.shape, dtype: sub.dtype))
         }
         guard case .array(let idx) = value else { fatalError("unreachable") }
-        let others = values.enumerated().filter { $0.offset != pos }
-        let allFull = others.allSatisfy { _, v in
-            if case .slice(nil, nil, nil) = v.0.kind { return true }
-            return false
-        }
-        guard arrays.count == 1, allFull else {
-            throw Diagnostic(index.loc, "fancy indexing is supported with one index array and full slices (':') elsewhere, e.g. A[idx] or A[:, idx]")
-        }
         let whole = Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)
-        if idx.dtype == .bool {
+        if let mask = arrays.first(where: { if case .array(let l)? = $0.element.1 { return l.dtype == .bool } else { return false } }) {
+            let others = values.enumerated().filter { $0.offset != pos }
+            let allFull = others.allSatisfy { _, v in
+                if case .slice(nil, nil, nil) = v.0.kind { return true }
+                return false
+            }
+            guard arrays.count == 1, allFull else {
+                throw Diagnostic(mask.element.0.loc, "a boolean mask combined with other indices is not supported; index with the mask alone (x[mask], A[rows], A[:, cols]) or turn it into integers with np.nonzero(mask)")
+            }
             // A[rows], A[:, cols]: a 1-D mask on one axis selects whole slices into a new array.
             if idx.shape.count == 1, view.shape.count > 1, pos < view.shape.count {
                 return .array(try compacted(whole, mask: idx, axis: pos, loc: item.loc))
@@ -296,17 +302,73 @@ extension FunctionLowerer {
             _ = try broadcast(view.shape, idx.shape, loc: item.loc)
             return .masked(whole, mask: idx)
         }
-        guard idx.dtype.isInteger else { throw Diagnostic(item.loc, "index arrays must be integer or boolean") }
-        guard pos < view.shape.count else { throw Diagnostic(item.loc, "too many indices") }
-        // A reshaped view is not affine in its indices: copy it first.
-        var base = view
-        if !(base.access.allSatisfy { e in e.linear(in: ArrayView.placeholder(pos)) != nil }) {
-            base = try materializeNew(whole, hint: "gathered", loc: index.loc).asView!
+        for (_, (item, value)) in arrays {
+            guard case .array(let l)? = value, l.dtype.isInteger else { throw Diagnostic(item.loc, "index arrays must be integer or boolean") }
         }
-        try checkBounds(idx, length: view.shape[pos], loc: item.loc)
-        var shape = Array(view.shape[..<pos]) + idx.shape
-        shape += view.shape[(pos + 1)...]
-        return .array(Lazy(node: .gather(base, axis: pos, index: idx), shape: shape, dtype: view.dtype))
+        // NumPy's advanced indexing: the integer arrays and the integers among the items index
+        // together (broadcast against each other); every other item is basic indexing. Each
+        // advanced item becomes a full slice of the basic view, then indexes that dimension.
+        var basicItems: [(PyExpr, Value?)] = []
+        var advanced: [(item: PyExpr, dim: Int, index: Value)] = []
+        var advancedItems: [Int] = []
+        let isEllipsis: ((PyExpr, Value?)) -> Bool = { if case .constant(.ellipsis) = $0.0.kind { return true } else { return false } }
+        let consuming = values.filter { v in
+            if case .none? = v.1 { return false }
+            return !isEllipsis(v)
+        }.count
+        guard consuming <= view.shape.count else {
+            throw Diagnostic(index.loc, "too many indices: the array has \(view.shape.count) dimensions, \(consuming) were given")
+        }
+        var dim = 0
+        for (k, (item, value)) in values.enumerated() {
+            if isEllipsis((item, value)) {
+                dim += view.shape.count - consuming
+                basicItems.append((item, value))
+                continue
+            }
+            switch value {
+            case .array?:
+                advanced.append((item, dim, value!))
+            case .scalar(let x, _)? where x.dtype.isInteger:
+                advanced.append((item, dim, value!))
+            default:
+                basicItems.append((item, value))
+                dim += 1
+                continue
+            }
+            advancedItems.append(k)
+            basicItems.append((PyExpr(.slice(lower: nil, upper: nil, step: nil), item.loc), nil))
+            dim += 1
+        }
+        var basic = try subscriptView(view, index, basicItems)
+        // A reshaped view is not affine in its indices: copy it first.
+        let affine = advanced.allSatisfy { a in basic.access.allSatisfy { $0.linear(in: ArrayView.placeholder(a.dim)) != nil } }
+        if !affine {
+            basic = try materializeNew(Lazy(node: .view(basic), shape: basic.shape, dtype: basic.dtype), hint: "gathered", loc: index.loc).asView!
+        }
+        var indices: [Lazy] = []
+        var broadcastShape: [SymExpr] = []
+        for a in advanced {
+            let length = basic.shape[a.dim]
+            switch a.index {
+            case .array(let l):
+                try checkBounds(l, length: length, loc: a.item.loc)
+                indices.append(l)
+            case .scalar(let x, _):
+                let k = checkedIndex(symbolicValue(x, loc: a.item.loc), length, loc: a.item.loc)
+                indices.append(Lazy(node: .scalar(.symbol(k)), shape: [], dtype: .int64))
+            default: fatalError("unreachable")
+            }
+            broadcastShape = try broadcast(broadcastShape, indices.last!.shape, loc: a.item.loc)
+        }
+        // Advanced items next to each other put their dimensions where they stand; apart
+        // (A[idx, :, 0]), in front.
+        let adjacent = zip(advancedItems, advancedItems.dropFirst()).allSatisfy { $1 == $0 + 1 }
+        let axes = advanced.map(\.dim)
+        let rest = basic.shape.indices.filter { !axes.contains($0) }.map { basic.shape[$0] }
+        let at = adjacent ? axes[0] : 0
+        let shape = Array(rest[..<at]) + broadcastShape + Array(rest[at...])
+        return .array(Lazy(node: .gather(basic, axes: axes, indices: indices, at: at), shape: shape, dtype: view.dtype))
     }
 
     /// Every index must lie in [-length, length): reads and writes never leave the array.

@@ -447,7 +447,7 @@ extension FunctionLowerer {
                 emit(.branch(Branch(condition: cond.element(at: idx), then: write, orElse: [], loc: loc)))
             }
         case .array(let g):
-            guard case .gather(let view, _, _) = g.node else {
+            guard case .gather(let view, _, _, _) = g.node else {
                 throw Diagnostic(loc, "assigning through a 1-D boolean mask along one axis (A[rows] = ..., A[:, cols] = ...) is not supported; use a mask of A's full shape, or np.where")
             }
             markWritten(view.container)

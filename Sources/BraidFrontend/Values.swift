@@ -72,9 +72,11 @@ indirect enum LazyNode: Hashable {
     case call(Intrinsic, [Lazy])
     case select(Lazy, Lazy, Lazy)
     case cast(Lazy)
-    /// Integer-array indexing along one dimension of a view: the result's dimensions are
-    /// the view's before `axis`, then the index array's, then the view's after `axis`.
-    case gather(ArrayView, axis: Int, index: Lazy)
+    /// Integer-array indexing of a view: view dimension `axes[j]` is indexed by `indices[j]`
+    /// (the index arrays broadcast together, wrapping negative values once). The result's
+    /// dimensions are the view's other dimensions, with the broadcast index shape inserted
+    /// before the `at`-th of them.
+    case gather(ArrayView, axes: [Int], indices: [Lazy], at: Int)
 }
 
 struct Lazy: Hashable {
@@ -93,21 +95,46 @@ struct Lazy: Hashable {
         }
         switch node {
         case .view(let v): return .load(v.memlet(at: idx), dtype)
-        case .gather(let v, let axis, let index):
-            let r = index.shape.count
-            var viewIdx = Array(idx[..<axis]) + [SymExpr.zero] + Array(idx[(axis + r)...])
-            let position = ScalarExpr.cast(index.element(at: Array(idx[axis..<(axis + r)])), .int64)
-            // NumPy wraps negative indices once.
-            let n = v.shape[axis]
-            let wrapped = ScalarExpr.select(.binary(.lt, position, .symbol(.zero), .bool),
-                                            .binary(.add, position, .symbol(n), .int64), position, .int64)
-            viewIdx[axis] = .sym("$gather")
+        case .gather(let v, let axes, let indices, let at):
+            let r = shape.count - (v.shape.count - axes.count)
+            let indexShape = Array(shape[at..<(at + r)])
+            let outer = Array(idx[..<at]) + Array(idx[(at + r)...])
+            var viewIdx: [SymExpr] = []
+            var next = 0
+            for d in v.shape.indices {
+                if let j = axes.firstIndex(of: d) {
+                    viewIdx.append(.sym("$gather\(j)"))
+                } else {
+                    viewIdx.append(outer[next])
+                    next += 1
+                }
+            }
+            // Position j: the j-th index array's element, broadcast to the index shape; NumPy
+            // wraps negative indices once.
+            let positions: [ScalarExpr] = indices.enumerated().map { j, index in
+                let off = r - index.shape.count
+                let sub = index.shape.enumerated().map { k, d in
+                    d == .one && indexShape[off + k] != .one ? SymExpr.zero : idx[at + off + k]
+                }
+                let position = ScalarExpr.cast(index.element(at: sub), .int64)
+                // An integer item was checked and wrapped where it was lowered.
+                if case .scalar = index.node { return position }
+                let n = v.shape[axes[j]]
+                return .select(.binary(.lt, position, .symbol(.zero), .bool),
+                               .binary(.add, position, .symbol(n), .int64), position, .int64)
+            }
             let m = v.memlet(at: viewIdx)
             return .load(Memlet(data: m.data, subset: m.subset.map { s in
-                guard case .index(.sym(let e)) = s, e.freeSymbols.contains("$gather"),
-                      let (c, rest) = e.linear(in: "$gather") else { return s }
-                let scaled: ScalarExpr = c == 1 ? wrapped : .binary(.mul, .symbol(.int(c)), wrapped, .int64)
-                return .index(.dynamic(rest == .zero ? scaled : .binary(.add, .symbol(rest), scaled, .int64)))
+                guard case .index(.sym(var e)) = s, e.freeSymbols.contains(where: { $0.hasPrefix("$gather") }) else { return s }
+                var dynamic: ScalarExpr? = nil
+                for (j, p) in positions.enumerated() where e.freeSymbols.contains("$gather\(j)") {
+                    guard let (c, rest) = e.linear(in: "$gather\(j)") else { return s }
+                    let scaled: ScalarExpr = c == 1 ? p : .binary(.mul, .symbol(.int(c)), p, .int64)
+                    dynamic = dynamic.map { .binary(.add, $0, scaled, .int64) } ?? scaled
+                    e = rest
+                }
+                guard let d = dynamic else { return s }
+                return .index(.dynamic(e == .zero ? d : .binary(.add, .symbol(e), d, .int64)))
             }), dtype)
         case .scalar(let s): return s
         case .unary(let op, let a): return .unary(op, a.element(at: sub(a)), dtype)
@@ -130,7 +157,7 @@ struct Lazy: Hashable {
         case .binary(_, let a, let b): return a.views + b.views
         case .call(_, let args): return args.flatMap(\.views)
         case .select(let c, let a, let b): return c.views + a.views + b.views
-        case .gather(let v, _, let index): return [v] + index.views
+        case .gather(let v, _, let indices, _): return [v] + indices.flatMap(\.views)
         }
     }
 
