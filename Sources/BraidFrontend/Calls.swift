@@ -94,9 +94,24 @@ extension FunctionLowerer {
         var kw: [String: Value] = [:]
         for k in kws {
             guard let name = k.arg else { throw Diagnostic(k.value.loc, "'**' arguments are not supported") }
-            kw[name] = try lowerExpr(k.value)
+            kw[name] = Self.dtypeSpelling(try lowerExpr(k.value), string: name == "dtype")
         }
-        return CallArgs(positional: try args.map { try lowerExpr($0) }, keywords: kw, loc: loc, function: function)
+        let positional = try args.map { Self.dtypeSpelling(try lowerExpr($0), string: function == "astype") }
+        return CallArgs(positional: positional, keywords: kw, loc: loc, function: function)
+    }
+
+    /// Python's types as dtypes, as NumPy reads them (`dtype=int` is int64, `float` float64,
+    /// `bool`, `complex` complex128), and dtype names as strings where a dtype is expected
+    /// (`dtype="float32"`, `x.astype("int32")`).
+    static func dtypeSpelling(_ v: Value, string: Bool) -> Value {
+        switch v {
+        case .module(let m) where ["builtins.int", "builtins.float", "builtins.bool", "builtins.complex"].contains(m):
+            return DTypeNames.lookup(String(m.dropFirst("builtins.".count))).map { .dtype($0) } ?? v
+        case .string(let s) where string:
+            return DTypeNames.lookup(s).map { .dtype($0) } ?? v
+        default:
+            return v
+        }
     }
 
     func builtin(_ name: String, _ a: CallArgs) throws -> Value {

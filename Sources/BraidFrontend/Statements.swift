@@ -709,7 +709,8 @@ extension FunctionLowerer {
         // for i in range(...)
         guard case .call(let fn, let args, let kws) = iter.kind, case .name("range") = fn.kind, kws.isEmpty,
               (1...3).contains(args.count) else {
-            throw Diagnostic(iter.loc, "unsupported 'for' loop; iterate over range(...) or \(ctx.braidAliasName).map[...]")
+            try lowerIteration(target, iter, body, loc: loc)
+            return
         }
         guard case .name(let v) = target.kind else {
             throw Diagnostic(target.loc, "the loop variable of a range loop must be a single name")
@@ -736,6 +737,128 @@ extension FunctionLowerer {
         // After the loop Python's variable keeps its last value; reading it is rare and
         // not modelled: restore the previous binding so a stale read is an error, not a wrong value.
         env[v] = saved
+    }
+
+    /// `for v in x` (rows of an array), `for i, v in enumerate(x)`, `for a, b in zip(x, y)`,
+    /// `reversed(...)`, nested freely and over `range(...)` too: a range loop over positions
+    /// whose body first binds the target as Python does (`v = x[k]`, a view for rows). A tuple
+    /// or list of values (`for M in (A, B)`) is unrolled.
+    func lowerIteration(_ target: PyExpr, _ iter: PyExpr, _ body: [PyStmt], loc: SourceLocation) throws {
+        argumentCounter += 1
+        let position = "$pos\(argumentCounter)"
+        var values: [Value] = []
+        guard let (length, element) = try iteration(iter, values: &values) else {
+            // A tuple of values: one copy of the body per value.
+            if let jump = Self.firstJump(body) {
+                throw Diagnostic(jump.loc, "'\(jump.kind)' in a loop over a tuple or list of values is not supported; loop over range(len(...)) and index, or over an array")
+            }
+            for v in values {
+                try assign(target, v, loc: target.loc)
+                try lowerBlock(body)
+            }
+            return
+        }
+        let lengthName = "$len\(argumentCounter)"
+        env[lengthName] = .scalar(.symbol(length), weak: false)
+        defer { env[lengthName] = nil }
+        let bind = PyStmt(.assign(targets: [target], value: element(PyExpr(.name(position), target.loc))), target.loc)
+        let range = PyExpr(.call(PyExpr(.name("range"), iter.loc), args: [PyExpr(.name(lengthName), iter.loc)], keywords: []), iter.loc)
+        try lowerFor(PyExpr(.name(position), target.loc), range, [bind] + body, loc: loc)
+    }
+
+    /// The `break` or `continue` of this loop level in `body`, if any (not those of inner loops).
+    static func firstJump(_ body: [PyStmt]) -> (kind: String, loc: SourceLocation)? {
+        for s in body {
+            switch s.kind {
+            case .break: return ("break", s.loc)
+            case .continue: return ("continue", s.loc)
+            case .if(_, let b, let o):
+                if let j = firstJump(b) ?? firstJump(o) { return j }
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// The length of an iterable and its element at a position (a Python expression of the
+    /// position); `nil` for a tuple or list of values (then in `values`), which the caller unrolls.
+    func iteration(_ iter: PyExpr, values: inout [Value]) throws -> (SymExpr, (PyExpr) -> PyExpr)? {
+        let loc = iter.loc
+        func bound(_ v: Value) -> PyExpr {
+            argumentCounter += 1
+            let name = "$iter\(argumentCounter)"
+            env[name] = v
+            return PyExpr(.name(name), loc)
+        }
+        if case .call(let fn, let args, let kws) = iter.kind, case .name(let f) = fn.kind, env[f] == nil,
+           ["enumerate", "zip", "range", "reversed"].contains(f) {
+            switch f {
+            case "enumerate":
+                guard (1...2).contains(args.count), kws.allSatisfy({ $0.arg == "start" }), args.count + kws.count <= 2 else {
+                    throw Diagnostic(loc, "enumerate() takes an iterable and an optional start")
+                }
+                guard let (n, inner) = try iteration(args[0], values: &values) else {
+                    throw Diagnostic(args[0].loc, "enumerate() over a tuple or list of values is not supported; enumerate an array or a range")
+                }
+                let startExpr = args.count == 2 ? args[1] : kws.first?.value
+                let start = try startExpr.map { bound(.scalar(.symbol(try symbolic($0)), weak: true)) }
+                return (n, { p in
+                    let i = start.map { PyExpr(.binOp($0, .add, p), loc) } ?? p
+                    return PyExpr(.tuple([i, inner(p)]), loc)
+                })
+            case "zip":
+                guard !args.isEmpty, kws.isEmpty else { throw Diagnostic(loc, "zip() takes one or more iterables") }
+                var parts: [(SymExpr, (PyExpr) -> PyExpr)] = []
+                for a in args {
+                    guard let part = try iteration(a, values: &values) else {
+                        throw Diagnostic(a.loc, "zip() over a tuple or list of values is not supported; zip arrays or ranges")
+                    }
+                    parts.append(part)
+                }
+                let n = parts.dropFirst().reduce(parts[0].0) { SymExpr.minimum($0, $1.0) }
+                return (n, { p in PyExpr(.tuple(parts.map { $0.1(p) }), loc) })
+            case "reversed":
+                guard args.count == 1, kws.isEmpty else { throw Diagnostic(loc, "reversed() takes one iterable") }
+                guard let (n, inner) = try iteration(args[0], values: &values) else {
+                    throw Diagnostic(args[0].loc, "reversed() over a tuple or list of values is not supported; reverse an array or a range")
+                }
+                let last = bound(.scalar(.symbol(n - 1), weak: false))
+                return (n, { p in inner(PyExpr(.binOp(last, .sub, p), loc)) })
+            default:
+                guard (1...3).contains(args.count), kws.isEmpty else { throw Diagnostic(loc, "range() takes one to three integers") }
+                let bounds = try args.map { try symbolic($0) }
+                let start = bounds.count == 1 ? SymExpr.zero : bounds[0]
+                let stop = bounds.count == 1 ? bounds[0] : bounds[1]
+                var step = 1
+                if bounds.count == 3 {
+                    guard let c = bounds[2].constant, c != 0 else {
+                        throw Diagnostic(args[2].loc, "the step of range() must be a nonzero integer constant")
+                    }
+                    step = c
+                }
+                let n = step > 0 ? SymExpr.maximum(.floorDivide(stop - start + .int(step - 1), .int(step)), .zero)
+                    : SymExpr.maximum(.floorDivide(start - stop + .int(-step - 1), .int(-step)), .zero)
+                let s = bound(.scalar(.symbol(start), weak: true))
+                let st = bound(.scalar(.symbol(.int(step)), weak: true))
+                return (n, { p in PyExpr(.binOp(s, .add, PyExpr(.binOp(p, .mult, st), loc)), loc) })
+            }
+        }
+        var v = try compactedValue(try lowerExpr(iter), loc: loc)
+        switch v {
+        case .tuple(let vs):
+            values = vs
+            return nil
+        case .array(let l):
+            guard let n = l.shape.first else {
+                throw Diagnostic(loc, "iteration over a 0-d array (Python raises TypeError)")
+            }
+            // NumPy makes the array first; iterating reads its rows.
+            if l.asView == nil { v = .array(try materializeNew(l, hint: "iter", loc: loc)) }
+            let x = bound(v)
+            return (n, { p in PyExpr(.subscript(x, p), loc) })
+        default:
+            throw Diagnostic(loc, "cannot iterate over a \(v.kindName); iterate over range(...), an array, enumerate(...), zip(...) or \(ctx.braidAliasName).map[...]")
+        }
     }
 
     /// An integer expression as a symbolic value; data-dependent integers are first

@@ -1,0 +1,90 @@
+"""NumPy code as people write it outside this project: Python idioms (loops over arrays,
+enumerate/zip, Python types as dtypes) and small programs in the three dialects, each
+compiled and compared with NumPy on the same inputs."""
+
+import importlib.util
+import subprocess
+
+import numpy as np
+import pytest
+
+from test_corpus import braid_binary
+from test_numpy_surface import build_pair, check
+
+IDIOMS = '''
+import numpy as np
+
+#pythran export loops(float64[:], float64[:], float64[:,:], int64[:], float32[:])
+def loops(x, y, A, k, f):
+    total = 0.0
+    for i, (a, b) in enumerate(zip(x, y)):
+        total += i * a * b
+    s = 0.0
+    for j, w in enumerate(x, 1):
+        s += j * w
+    r = 0.0
+    for row in A:
+        r += row.sum() * row[0]
+    c = 0
+    for v in k:
+        c += abs(int(v)) % 3
+    q = 0.0
+    for v in reversed(x):
+        q = q * 0.5 + v
+    t = 0.0
+    for w in (0.25, 0.5, 0.25):
+        t += w * x[0]
+    z = 0.0
+    for M in (A, A * 2.0):
+        z += M[0, 0]
+    u = 0
+    for i, r2 in zip(range(10, 0, -3), k):
+        u += i * r2
+    g = np.float32(0.0)
+    for e in f:
+        g += e
+    cnt = 0
+    for e2 in x[x > 0.5]:
+        cnt += 1
+    for row in A:
+        row[0] = -1.0
+    return total, s, r, c, q, t, z, u, g, cnt, A
+
+#pythran export python_dtypes(float64[:], int64[:])
+def python_dtypes(x, k):
+    return (np.zeros(3, dtype=int), np.ones((2, 2), dtype=bool), np.arange(4, dtype=float), x.astype(int),
+            k.astype(float), np.full(2, 3, dtype=complex), x.astype("float32"), np.zeros(2, dtype="int32"),
+            np.asarray(k, dtype=np.float32))
+'''
+
+
+@pytest.fixture(scope="module")
+def idioms(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("idioms"), "idioms", IDIOMS)
+
+
+def test_loops_over_arrays_enumerate_zip_reversed_and_tuples(idioms):
+    check(*idioms, "loops", np.linspace(0, 1, 5), np.arange(6.0), np.arange(12.0).reshape(3, 4),
+          np.array([-4, 5, 7, 2]), np.ones(3, np.float32))
+
+
+def test_python_types_and_strings_as_dtypes(idioms):
+    check(*idioms, "python_dtypes", np.array([-1.5, 0.2, 2.7]), np.array([3, -4]))
+
+
+def build(tmp_path, name, text):
+    src = tmp_path / f"{name}.py"
+    src.write_text(text)
+    return subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path)], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("body, line, col, message", [
+    ("    for w in (1.0, 2.0):\n        if w > x[0]:\n            break\n        t += w\n", 8, 13, "'break' in a loop over a tuple"),
+    ("    for i, w in enumerate((1.0, 2.0)):\n        t += w\n", 6, 27, "enumerate() over a tuple"),
+    ("    for w in x[0]:\n        t += w\n", 6, 14, "cannot iterate over a scalar"),
+])
+def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, message):
+    text = f"import numpy as np\n\n#pythran export f(float64[:])\ndef f(x):\n    t = 0.0\n{body}    return t\n"
+    r = build(tmp_path, "iters", text)
+    assert r.returncode == 1
+    assert f"iters.py:{line}:{col}: error: " in r.stderr and message in r.stderr, r.stderr
