@@ -174,8 +174,46 @@ extension FunctionLowerer {
         }
         let sizes = try einsumSizes(spec, operands, subscripts: subscripts, loc: a.loc)
         let t = operands.dropFirst().reduce(operands[0].dtype) { DType.promote($0, $1.dtype) }
-        if let product = try einsumMatmul(spec, operands, sizes, t, loc: a.loc) { return product }
-        return try einsumLoops(spec, operands, sizes, t, loc: a.loc)
+        return try einsumContract(spec, operands, sizes, t, loc: a.loc)
+    }
+
+    /// Three or more operands: a pair whose indices are partly summed nowhere else is contracted
+    /// first (as the einsum of the pair: a matmul where it is one) while that shrinks the joint
+    /// index space, the pair with the fewest indices first ('ij,jk,kl->il' is two matrix
+    /// products, not one loop nest over i, j, k, l). NumPy's optimize= does the same; the
+    /// values differ by rounding only, integers not at all (each product is in the result type).
+    func einsumContract(_ spec: EinsumSpec, _ operands: [Lazy], _ sizes: [EinsumSpec.Label: SymExpr], _ t: DType,
+                        loc: SourceLocation) throws -> Value {
+        var inputs = spec.inputs, ops = operands
+        while ops.count > 2 {
+            let total = Set(inputs.joined()).count
+            var best: (p: Int, q: Int, kept: [EinsumSpec.Label], joint: Int)? = nil
+            for p in ops.indices {
+                for q in ops.indices where q > p {
+                    var pair: [EinsumSpec.Label] = []
+                    for l in inputs[p] + inputs[q] where !pair.contains(l) { pair.append(l) }
+                    var elsewhere = Set(spec.output)
+                    for (n, labels) in inputs.enumerated() where n != p && n != q { elsewhere.formUnion(labels) }
+                    let kept = pair.filter { elsewhere.contains($0) }
+                    guard kept.count < pair.count, pair.count < total else { continue }
+                    if best == nil || pair.count < best!.joint || (pair.count == best!.joint && kept.count < best!.kept.count) {
+                        best = (p, q, kept, pair.count)
+                    }
+                }
+            }
+            guard let b = best else { break }
+            let pairSpec = EinsumSpec(inputs: [inputs[b.p], inputs[b.q]], output: b.kept)
+            let pairOps = [castLazy(ops[b.p], t), castLazy(ops[b.q], t)]
+            let partial = try einsumMatmul(pairSpec, pairOps, sizes, t, loc: loc) ?? einsumLoops(pairSpec, pairOps, sizes, t, loc: loc)
+            ops.remove(at: b.q)
+            ops.remove(at: b.p)
+            inputs.remove(at: b.q)
+            inputs.remove(at: b.p)
+            ops.append(try lazy(partial, loc: loc))
+            inputs.append(b.kept)
+        }
+        let rest = EinsumSpec(inputs: inputs, output: spec.output)
+        return try einsumMatmul(rest, ops, sizes, t, loc: loc) ?? einsumLoops(rest, ops, sizes, t, loc: loc)
     }
 
     /// The size of every label. A label repeated within one operand (a diagonal) needs equal

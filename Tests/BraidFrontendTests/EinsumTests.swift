@@ -96,6 +96,19 @@ import BraidIR
         #expect(ir.contains("mul(S[0, _i7], A[0, _i8])"))
     }
 
+    @Test func chainsContractPairwise() throws {
+        let ir = try lowerIR(einsumHeader + """
+        @br.program
+        def f(A: br.float64[N, M], B: br.float64[M, K], C: br.float64[K, N], x: br.float64[K]):
+            return np.einsum('ij,jk,kl->il', A, B, C), np.einsum('ij,jk,k->i', A, B, x)
+        """)
+        #expect(ir.contains("mm[0:N, 0:K] = matmul(A[0:N, 0:M], B[0:M, 0:K])"))
+        #expect(ir.contains("mm_1[0:N, 0:N] = matmul(mm[0:N, 0:K], C[0:K, 0:N])"))
+        // B x first (the pair with the fewest indices), then A (B x).
+        #expect(ir.contains("mm_2[0:M] = matmul(B[0:M, 0:K], x[0:K])"))
+        #expect(ir.contains("mm_3[0:N] = matmul(A[0:N, 0:M], mm_2[0:M])"))
+    }
+
     @Test func transposeAndDiagonalAreViews() throws {
         let ir = try lowerIR(einsumHeader + """
         @br.program

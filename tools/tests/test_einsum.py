@@ -255,6 +255,18 @@ def complex_float(A, x):
 def with_scalar(x):
     return np.einsum(',i->i', 2, x)
 
+#pythran export chain_mixed(int8[:,:], int8[:,:], float64[:,:])
+def chain_mixed(A, B, C):
+    return np.einsum('ij,jk,kl->il', A, B, C)
+
+#pythran export chain_bool(bool[:,:], bool[:,:], bool[:,:])
+def chain_bool(A, B, C):
+    return np.einsum('ij,jk,kl->il', A, B, C), np.einsum('ij,jk,kl->', A, B, C)
+
+#pythran export chain_int8(int8[:,:], int8[:,:], int8[:])
+def chain_int8(A, B, x):
+    return np.einsum('ij,jk,k->i', A, B, x)
+
 #pythran export checked(float64[:,:], float64[:,:])
 def checked(A, B):
     return np.einsum('ij,jk->ik', A, B), np.einsum('ii->i', B)
@@ -379,6 +391,20 @@ def test_complex_with_real(mixed):
     p, t = mixed.complex_float(A, x)
     check(p, np.einsum("ij,j", A, x))
     check(np.asarray(t), np.asarray(np.einsum("ii", A)))
+
+
+def test_chains_compute_in_the_result_type(mixed):
+    rng = np.random.default_rng(11)
+    A, B = rng.integers(-100, 100, (3, 4)).astype(np.int8), rng.integers(-100, 100, (4, 5)).astype(np.int8)
+    C = rng.standard_normal((5, 2))
+    # int8 products would wrap; NumPy computes everything in float64 here.
+    check(mixed.chain_mixed(A, B, C), np.einsum("ij,jk,kl->il", A, B, C))
+    x = rng.integers(-100, 100, 5).astype(np.int8)
+    check(mixed.chain_int8(A, B, x), np.einsum("ij,jk,k->i", A, B, x))
+    P, Q, R = rng.random((3, 4)) < 0.3, rng.random((4, 5)) < 0.3, rng.random((5, 2)) < 0.3
+    p, q = mixed.chain_bool(P, Q, R)
+    check(p, np.einsum("ij,jk,kl->il", P, Q, R))
+    check(np.asarray(q), np.asarray(np.einsum("ij,jk,kl->", P, Q, R)))
 
 
 def test_python_scalar_operand_is_strong(mixed):
