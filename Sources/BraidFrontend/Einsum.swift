@@ -5,8 +5,8 @@ extension NumPyRegistry {
     static func registerEinsum(_ r: inout [String: NumPyFunction]) {
         r["einsum"] = NumPyFunction(
             family: .linalg,
-            summary: "einsum(subscripts, *operands, optimize=ignored): string-literal subscripts, explicit ('ij,jk->ik') or implicit, "
-                + "'...', repeated indices (diagonals, traces); matrix products as matmul (BLAS), the rest one loop nest summing the product"
+            summary: "einsum(subscripts, *operands, optimize=ignored): literal subscripts, explicit or implicit, '...', repeated indices; "
+                + "matrix-product shapes (batched too, and pairs of 3+ operands) as matmul (BLAS), the rest one summed loop nest"
         ) { l, a in try l.einsumCall(a) }
     }
 }

@@ -267,6 +267,10 @@ def chain_bool(A, B, C):
 def chain_int8(A, B, x):
     return np.einsum('ij,jk,k->i', A, B, x)
 
+#pythran export ellipsis_ranks(float64[:,:,:], float64[:,:], float64[:])
+def ellipsis_ranks(A, B, x):
+    return np.einsum('...ij,...jk->...ik', A, B), np.einsum('...i,...i->...', A, x), np.einsum('i...,i', B, B[:, 0])
+
 #pythran export checked(float64[:,:], float64[:,:])
 def checked(A, B):
     return np.einsum('ij,jk->ik', A, B), np.einsum('ii->i', B)
@@ -405,6 +409,15 @@ def test_chains_compute_in_the_result_type(mixed):
     p, q = mixed.chain_bool(P, Q, R)
     check(p, np.einsum("ij,jk,kl->il", P, Q, R))
     check(np.asarray(q), np.asarray(np.einsum("ij,jk,kl->", P, Q, R)))
+
+
+def test_ellipses_of_different_ranks_broadcast(mixed):
+    rng = np.random.default_rng(12)
+    A, B, x = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(4)
+    p, q, r = mixed.ellipsis_ranks(A, B, x)
+    check(p, np.einsum("...ij,...jk->...ik", A, B))
+    check(q, np.einsum("...i,...i->...", A, x))
+    check(r, np.einsum("i...,i", B, B[:, 0]))
 
 
 def test_python_scalar_operand_is_strong(mixed):
