@@ -257,6 +257,15 @@ extension FunctionLowerer {
     func indexItems(_ index: PyExpr) throws -> [(PyExpr, Value?)] {
         var items: [PyExpr]
         if case .tuple(let ts) = index.kind { items = ts } else { items = [index] }
+        // A tuple value is the index tuple itself (A[np.nonzero(m)], A[iu] with iu = np.triu_indices(n)).
+        if items.count == 1, case .name = index.kind, case .tuple(let vs) = try lowerExpr(index) {
+            return try vs.map { (index, try compactedValue($0, loc: index.loc)) }
+        }
+        if items.count == 1, case .call = index.kind {
+            let v = try lowerExpr(index)
+            if case .tuple(let vs) = v { return try vs.map { (index, try compactedValue($0, loc: index.loc)) } }
+            return [(index, try compactedValue(v, loc: index.loc))]
+        }
         return try items.map { item in
             if case .constant(.ellipsis) = item.kind { return (item, nil) }
             if case .slice = item.kind { return (item, nil) }
@@ -422,7 +431,7 @@ extension FunctionLowerer {
                 continue
             }
             guard case .scalar(let x, _)? = value, x.dtype.isInteger else {
-                throw Diagnostic(item.loc, "array indices must be integers, slices, ... or np.newaxis (fancy and boolean indexing are not supported yet)")
+                throw Diagnostic(item.loc, "array indices must be integers, slices, ..., np.newaxis, or integer or boolean arrays; got a \(value.map { $0.kindName == "scalar" ? "non-integer scalar" : $0.kindName } ?? "value")")
             }
             map.append(checkedIndex(symbolicValue(x, loc: item.loc), length, loc: item.loc))
             d += 1

@@ -410,6 +410,7 @@ public enum NumPyRegistry {
         // functions whose results have data-dependent sizes (np.nonzero, ...).
         r.merge(LinalgRegistry.functions) { first, _ in first }
         r.merge(CompactionRegistry.functions) { first, _ in first }
+        r.merge(ManipulationRegistry.functions) { first, _ in first }
         registerEinsum(&r)
         return r
     }()
@@ -424,7 +425,7 @@ public enum NumPyRegistry {
             let flat = try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
             return .array(try l.materializeNew(try l.lazy(flat, loc: a.loc), hint: "flat", loc: a.loc))
         }
-        for n in ["cumsum", "cumprod", "argsort", "trace"] { m[n] = functions[n] }
+        for n in ["cumsum", "cumprod", "argsort", "trace", "round", "squeeze", "swapaxes"] { m[n] = functions[n] }
         m["sort"] = NumPyFunction(family: .sorting, summary: "a.sort(axis=-1), in place") { l, a in
             try a.check(maxPositional: 3, allowed: ["axis", "kind", "order", "stable"])
             guard case .array(let x) = a.positional[0], let view = x.asView else {

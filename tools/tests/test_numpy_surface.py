@@ -665,3 +665,65 @@ def test_interp_inside_outside_at_samples_and_nan(tmp_path):
     check(compiled, reference, "interp", x, xp, fp, np.array([0, 1], dtype=np.int32), xp[2])
     with pytest.raises(RuntimeError):  # NumPy: ValueError, the array of sample points is empty
         compiled.interp(x, xp[:0], fp[:0], np.array([0], dtype=np.int32), 0.0)
+
+
+EXTRAS = '''
+import numpy as np
+
+#pythran export shapes(float64[:,:], float64[:])
+def shapes(A, v):
+    return (np.expand_dims(A, 0), np.expand_dims(v, (0, 2)), np.squeeze(A[None, :, None]), np.squeeze(A[:1], axis=0),
+            np.swapaxes(A, 0, 1), np.moveaxis(A[None], 0, -1), A.swapaxes(1, 0), A[:, :1].squeeze(axis=1),
+            np.column_stack((v[:A.shape[0]], A)), np.append(A, v), np.append(A, A, axis=0), np.append(v, 1.5))
+
+#pythran export grids(float64[:], float64[:], float64[:,:])
+def grids(x, y, A):
+    X, Y = np.meshgrid(x, y)
+    I, J = np.meshgrid(x, y, indexing='ij')
+    S, T = np.meshgrid(x, y, sparse=True)
+    X[0, 0] = -5.0
+    return (X, Y, I, J, S, T, x, np.tile(x, 2), np.tile(A, (2, 3)), np.tile(x, (2, 1)), np.tile(A, 2),
+            np.pad(A, 1), np.pad(x, (2, 1), constant_values=-1.0), np.pad(A, ((1, 0), (0, 2)), mode='edge'),
+            np.pad(x, 3, mode='wrap'), np.pad(A, ((0, 1), (2, 2)), 'constant', constant_values=7.0))
+
+#pythran export elementwise(float64[:], complex128[:], int64[:], float32[:])
+def elementwise(x, z, k, f):
+    return (np.angle(z), np.angle(z, deg=True), np.angle(x), np.round(x, 2), np.around(x), np.round(x * 1000, -2), x.round(1),
+            np.round(k), np.round(f, 3), np.isclose(x, x + 1e-9), np.isclose(x, 0.5, atol=0.3), np.allclose(x, x * (1 + 1e-7)),
+            np.allclose(x, x + 1.0), np.isclose(f, f), np.isclose(k, k + 1, rtol=0.5), np.ptp(x), np.ptp(k), np.logspace(0.0, 2.0, 5),
+            np.logspace(0, 1, 4, base=2.0, endpoint=False), np.vdot(x, x), np.vdot(z, z), np.inner(x, x), np.angle(k))
+
+#pythran export indices(float64[:,:], int)
+def indices(A, n):
+    iu = np.triu_indices(n, 1)
+    il = np.tril_indices(n)
+    return iu[0], iu[1], il[0], il[1], A[iu], A[np.tril_indices(A.shape[0], -1, A.shape[1])], A[np.nonzero(A > 0.5)]
+'''
+
+
+@pytest.fixture(scope="module")
+def extras(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("extras"), "extras", EXTRAS)
+
+
+def test_expand_squeeze_swap_move_column_stack_append(extras):
+    check(*extras, "shapes", rng.random((3, 4)), rng.random(5))
+
+
+def test_squeeze_of_a_run_time_length_of_one_raises(extras):
+    compiled, _ = extras
+    with pytest.raises(ValueError):
+        compiled.shapes(rng.random((1, 4)), rng.random(5))
+
+
+def test_meshgrid_tile_pad(extras):
+    check(*extras, "grids", rng.random(3), rng.random(4), rng.random((2, 3)))
+
+
+def test_angle_round_isclose_ptp_logspace_vdot_inner(extras):
+    x = np.array([0.125, 0.5, 0.77777, 1.5, 2.5, -0.5, -2.5, 0.015])
+    check(*extras, "elementwise", x, np.array([1 + 1j, -1, 0, -2j, 3 + 0.5j]), np.array([3, -7, 12]), x.astype(np.float32))
+
+
+def test_triangle_indices_and_index_tuples(extras):
+    check(*extras, "indices", rng.random((4, 5)), 4)

@@ -1,0 +1,412 @@
+import BraidIR
+
+/// More of NumPy's shape manipulation, grids and elementwise helpers, each written with the
+/// lowerings the compiler already has (views, `generate`, operators, reductions):
+/// `np.expand_dims`, `np.squeeze`, `np.swapaxes`, `np.moveaxis`, `np.tile`, `np.meshgrid`,
+/// `np.pad`, `np.column_stack`, `np.append`, `np.triu_indices`/`np.tril_indices`,
+/// `np.angle`, `np.round`/`np.around`, `np.isclose`/`np.allclose`, `np.ptp`,
+/// `np.logspace`, `np.vdot`, `np.inner`.
+enum ManipulationRegistry {
+    static let functions: [String: NumPyFunction] = {
+        var r: [String: NumPyFunction] = [:]
+        r["expand_dims"] = NumPyFunction(family: .manipulation, summary: "expand_dims(a, axis), axis an int or a tuple; a view") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axis"])
+            return try l.expandDims(try a.require(0, "a"), axes: try l.intList(try a.require(1, "axis"), loc: a.loc), loc: a.loc)
+        }
+        r["squeeze"] = NumPyFunction(family: .manipulation, summary: "squeeze(a, axis=None): drops length-1 dimensions; without axis=, a run-time length of 1 raises ValueError; a view") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axis"])
+            let axes = try a.get(1, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc) }
+            return try l.squeeze(try a.require(0, "a"), axes: axes, loc: a.loc)
+        }
+        r["swapaxes"] = NumPyFunction(family: .manipulation, summary: "swapaxes(a, axis1, axis2), a view") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis1", "axis2"])
+            let x = try a.require(0, "a")
+            let rank = try l.lazy(x, loc: a.loc).shape.count
+            let i = try l.normalizedAxes(try l.intList(try a.require(1, "axis1"), loc: a.loc), rank: rank, loc: a.loc)
+            let j = try l.normalizedAxes(try l.intList(try a.require(2, "axis2"), loc: a.loc), rank: rank, loc: a.loc)
+            guard i.count == 1, j.count == 1 else { throw Diagnostic(a.loc, "swapaxes() takes two integer axes") }
+            var perm = Array(0..<rank)
+            perm.swapAt(i[0], j[0])
+            return try l.transpose(x, axes: perm, loc: a.loc)
+        }
+        r["moveaxis"] = NumPyFunction(family: .manipulation, summary: "moveaxis(a, source, destination), ints or tuples; a view") { l, a in
+            try a.check(maxPositional: 3, allowed: ["source", "destination"])
+            let x = try a.require(0, "a")
+            let rank = try l.lazy(x, loc: a.loc).shape.count
+            let src = try l.normalizedAxes(try l.intList(try a.require(1, "source"), loc: a.loc), rank: rank, loc: a.loc)
+            let dst = try l.normalizedAxes(try l.intList(try a.require(2, "destination"), loc: a.loc), rank: rank, loc: a.loc)
+            guard src.count == dst.count, Set(src).count == src.count, Set(dst).count == dst.count else {
+                throw Diagnostic(a.loc, "moveaxis(): source and destination must be distinct axes, as many of each")
+            }
+            // NumPy's construction: the other axes in order, then each source inserted at its destination.
+            var order = (0..<rank).filter { !src.contains($0) }
+            for (d, s) in zip(dst, src).sorted(by: { $0.0 < $1.0 }) { order.insert(s, at: d) }
+            return try l.transpose(x, axes: order, loc: a.loc)
+        }
+        r["tile"] = NumPyFunction(family: .manipulation, summary: "tile(A, reps), reps an int or a tuple of ints") { l, a in
+            try a.check(maxPositional: 2, allowed: ["reps"])
+            return try l.tile(try a.require(0, "A"), reps: try l.shapeArgument(try a.require(1, "reps"), loc: a.loc), loc: a.loc)
+        }
+        r["meshgrid"] = NumPyFunction(family: .creation, summary: "meshgrid(*xi, indexing='xy'|'ij', sparse=False): a tuple of new arrays") { l, a in
+            try a.check(maxPositional: Int.max, allowed: ["indexing", "sparse", "copy"])
+            return try l.meshgrid(a)
+        }
+        r["pad"] = NumPyFunction(family: .manipulation, summary: "pad(array, pad_width, mode='constant'|'edge'|'wrap', constant_values=0)") { l, a in
+            try a.check(maxPositional: 3, allowed: ["pad_width", "mode", "constant_values"])
+            return try l.pad(a)
+        }
+        r["column_stack"] = NumPyFunction(family: .manipulation, summary: "column_stack(arrays): 1-D arrays as columns") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            guard case .tuple(let parts) = try a.require(0, "tup") else {
+                throw Diagnostic(a.loc, "column_stack() takes a tuple or list of arrays")
+            }
+            let columns = try parts.map { p -> Value in
+                let x = try l.lazy(p, loc: a.loc)
+                return x.shape.count < 2 ? try l.reshape(.array(x), [.int(-1), .one], loc: a.loc) : p
+            }
+            return try l.concatenate(columns, axis: 1, newAxis: false, loc: a.loc)
+        }
+        r["append"] = NumPyFunction(family: .manipulation, summary: "append(arr, values, axis=None): a new array") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis"])
+            var parts = [try a.require(0, "arr"), try a.require(1, "values")]
+            if let ax = a.get(2, "axis"), !l.isNone(ax) {
+                return try l.concatenate(parts, axis: try l.intList(ax, loc: a.loc).first ?? 0, newAxis: false, loc: a.loc)
+            }
+            parts = try parts.map { try l.reshape(.array(try l.lazy($0, loc: a.loc)), [.int(-1)], loc: a.loc) }
+            return try l.concatenate(parts, axis: 0, newAxis: false, loc: a.loc)
+        }
+        for (name, upper) in [("triu_indices", true), ("tril_indices", false)] {
+            r[name] = NumPyFunction(family: .selection, summary: "\(name)(n, k=0, m=None): a tuple of two int64 index arrays in row-major order") { l, a in
+                try a.check(maxPositional: 3, allowed: ["k", "m"])
+                let n = try l.symbolicArgument(try a.require(0, "n"), loc: a.loc)
+                let k = try a.get(1, "k").map { try l.symbolicArgument($0, loc: a.loc) } ?? .zero
+                let m = try a.get(2, "m").flatMap { l.isNone($0) ? nil : try l.symbolicArgument($0, loc: a.loc) } ?? n
+                let mask = try l.generate("tri", .bool, [n, m], loc: a.loc) { idx in
+                    // Upper: j - i >= k; lower: j - i <= k.
+                    .binary(upper ? .ge : .le, .symbol(idx[1] - idx[0]), .symbol(k), .bool)
+                }
+                guard let nonzero = CompactionRegistry.functions["nonzero"] else { throw Diagnostic(a.loc, "internal: nonzero") }
+                return try nonzero.lower(l, CallArgs(positional: [mask], keywords: [:], loc: a.loc, function: "nonzero"))
+            }
+        }
+        r["angle"] = NumPyFunction(family: .ufunc, summary: "angle(z, deg=False), arctan2(z.imag, z.real)") { l, a in
+            try a.check(maxPositional: 2, allowed: ["deg"])
+            let z = try l.compactedValue(try a.require(0, "z"), loc: a.loc)
+            let part: (String) throws -> Value = { name in
+                guard let f = NumPyRegistry.functions[name] else { throw Diagnostic(a.loc, "internal: \(name)") }
+                return try f.lower(l, CallArgs(positional: [z], keywords: [:], loc: a.loc, function: name))
+            }
+            var re = try part("real"), im = try part("imag")
+            if !(try l.lazy(re, loc: a.loc).dtype.isInexact) {
+                // Integers and bools: arctan2 computes in float64.
+                re = try l.castValue(re, .float64)
+                im = try l.castValue(im, .float64)
+            }
+            var r = try l.intrinsic(.arctan2, [im, re], loc: a.loc)
+            if let d = a.get(1, "deg"), case .scalar(.literal(.bool(true), _), _) = d {
+                r = try l.arith(.mul, r, .scalar(.literal(.float(180 / Double.pi), .float64), weak: true), loc: a.loc)
+            }
+            return r
+        }
+        for name in ["round", "around"] {
+            r[name] = NumPyFunction(family: .ufunc, summary: "\(name)(a, decimals=0): half to even, as NumPy (x * 10**d, rint, / 10**d)") { l, a in
+                try a.check(maxPositional: 2, allowed: ["decimals", "out"])
+                return try l.applyUfuncOutput(try l.roundDecimals(try a.require(0, "a"), a.get(1, "decimals"), loc: a.loc), a)
+            }
+        }
+        r["isclose"] = NumPyFunction(family: .ufunc, summary: "isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False)") { l, a in
+            try a.check(maxPositional: 5, allowed: ["rtol", "atol", "equal_nan"])
+            return try l.isclose(a)
+        }
+        r["allclose"] = NumPyFunction(family: .reduction, summary: "allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False)") { l, a in
+            try a.check(maxPositional: 5, allowed: ["rtol", "atol", "equal_nan"])
+            let close = try l.isclose(a)
+            if case .scalar = close { return close }
+            return try l.reduce(.min, try l.castValue(close, .bool), axes: nil, keepdims: false, loc: a.loc)
+        }
+        r["ptp"] = NumPyFunction(family: .reduction, summary: "ptp(a, axis=None|int|tuple, keepdims=False): max - min") { l, a in
+            try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+            guard let mx = NumPyRegistry.functions["max"], let mn = NumPyRegistry.functions["min"] else { throw Diagnostic(a.loc, "internal: ptp") }
+            return try l.arith(.sub, try mx.lower(l, a), try mn.lower(l, a), loc: a.loc)
+        }
+        r["logspace"] = NumPyFunction(family: .creation, summary: "logspace(start, stop, num=50, endpoint=True, base=10.0)") { l, a in
+            try a.check(maxPositional: 4, allowed: ["num", "endpoint", "base"])
+            var args = a
+            let base = a.get(3, "base") ?? .scalar(.literal(.float(10), .float64), weak: true)
+            args.positional = Array(a.positional.prefix(3))
+            args.keywords["base"] = nil
+            let y = try l.linspace(args)
+            return try l.arith(.pow, base, y, loc: a.loc)
+        }
+        r["vdot"] = NumPyFunction(family: .linalg, summary: "vdot(a, b): dot of the flattened arrays, the first conjugated") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            var x = try l.reshape(.array(try l.lazy(try a.require(0, "a"), loc: a.loc)), [.int(-1)], loc: a.loc)
+            let y = try l.reshape(.array(try l.lazy(try a.require(1, "b"), loc: a.loc)), [.int(-1)], loc: a.loc)
+            if try l.lazy(x, loc: a.loc).dtype.isComplex { x = try l.complexPart(x, "conj", loc: a.loc) }
+            return try l.matmul(x, y, loc: a.loc)
+        }
+        r["inner"] = NumPyFunction(family: .linalg, summary: "inner(a, b): sum over the last axes, a and b at most 2-D") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            let x = try a.require(0, "a"), y = try a.require(1, "b")
+            if case .scalar = x { return try l.arith(.mul, x, y, loc: a.loc) }
+            if case .scalar = y { return try l.arith(.mul, x, y, loc: a.loc) }
+            let ly = try l.lazy(y, loc: a.loc), lx = try l.lazy(x, loc: a.loc)
+            guard lx.shape.count <= 2, ly.shape.count <= 2 else {
+                throw Diagnostic(a.loc, "np.inner of arrays with more than 2 dimensions is not supported; use np.tensordot-style loops or @")
+            }
+            return try l.matmul(x, ly.shape.count == 2 ? try l.transpose(y, axes: nil, loc: a.loc) : y, loc: a.loc)
+        }
+        return r
+    }()
+}
+
+extension FunctionLowerer {
+    /// `np.expand_dims(a, axis)`: length-1 dimensions at the given positions of the result.
+    func expandDims(_ v: Value, axes requested: [Int], loc: SourceLocation) throws -> Value {
+        let view = try viewOf(v, loc: loc)
+        let rank = view.shape.count + requested.count
+        let axes = try normalizedAxes(requested, rank: rank, loc: loc)
+        guard Set(axes).count == axes.count else { throw Diagnostic(loc, "expand_dims(): repeated axis") }
+        var shape: [SymExpr] = []
+        var map: [SymExpr] = []
+        var old = 0
+        for k in 0..<rank {
+            if axes.contains(k) {
+                shape.append(.one)
+            } else {
+                shape.append(view.shape[old])
+                map.append(.sym(ArrayView.placeholder(k)))
+                old += 1
+            }
+        }
+        let r = view.reindexed(shape: shape, map)
+        return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
+    }
+
+    /// `np.squeeze(a, axis=None)`. Without axis, a dimension whose length is a run-time value
+    /// is kept, and raises ValueError when it is 1 (where NumPy would drop it).
+    func squeeze(_ v: Value, axes requested: [Int]?, loc: SourceLocation) throws -> Value {
+        let view = try viewOf(v, loc: loc)
+        let rank = view.shape.count
+        var drop: [Int]
+        if let requested {
+            drop = try normalizedAxes(requested, rank: rank, loc: loc)
+            for k in drop where view.shape[k] != .one {
+                if view.shape[k].constant != nil {
+                    throw Diagnostic(loc, "squeeze(): cannot select an axis to squeeze out which has size not equal to one")
+                }
+                _ = try agree(view.shape[k], .one, loc: loc, broadcasting: false)
+            }
+        } else {
+            drop = []
+            for (k, d) in view.shape.enumerated() {
+                if d == .one { drop.append(k) } else if d.constant == nil {
+                    // Kept: a length only known at run time must not be 1 there (NumPy would
+                    // drop it); it raises ValueError then, and axis= says which to drop.
+                    emit(.branch(Branch(condition: .binary(.eq, .symbol(d), .symbol(.one), .bool),
+                                        then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
+                }
+            }
+        }
+        var shape: [SymExpr] = []
+        var map: [SymExpr] = []
+        for k in 0..<rank {
+            if drop.contains(k) {
+                map.append(.zero)
+            } else {
+                map.append(.sym(ArrayView.placeholder(shape.count)))
+                shape.append(view.shape[k])
+            }
+        }
+        let r = view.reindexed(shape: shape, map)
+        return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
+    }
+
+    /// `np.tile(A, reps)`: element idx reads A at idx modulo A's shape.
+    func tile(_ v: Value, reps requested: [SymExpr], loc: SourceLocation) throws -> Value {
+        let x = try lazy(v, loc: loc)
+        let d = max(x.shape.count, requested.count)
+        let dims = [SymExpr](repeating: .one, count: d - x.shape.count) + x.shape
+        let reps = [SymExpr](repeating: .one, count: d - requested.count) + requested
+        for r in reps where r.constant.map({ $0 < 0 }) ?? false {
+            throw Diagnostic(loc, "tile(): negative repetitions")
+        }
+        let shape = zip(dims, reps).map { $0 * SymExpr.maximum($1, .zero) }
+        let offset = d - x.shape.count
+        return try generate("tile", x.dtype, shape, loc: loc) { idx in
+            x.element(at: x.shape.indices.map { k in x.shape[k] == .one ? .zero : .modulo(idx[offset + k], x.shape[k]) })
+        }
+    }
+
+    /// `np.meshgrid(x1, x2, ..., indexing='xy', sparse=False)`: new arrays (NumPy copies).
+    func meshgrid(_ a: CallArgs) throws -> Value {
+        var indexing = "xy"
+        if let i = a.keywords["indexing"] {
+            guard case .string(let s) = i, s == "xy" || s == "ij" else { throw Diagnostic(a.loc, "meshgrid(): indexing must be 'xy' or 'ij'") }
+            indexing = s
+        }
+        var sparse = false
+        if let s = a.keywords["sparse"] {
+            guard case .scalar(.literal(.bool(let b), _), _) = s else { throw Diagnostic(a.loc, "meshgrid(): sparse must be True or False") }
+            sparse = b
+        }
+        let xs = try a.positional.map { try lazy(try reshape(.array(try lazy($0, loc: a.loc)), [.int(-1)], loc: a.loc), loc: a.loc) }
+        let n = xs.count
+        guard n > 0 else { return .tuple([]) }
+        var sizes = xs.map { $0.shape[0] }
+        // 'xy': the first two dimensions are swapped (x varies along columns).
+        var position = Array(0..<n)
+        if indexing == "xy" && n >= 2 {
+            sizes.swapAt(0, 1)
+            position.swapAt(0, 1)
+        }
+        return .tuple(try xs.enumerated().map { k, x in
+            let p = position[k]
+            var shape = sizes
+            if sparse { shape = shape.indices.map { $0 == p ? sizes[p] : .one } }
+            return try generate("grid", x.dtype, shape, loc: a.loc) { idx in x.element(at: [idx[p]]) }
+        })
+    }
+
+    /// `np.pad(array, pad_width, mode='constant', constant_values=0)`, also 'edge' and 'wrap'.
+    func pad(_ a: CallArgs) throws -> Value {
+        let x = try lazy(try a.require(0, "array"), loc: a.loc)
+        let rank = x.shape.count
+        var mode = "constant"
+        if let m = a.get(2, "mode") {
+            guard case .string(let s) = m else { throw Diagnostic(a.loc, "pad(): mode must be a string") }
+            mode = s
+        }
+        guard ["constant", "edge", "wrap"].contains(mode) else {
+            throw Diagnostic(a.loc, "pad() mode '\(mode)' is not supported; use 'constant', 'edge' or 'wrap', or build the array with slices")
+        }
+        // pad_width: n, (before, after), ((b0, a0), (b1, a1), ...) as NumPy broadcasts it.
+        let widths = try a.require(1, "pad_width")
+        func pair(_ v: Value) throws -> (SymExpr, SymExpr) {
+            switch v {
+            case .scalar: let w = try symbolicArgument(v, loc: a.loc); return (w, w)
+            case .tuple(let vs) where vs.count == 1: return try pair(vs[0])
+            case .tuple(let vs) where vs.count == 2:
+                if case .tuple = vs[0] { break }
+                return (try symbolicArgument(vs[0], loc: a.loc), try symbolicArgument(vs[1], loc: a.loc))
+            default: break
+            }
+            throw Diagnostic(a.loc, "pad(): pad_width must be an integer, a (before, after) pair, or one pair per dimension")
+        }
+        var pairs: [(SymExpr, SymExpr)]
+        if case .tuple(let vs) = widths, vs.count == rank, rank > 1 || { if case .tuple = vs[0] { return true } else { return false } }(),
+           vs.allSatisfy({ if case .tuple = $0 { return true } else { return false } }) {
+            pairs = try vs.map(pair)
+        } else {
+            pairs = Array(repeating: try pair(widths), count: rank)
+        }
+        for (b, e) in pairs {
+            for w in [b, e] where w.constant.map({ $0 < 0 }) ?? false {
+                throw Diagnostic(a.loc, "pad(): negative pad widths")
+            }
+        }
+        var fill: ScalarExpr = cast(.symbol(.zero), x.dtype)
+        if let c = a.keywords["constant_values"] {
+            guard mode == "constant", case .scalar(let s, _) = c else {
+                throw Diagnostic(a.loc, "pad(): constant_values takes one scalar, with mode='constant'")
+            }
+            fill = cast(s, x.dtype)
+        }
+        let shape = zip(x.shape, pairs).map { $0 + $1.0 + $1.1 }
+        if mode != "constant" {
+            for d in x.shape where d.constant.map({ $0 == 0 }) ?? false {
+                throw Diagnostic(a.loc, "pad(): can't extend an empty axis with mode '\(mode)'")
+            }
+            for d in x.shape where d.constant == nil {
+                // An empty axis cannot be extended from its elements (NumPy raises ValueError).
+                emit(.branch(Branch(condition: .binary(.le, .symbol(d), .symbol(.zero), .bool),
+                                    then: [.fail(.shapeMismatch, a.loc)], orElse: [], loc: a.loc)))
+            }
+        }
+        return try generate("pad", x.dtype, shape, loc: a.loc) { idx in
+            let inner = idx.indices.map { k in idx[k] - pairs[k].0 }
+            switch mode {
+            case "edge":
+                return x.element(at: inner.indices.map { k in .minimum(.maximum(inner[k], .zero), x.shape[k] - 1) })
+            case "wrap":
+                // Python's modulo of a possibly negative offset (pads wider than the axis wrap again).
+                return x.element(at: inner.indices.map { k in .modulo(inner[k] + x.shape[k] * (pairs[k].0 + 1), x.shape[k]) })
+            default:
+                var inside: ScalarExpr? = nil
+                for k in inner.indices {
+                    let c = ScalarExpr.binary(.and, .binary(.ge, .symbol(inner[k]), .symbol(.zero), .bool),
+                                              .binary(.lt, .symbol(inner[k]), .symbol(x.shape[k]), .bool), .bool)
+                    inside = inside.map { .binary(.and, $0, c, .bool) } ?? c
+                }
+                guard let inside else { return x.element(at: []) }
+                let clamped = inner.indices.map { k in SymExpr.minimum(.maximum(inner[k], .zero), x.shape[k] - 1) }
+                return .select(inside, x.element(at: clamped), fill, x.dtype)
+            }
+        }
+    }
+
+    /// `np.round(a, decimals)`: NumPy multiplies by 10**decimals, rounds half to even (rint)
+    /// and divides back (for negative decimals: divides, rounds, multiplies).
+    func roundDecimals(_ v: Value, _ decimals: Value?, loc: SourceLocation) throws -> Value {
+        let x = try compactedValue(v, loc: loc)
+        var d = 0
+        if let decimals, !isNone(decimals) {
+            guard case .scalar(.symbol(.int(let k)), _) = decimals else { throw Diagnostic(loc, "round(): decimals must be an integer constant") }
+            d = k
+        }
+        let t: DType
+        switch x {
+        case .scalar(let s, _): t = s.dtype
+        default: t = try lazy(x, loc: loc).dtype
+        }
+        if t.isComplex { throw Diagnostic(loc, "round() of complex numbers is not supported; round .real and .imag") }
+        if t.isInteger || t.isBool {
+            guard d >= 0 else { throw Diagnostic(loc, "round() of integers with negative decimals is not supported") }
+            return x
+        }
+        guard let rint = NumPyRegistry.functions["rint"] else { throw Diagnostic(loc, "internal: rint") }
+        func rounded(_ y: Value) throws -> Value {
+            try rint.lower(self, CallArgs(positional: [y], keywords: [:], loc: loc, function: "rint"))
+        }
+        if d == 0 { return try rounded(x) }
+        var f = 1.0
+        for _ in 0..<abs(d) { f *= 10 }
+        let factor = Value.scalar(.literal(.float(f), .float64), weak: true)
+        if d > 0 {
+            return try arith(.div, try rounded(try arith(.mul, x, factor, loc: loc)), factor, loc: loc)
+        }
+        return try arith(.mul, try rounded(try arith(.div, x, factor, loc: loc)), factor, loc: loc)
+    }
+
+    /// `np.isclose(a, b, rtol, atol, equal_nan)` as NumPy 2 computes it:
+    /// `|a - b| <= atol + rtol * |b|` where b is finite, `a == b` otherwise (b converted to
+    /// a float type first).
+    func isclose(_ a: CallArgs) throws -> Value {
+        let x = try compactedValue(try a.require(0, "a"), loc: a.loc)
+        var y = try compactedValue(try a.require(1, "b"), loc: a.loc)
+        let rtol = a.get(2, "rtol") ?? .scalar(.literal(.float(1e-5), .float64), weak: true)
+        let atol = a.get(3, "atol") ?? .scalar(.literal(.float(1e-8), .float64), weak: true)
+        var equalNan = false
+        if let e = a.get(4, "equal_nan") {
+            guard case .scalar(.literal(.bool(let b), _), _) = e else { throw Diagnostic(a.loc, "isclose(): equal_nan must be True or False") }
+            equalNan = b
+        }
+        switch y {
+        case .scalar(let s, let weak) where !s.dtype.isInexact:
+            y = .scalar(cast(s, .float64), weak: weak)
+        case .array(let l) where !l.dtype.isInexact:
+            y = .array(castLazy(l, .float64))
+        default: break
+        }
+        let loc = a.loc
+        let diff = try intrinsic(.abs, [try arith(.sub, x, y, loc: loc)], loc: loc)
+        let bound = try arith(.add, atol, try arith(.mul, rtol, try intrinsic(.abs, [y], loc: loc), loc: loc), loc: loc)
+        let finite = try arith(.lt, try intrinsic(.abs, [y], loc: loc), .scalar(.literal(.float(.infinity), .float64), weak: true), loc: loc)
+        var result = try arith(.or, try arith(.and, try arith(.le, diff, bound, loc: loc), finite, loc: loc),
+                               try arith(.eq, x, y, loc: loc), loc: loc)
+        if equalNan {
+            result = try arith(.or, result, try arith(.and, try arith(.ne, x, x, loc: loc), try arith(.ne, y, y, loc: loc), loc: loc), loc: loc)
+        }
+        return result
+    }
+}
