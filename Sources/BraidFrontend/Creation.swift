@@ -48,7 +48,7 @@ extension FunctionLowerer {
             case .scalar(.literal(.float(let d), _), _): consts.append(d)
             case .scalar(.symbol(.int(let k)), _): consts.append(Double(k))
             default:
-                throw Diagnostic(a.loc, "arange() with float arguments needs constants (its length depends on them); use np.linspace")
+                return try arangeAtRunTime(args, dtype: dtype, loc: a.loc)
             }
         }
         let (start, stop, step) = consts.count == 1 ? (0.0, consts[0], 1.0) : (consts[0], consts[1], consts.count == 3 ? consts[2] : 1.0)
@@ -56,6 +56,34 @@ extension FunctionLowerer {
         return try generate("range", dtype, [.int(n)], loc: a.loc) { idx in
             cast(.binary(.add, .literal(.float(start), .float64),
                          .binary(.mul, cast(.symbol(idx[0]), .float64), .literal(.float(step), .float64), .float64), .float64), dtype)
+        }
+    }
+
+    /// `np.arange` with float bounds known only at run time: the length is
+    /// `ceil((stop - start) / step)` (never negative), computed when the call runs, and
+    /// element i is `start + i * delta` with NumPy's `delta = (start + step) - start`.
+    func arangeAtRunTime(_ args: [Value], dtype: DType, loc: SourceLocation) throws -> Value {
+        let xs = try args.map { v -> ScalarExpr in
+            guard case .scalar(let x, _) = v, !x.dtype.isComplex else {
+                throw Diagnostic(loc, "arange() takes real scalars")
+            }
+            return cast(x, .float64)
+        }
+        let one = ScalarExpr.literal(.float(1), .float64)
+        let (start, stop, step) = xs.count == 1 ? (ScalarExpr.literal(.float(0), .float64), xs[0], one)
+            : (xs[0], xs[1], xs.count == 3 ? xs[2] : one)
+        if case .literal(.float(0), _) = step { throw Diagnostic(loc, "arange(): the step must not be zero (NumPy raises ZeroDivisionError)") }
+        emit(.branch(Branch(condition: .binary(.eq, step, .literal(.float(0), .float64), .bool),
+                            then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
+        let s0 = newScalar("start", .float64), d = newScalar("delta", .float64)
+        emitTasklet(.point(s0, []), start, loc: loc)
+        emitTasklet(.point(d, []), .binary(.sub, .binary(.add, .load(.point(s0, []), .float64), step, .float64), .load(.point(s0, []), .float64), .float64), loc: loc)
+        let count = ScalarExpr.call(.ceil, [.binary(.div, .binary(.sub, stop, .load(.point(s0, []), .float64), .float64), step, .float64)], .float64)
+        let n = ScalarExpr.select(.binary(.gt, count, .literal(.float(0), .float64), .bool), .cast(count, .int64), .literal(.int(0), .int64), .int64)
+        let length = symbolicValue(n, loc: loc)
+        return try generate("range", dtype, [length], loc: loc) { idx in
+            cast(.binary(.add, .load(.point(s0, []), .float64),
+                         .binary(.mul, cast(.symbol(idx[0]), .float64), .load(.point(d, []), .float64), .float64), .float64), dtype)
         }
     }
 

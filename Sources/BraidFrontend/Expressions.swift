@@ -76,6 +76,13 @@ extension FunctionLowerer {
             var result: Value? = nil
             for (op, r) in zip(ops, rest) {
                 let right = try lowerExpr(r)
+                // x.dtype == np.float32: dtypes are known here, so the comparison is a constant.
+                if case .dtype(let p) = left, case .dtype(let q) = right, op == .eq || op == .notEq {
+                    let c = Value.scalar(.literal(.bool((p == q) == (op == .eq)), .bool), weak: false)
+                    result = try result.map { try arith(.and, $0, c, loc: e.loc) } ?? c
+                    left = right
+                    continue
+                }
                 let bop: BinaryOp
                 switch op {
                 case .eq: bop = .eq

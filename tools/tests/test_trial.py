@@ -55,6 +55,12 @@ def python_dtypes(x, k):
     return (np.zeros(3, dtype=int), np.ones((2, 2), dtype=bool), np.arange(4, dtype=float), x.astype(int),
             k.astype(float), np.full(2, 3, dtype=complex), x.astype("float32"), np.zeros(2, dtype="int32"),
             np.asarray(k, dtype=np.float32))
+
+#pythran export float_ranges(float, float, float, float32[:])
+def float_ranges(a, b, h, f):
+    x = np.arange(a, b, h)
+    return (x, np.arange(b, a, -h), np.arange(b), np.arange(a, b), np.arange(0.0, b, 0.25, dtype=np.float32),
+            0.5 * h * np.sum(x[1:] + x[:-1]), f.dtype == np.float32, (f * 2.0).dtype != np.float32)
 '''
 
 
@@ -70,6 +76,16 @@ def test_loops_over_arrays_enumerate_zip_reversed_and_tuples(idioms):
 
 def test_python_types_and_strings_as_dtypes(idioms):
     check(*idioms, "python_dtypes", np.array([-1.5, 0.2, 2.7]), np.array([3, -4]))
+
+
+@pytest.mark.parametrize("a, b, h", [(0.0, 1.0, 0.1), (0.3, 2.9, 0.7), (2.0, 1.0, 0.5), (-1.5, 1.5, 1.5)])
+def test_float_arange_with_run_time_bounds(idioms, a, b, h):
+    check(*idioms, "float_ranges", a, b, h, np.ones(2, np.float32))
+
+
+def test_float_arange_with_a_zero_step_raises(idioms):
+    with pytest.raises(ValueError):
+        idioms[0].float_ranges(0.0, 1.0, 0.0, np.ones(2, np.float32))
 
 
 def build(tmp_path, name, text):
