@@ -152,6 +152,15 @@ def letters(subscripts):
     return sorted({c for c in subscripts if c.isalpha()})
 
 
+def summed(subscripts):
+    s = subscripts.replace(" ", "")
+    if "->" in s:
+        out = s.split("->")[1]
+    else:
+        out = [c for c in letters(s) if s.count(c) == 1]
+    return [c for c in letters(s) if c not in out]
+
+
 SCENARIOS = ["distinct", "ones", "zero"]
 
 
@@ -172,6 +181,18 @@ def test_matches_numpy(modules, name, dtype, scenario):
     check(got, np.einsum(subs, *ops))
     for o, b in zip(ops, before):
         np.testing.assert_array_equal(o, b)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if summed(CASES[n])])
+def test_empty_sum_is_zero(modules, name):
+    """A summed index of size 0: every result element is an empty sum (BLAS with k = 0 too)."""
+    subs = CASES[name]
+    sizes = dict(BASE_SIZES, **{summed(subs)[0]: 0})
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    ops = [operand(shape_of(t, sizes), "float64", rng) for t in terms(subs)]
+    want = np.einsum(subs, *ops)
+    assert not np.any(want)
+    check(getattr(modules("float64"), name)(*ops), want)
 
 
 PROGRAMS = """\
