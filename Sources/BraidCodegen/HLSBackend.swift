@@ -346,7 +346,7 @@ public enum HLSBackend {
                     try visit(b.orElse)
                 case .breakLoop, .continueLoop, .returnProgram: break
                 case .fail(_, let loc):
-                    throw BackendError(loc, "index arrays are not supported by the hls target yet")
+                    throw BackendError(loc, "run-time checks (an index, slice bound or shape known only when the function is called) are not supported by the hls target yet; use --target cpu, or give the index a constant or loop-variable value")
                 case .allocate(let a):
                     throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the hls target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
                 }

@@ -47,6 +47,15 @@ public enum ModuleSource {
         return f
     }
 
+    /// The `braid_error_message` cases of the IR's run-time checks (`Failure.statusCode`),
+    /// shared by every target whose host code runs them.
+    static let runTimeCheckMessages = """
+        case 5: return "IndexError: index out of bounds";
+        case 6: return "ValueError: operands could not be broadcast together: shapes do not agree";
+        case 7: return "ValueError: zero-size array to reduction operation which has no identity";
+        case 8: return "ValueError: a value NumPy rejects (an integer to a negative integer power, a bin count below 1, a non-finite range, ...)";
+    """
+
     /// Standard headers and helpers for C targets (after `<Python.h>`).
     public static let cHeaders = """
     #include <stdint.h>
@@ -78,10 +87,7 @@ public enum ModuleSource {
         case 2: return "LinAlgError: Singular matrix";
         case 3: return "LinAlgError: Matrix is not positive definite";
         case 4: return "LAPACK rejected an argument (internal error)";
-        case 5: return "IndexError: index out of bounds";
-        case 6: return "ValueError: operands could not be broadcast together: shapes do not agree";
-        case 7: return "ValueError: zero-size array to reduction operation which has no identity";
-        case 8: return "ValueError: a value NumPy rejects (an integer to a negative integer power, a bin count below 1, a non-finite range, ...)";
+    \(runTimeCheckMessages)
         default: return "native code failed";
         }
     }

@@ -645,7 +645,10 @@ final class OpenCLProgramLowering {
         case .breakLoop: return [.break]
         case .continueLoop: return [.continue]
         case .returnProgram: return [.goto("braid_exit")]
-        case .fail(_, let loc): throw BackendError(loc, "index arrays are not supported by the opencl target yet")
+        case .fail(let f, let loc):
+            // A run-time check that failed on the host: the wrapper raises the failure's
+            // exception; results are not copied back.
+            return [.comment(lineText(loc)), .assign(lhs: "braid_status", rhs: "\(f.statusCode)"), .goto("braid_exit")]
         case .allocate(let a): throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the opencl target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
         case .tasklet, .library: return try singleWorkItem([n])
         }

@@ -103,8 +103,9 @@ enum OpenCLRuntime {
     const char *braid_error_message(int code)
     {
         switch (code) {
-        case 1: return "out of memory while allocating a temporary array";
+        case 1: return "MemoryError: out of memory while allocating a temporary array";
         case 2: return braid_ocl_message != NULL ? braid_ocl_message : "an OpenCL call failed";
+    \#(ModuleSource.runTimeCheckMessages)
         default: return "native code failed";
         }
     }

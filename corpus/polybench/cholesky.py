@@ -1,7 +1,7 @@
 # braid: entry=cholesky
 # braid: preset tiny N=9
 # braid: preset default N=220
-# braid: targets cpu
+# braid: targets cpu opencl
 """Cholesky factorization A = L L^T in place, loop form (PolyBench cholesky), DaCe dialect.
 
 Overwrites the lower triangle (diagonal included) with L; the strict upper triangle is left
