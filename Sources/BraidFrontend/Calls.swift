@@ -138,7 +138,13 @@ extension FunctionLowerer {
                 guard case .scalar = acc, case .scalar = v else {
                     throw Diagnostic(a.loc, "\(name)() of arrays is not elementwise; use np.\(name == "min" ? "minimum" : "maximum")")
                 }
-                acc = try select(try arith(name == "min" ? .lt : .gt, v, acc, loc: a.loc), v, acc, loc: a.loc)
+                if integerOrBoolType(acc) != nil && integerOrBoolType(v) != nil {
+                    // No NaN and no signed zero: Python's choice is the plain extreme, which
+                    // loop-to-map recognizes as a reduction.
+                    acc = try arith(name == "min" ? .min : .max, acc, v, loc: a.loc)
+                } else {
+                    acc = try select(try arith(name == "min" ? .lt : .gt, v, acc, loc: a.loc), v, acc, loc: a.loc)
+                }
             }
             return acc
         case "abs":

