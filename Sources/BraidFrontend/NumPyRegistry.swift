@@ -411,6 +411,7 @@ public enum NumPyRegistry {
         r.merge(LinalgRegistry.functions) { first, _ in first }
         r.merge(CompactionRegistry.functions) { first, _ in first }
         r.merge(ManipulationRegistry.functions) { first, _ in first }
+        r.merge(CountingRegistry.functions) { first, _ in first }
         registerEinsum(&r)
         return r
     }()

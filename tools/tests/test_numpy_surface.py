@@ -727,3 +727,53 @@ def test_angle_round_isclose_ptp_logspace_vdot_inner(extras):
 
 def test_triangle_indices_and_index_tuples(extras):
     check(*extras, "indices", rng.random((4, 5)), 4)
+
+
+COUNTING = '''
+import numpy as np
+
+#pythran export counts(int64[:], float64[:], int32[:])
+def counts(k, w, s):
+    return (np.bincount(k), np.bincount(k, minlength=10), np.bincount(k, weights=w), np.bincount(s, w[:s.shape[0]], 2),
+            np.unique(k), np.unique(w), np.unique(s.reshape(2, -1)))
+
+#pythran export stats(float64[:], float32[:], int64[:], float64[:,:])
+def stats(x, f, k, A):
+    return (np.median(x), np.median(x[:-1]), np.median(f), np.median(k), np.median(A), np.quantile(x, 0.3), np.percentile(x, 50),
+            np.percentile(x, [25, 75, 100, 0]), np.quantile(f, 0.9), np.percentile(k, 33.3), np.quantile(A, [0.1]))
+
+#pythran export conv(float64[:], float64[:], int64[:])
+def conv(a, v, k):
+    return (np.convolve(a, v), np.convolve(a, v, mode='same'), np.convolve(a, v, 'valid'), np.convolve(v, a, mode='same'),
+            np.convolve(v, a, 'valid'), np.convolve(k, k), np.convolve(a, k[:2], mode='same'))
+'''
+
+
+@pytest.fixture(scope="module")
+def counting(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("counting"), "counting", COUNTING)
+
+
+def test_bincount_and_unique(counting):
+    check(*counting, "counts", np.array([3, 1, 1, 0, 7, 3]), rng.random(6), np.array([0, 1, 1, 4, 4, 4], np.int32))
+    check(*counting, "counts", np.array([2, 0]), rng.random(2), np.array([3, 3], np.int32))
+    # Empty with weights: NumPy's result would be int64 zeros, a dtype that depends on the data.
+    with pytest.raises(ValueError):
+        counting[0].counts(np.array([], dtype=np.int64), rng.random(0), np.array([], np.int32))
+
+
+def test_bincount_of_a_negative_value_raises(counting):
+    with pytest.raises(ValueError):
+        counting[0].counts(np.array([1, -1]), rng.random(2), np.array([0], np.int32))
+
+
+def test_median_quantile_percentile(counting):
+    x = rng.random(9)
+    x[3] = x[5]
+    check(*counting, "stats", x, rng.random(6).astype(np.float32), np.array([5, 1, 9, 3]), rng.random((3, 4)))
+    check(*counting, "stats", np.array([1.0, np.nan, 2.0]), np.array([1, 2, 3], np.float32), np.array([4]), np.ones((1, 1)))
+
+
+def test_convolve_modes_either_input_longer(counting):
+    check(*counting, "conv", rng.random(7), rng.random(3), np.array([1, 2, 3]))
+    check(*counting, "conv", rng.random(2), rng.random(5), np.array([1, -2]))
