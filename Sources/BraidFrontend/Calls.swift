@@ -65,6 +65,9 @@ extension FunctionLowerer {
             return try inline(name, args, kws, loc: loc)
         case .module(let path):
             let a = try lowerArgs(args, kws, loc: loc, function: path.split(separator: ".").last.map(String.init) ?? path)
+            if path.hasPrefix("math.") {
+                return try mathCall(String(path.dropFirst("math.".count)), a)
+            }
             if path.hasPrefix("builtins.") {
                 return try builtin(String(path.dropFirst("builtins.".count)), a)
             }
@@ -149,6 +152,26 @@ extension FunctionLowerer {
             return acc
         case "abs":
             return try intrinsic(.abs, [try a.require(0, "x")], loc: a.loc, numpyResult: false)
+        case "pow":
+            try a.check(maxPositional: 2, allowed: [])
+            return try binaryOp(.pow, try a.require(0, "base"), try a.require(1, "exp"), loc: a.loc)
+        case "round":
+            try a.check(maxPositional: 2, allowed: ["ndigits"])
+            guard case .scalar(let x, let weak) = try a.require(0, "number") else {
+                throw Diagnostic(a.loc, "round() takes a number; for arrays use np.round")
+            }
+            if x.dtype.isComplex { throw Diagnostic(a.loc, "round() of a complex number raises TypeError in Python") }
+            if let nd = a.get(1, "ndigits"), !isNone(nd) {
+                // NumPy scalars round as np.round; Python floats use a decimal algorithm Braid does not reproduce.
+                guard !weak || x.dtype.isInteger else {
+                    throw Diagnostic(a.loc, "round(x, ndigits) of a Python float is not supported; use np.round(x, ndigits)")
+                }
+                return try roundDecimals(.scalar(x, weak: false), nd, loc: a.loc)
+            }
+            // round(x) is a Python int, halves to even (as C's rint in the default rounding mode).
+            if x.dtype.isInteger || x.dtype.isBool { return .scalar(cast(x, .int64), weak: true) }
+            try failUnless(.binary(.lt, .call(.abs, [cast(x, .float64)], .float64), .literal(.float(.infinity), .float64), .bool), loc: a.loc)
+            return try scalarResult(.cast(.call(.rint, [cast(x, .float64)], .float64), .int64), .int64, loc: a.loc)
         case "float", "int", "bool", "complex":
             let t: DType = name == "float" ? .float64 : name == "int" ? .int64 : name == "bool" ? .bool : .complex128
             guard case .scalar(let x, _) = try a.require(0, "x") else {

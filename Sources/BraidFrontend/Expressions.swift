@@ -195,6 +195,8 @@ extension FunctionLowerer {
         if ctx.functions[n] != nil { return .function(n) }
         if ctx.numpyAliases.contains(n) { return .module("numpy") }
         if ctx.braidAliases.contains(n) { return .module("braid") }
+        if ctx.mathAliases.contains(n) { return .module("math") }
+        if let imp = ctx.fromImports[n], imp.module == "math" { return mathAttribute(imp.name) }
         if let imp = ctx.fromImports[n] {
             if imp.module == "braid" && imp.name == "map" { return .mapRange }
             if let d = DTypeNames.lookup(imp.name) { return .dtype(d) }
@@ -212,6 +214,7 @@ extension FunctionLowerer {
                 if let d = DTypeNames.lookup(attr) { return .dtype(d) }
                 return .module("braid.\(attr)")
             }
+            if m == "math" { return mathAttribute(attr) }
             if m == "numpy" {
                 switch attr {
                 case "pi": return .scalar(.literal(.float(Double.pi), .float64), weak: true)
@@ -652,5 +655,6 @@ extension FunctionLowerer {
 
 /// Python builtins the compiler understands.
 enum Builtins {
-    static let names: Set<String> = ["range", "len", "min", "max", "abs", "float", "int", "bool", "complex", "print", "sum"]
+    static let names: Set<String> = ["range", "len", "min", "max", "abs", "float", "int", "bool", "complex", "print", "sum",
+                                     "round", "pow"]
 }

@@ -26,6 +26,8 @@ struct ModuleContext {
     var numpyAliases: Set<String> = []
     /// Aliases of `braid` or `dace`.
     var braidAliases: Set<String> = []
+    /// Aliases of Python's `math` module.
+    var mathAliases: Set<String> = []
     /// Names imported directly (`from braid import map` etc.): local name → attribute.
     var fromImports: [String: (module: String, name: String)] = [:]
     var symbols: [String] = []
@@ -50,13 +52,14 @@ struct ModuleContext {
                     switch a.name {
                     case "numpy": numpyAliases.insert(local)
                     case "braid", "dace": braidAliases.insert(local)
+                    case "math": mathAliases.insert(local)
                     default: break  // other imports are only an error if used
                     }
                 }
             case .importFrom(let mod, let names, _):
-                guard let mod, ["numpy", "braid", "dace"].contains(mod) else { continue }
+                guard let mod, ["numpy", "braid", "dace", "math"].contains(mod) else { continue }
                 for a in names {
-                    fromImports[a.asname ?? a.name] = (mod == "numpy" ? "numpy" : "braid", a.name)
+                    fromImports[a.asname ?? a.name] = (mod == "numpy" || mod == "math" ? mod : "braid", a.name)
                 }
             case .assign(let targets, let value):
                 try moduleAssign(targets, value)

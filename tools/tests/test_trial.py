@@ -13,6 +13,8 @@ from test_numpy_surface import build_pair, check
 
 IDIOMS = '''
 import numpy as np
+import math
+from math import sqrt, pi
 
 #pythran export loops(float64[:], float64[:], float64[:,:], int64[:], float32[:])
 def loops(x, y, A, k, f):
@@ -61,6 +63,15 @@ def float_ranges(a, b, h, f):
     x = np.arange(a, b, h)
     return (x, np.arange(b, a, -h), np.arange(b), np.arange(a, b), np.arange(0.0, b, 0.25, dtype=np.float32),
             0.5 * h * np.sum(x[1:] + x[:-1]), f.dtype == np.float32, (f * 2.0).dtype != np.float32)
+
+#pythran export python_math(float64[:], float32[:], int)
+def python_math(x, f, n):
+    s = 0.0
+    for i in range(n):
+        s += math.sqrt(x[i]) * math.exp(-x[i]) + math.atan2(x[i], 1.0) + math.log(x[i] + 1.0, 2)
+    return (s, f * math.sqrt(2.0), f * pi, math.floor(x[0] * 10), math.ceil(-x[1]), round(x[0] * 10), round(2.5),
+            round(n), pow(x[0], 2), math.hypot(x[0], x[1]), math.isnan(x[0]), sqrt(x[1]), math.degrees(x[0]),
+            math.fabs(-x[1]), math.trunc(-2.7), round(np.float64(x[0]), 2))
 '''
 
 
@@ -86,6 +97,15 @@ def test_float_arange_with_run_time_bounds(idioms, a, b, h):
 def test_float_arange_with_a_zero_step_raises(idioms):
     with pytest.raises(ValueError):
         idioms[0].float_ranges(0.0, 1.0, 0.0, np.ones(2, np.float32))
+
+
+def test_python_math_module_on_scalars(idioms):
+    check(*idioms, "python_math", np.array([0.34, 0.91, 0.5]), np.ones(2, np.float32), 3)
+
+
+def test_python_math_domain_error_raises_as_python(idioms):
+    with pytest.raises(ValueError):
+        idioms[0].python_math(np.array([-0.5, 0.91, 0.5]), np.ones(2, np.float32), 1)
 
 
 def build(tmp_path, name, text):
