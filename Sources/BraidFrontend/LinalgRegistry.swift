@@ -31,7 +31,7 @@ enum LinalgRegistry {
         },
         "linalg.norm": NumPyFunction(
             family: .linalg,
-            summary: "norm(x, ord=None, axis=None|int|pair, keepdims=False): 2-norm of vectors, Frobenius norm of matrices"
+            summary: "norm(x, ord=None, axis=None|int|pair, keepdims=False): vectors any ord (2 default, inf, -inf, 0, p); matrices Frobenius (default), 1, -1, inf, -inf"
         ) { l, a in
             try a.check(maxPositional: 4, allowed: ["ord", "axis", "keepdims"])
             return try l.linalgNorm(a)
@@ -130,17 +130,24 @@ extension FunctionLowerer {
                 throw Diagnostic(a.loc, "np.linalg.norm: axis must be None, an integer or a pair of integers")
             }
         }
+        var order: Double? = nil
+        let vectorNorm = axes?.count == 1 || axes == nil && x.shape.count == 1
+        let matrixNorm = axes?.count == 2 || axes == nil && x.shape.count == 2
         if let o = a.get(1, "ord") {
-            let vectorNorm = axes?.count == 1 || axes == nil && x.shape.count == 1
-            let matrixNorm = axes?.count == 2 || axes == nil && x.shape.count == 2
             switch o {
             case .none: break
             case .string("fro") where matrixNorm: break
-            case .scalar(.symbol(.int(2)), _) where vectorNorm: break
-            case .scalar(.literal(.int(2), _), _) where vectorNorm: break
-            case .scalar(.literal(.float(2), _), _) where vectorNorm: break
+            case .scalar(.symbol(.int(let k)), _): order = Double(k)
+            case .scalar(.literal(.int(let k), _), _): order = Double(k)
+            case .scalar(.literal(.float(let d), _), _): order = d
             default:
-                throw Diagnostic(a.loc, "np.linalg.norm supports only the default order (2-norm of vectors, Frobenius norm of matrices; ord=None, 'fro' for matrices, 2 for vectors)")
+                throw Diagnostic(a.loc, "np.linalg.norm: ord must be None, a number, np.inf or -np.inf (or 'fro' for matrices)")
+            }
+            if order == 2 && vectorNorm { order = nil }
+            if let p = order, !vectorNorm {
+                guard matrixNorm, [1, -1, Double.infinity, -Double.infinity].contains(p) else {
+                    throw Diagnostic(a.loc, "np.linalg.norm of a matrix supports ord None/'fro', 1, -1, np.inf, -np.inf (2, -2 and 'nuc' need singular values, which Braid does not compute)")
+                }
             }
         }
         var keepdims = false
@@ -153,6 +160,9 @@ extension FunctionLowerer {
         // NumPy: integer and bool input is converted to float64; the result has the real dtype.
         if !x.dtype.isInexact { x = castLazy(x, .float64) }
         let real = x.dtype.isComplex ? x.dtype.realPart : x.dtype
+        if let p = order {
+            return try orderedNorm(x, p, axes: axes, matrix: !vectorNorm, keepdims: keepdims, loc: a.loc)
+        }
         let square: Lazy
         if x.dtype.isComplex {
             let re = Lazy(node: .call(.real, [x]), shape: x.shape, dtype: real)
@@ -172,6 +182,43 @@ extension FunctionLowerer {
         case .scalar(let s, _): return .scalar(cast(s, .float32), weak: false)
         case .array(let l): return .array(castLazy(l, .float32))
         default: return root
+        }
+    }
+
+    /// Norms of other orders, as NumPy writes them: vectors `sum(|x|**p)**(1/p)` (1: sum of
+    /// |x|, inf/-inf: max/min of |x|, 0: the count of nonzeros); matrices 1/-1 (max/min
+    /// column sum of |x|) and inf/-inf (max/min row sum).
+    func orderedNorm(_ x: Lazy, _ p: Double, axes: [Int]?, matrix: Bool, keepdims: Bool, loc: SourceLocation) throws -> Value {
+        let absx = try intrinsic(.abs, [.array(x)], loc: loc)
+        let t = try lazy(absx, loc: loc).dtype
+        if matrix {
+            guard !keepdims else { throw Diagnostic(loc, "np.linalg.norm of a matrix with keepdims=True is not supported") }
+            // Each axis on its own: the order of the pair matters (rows, columns).
+            let pair = try (axes ?? [0, 1]).flatMap { try normalizedAxes([$0], rank: x.shape.count, loc: loc) }
+            guard pair.count == 2, pair[0] != pair[1] else { throw Diagnostic(loc, "np.linalg.norm: duplicate axes") }
+            var (rowAxis, colAxis) = (pair[0], pair[1])
+            let byColumns = abs(p) == 1
+            if !byColumns { swap(&rowAxis, &colAxis) }
+            let sums = try reduce(.add, absx, axes: [rowAxis], keepdims: false, loc: loc)
+            let rest = colAxis > rowAxis ? colAxis - 1 : colAxis
+            let op: WCR = p > 0 ? .max : .min
+            try checkNotEmpty(op, sums, axes: [rest], loc: loc)
+            return try reduce(op, sums, axes: [rest], keepdims: false, loc: loc)
+        }
+        switch p {
+        case .infinity, -.infinity:
+            let op: WCR = p > 0 ? .max : .min
+            try checkNotEmpty(op, absx, axes: axes, loc: loc)
+            return try reduce(op, absx, axes: axes, keepdims: keepdims, loc: loc)
+        case 0:
+            let nz = try castValue(try arith(.ne, absx, .scalar(.literal(.float(0), .float64), weak: true), loc: loc), t)
+            return try reduce(.add, nz, axes: axes, keepdims: keepdims, loc: loc, resultType: t)
+        case 1:
+            return try reduce(.add, absx, axes: axes, keepdims: keepdims, loc: loc)
+        default:
+            let pw = Value.scalar(.literal(.float(p), .float64), weak: true)
+            let total = try reduce(.add, try arith(.pow, absx, pw, loc: loc), axes: axes, keepdims: keepdims, loc: loc)
+            return try arith(.pow, total, .scalar(.literal(.float(1 / p), .float64), weak: true), loc: loc)
         }
     }
 }

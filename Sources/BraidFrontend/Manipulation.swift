@@ -156,11 +156,175 @@ enum ManipulationRegistry {
             }
             return try l.matmul(x, ly.shape.count == 2 ? try l.transpose(y, axes: nil, loc: a.loc) : y, loc: a.loc)
         }
+        r["diagonal"] = NumPyFunction(family: .manipulation, summary: "diagonal(a, offset=0) of a 2-D array, a view") { l, a in
+            try a.check(maxPositional: 2, allowed: ["offset"])
+            guard try l.lazy(try a.require(0, "a"), loc: a.loc).shape.count == 2 else {
+                throw Diagnostic(a.loc, "diagonal() is supported for 2-D arrays")
+            }
+            guard let diag = NumPyRegistry.functions["diag"] else { throw Diagnostic(a.loc, "internal: diag") }
+            var args = CallArgs(positional: [try a.require(0, "a")], keywords: [:], loc: a.loc, function: "diag")
+            if let k = a.get(1, "offset") { args.keywords["k"] = k }
+            return try diag.lower(l, args)
+        }
+        r["take"] = NumPyFunction(family: .selection, summary: "take(a, indices, axis=None): A.ravel()[indices], or along an axis as A[:, indices]") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis"])
+            return try l.take(try a.require(0, "a"), try a.require(1, "indices"), axis: try a.get(2, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc).first }, loc: a.loc)
+        }
+        r["kron"] = NumPyFunction(family: .linalg, summary: "kron(a, b) of arrays of the same rank (1-D or 2-D)") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            let x = try l.lazy(try a.require(0, "a"), loc: a.loc), y = try l.lazy(try a.require(1, "b"), loc: a.loc)
+            guard x.shape.count == y.shape.count, (1...2).contains(x.shape.count) else {
+                throw Diagnostic(a.loc, "np.kron is supported for two 1-D or two 2-D arrays")
+            }
+            // The product's dtype, from one element of each (not broadcast: the shapes differ).
+            let probe = { (z: Lazy) in Value.scalar(z.element(at: z.shape.map { _ in SymExpr.zero }), weak: false) }
+            guard case .scalar(let p, _) = try l.arith(.mul, probe(x), probe(y), loc: a.loc) else { throw Diagnostic(a.loc, "internal: kron") }
+            let t = p.dtype
+            let shape = zip(x.shape, y.shape).map { $0 * $1 }
+            return try l.generate("kron", t, shape, loc: a.loc) { idx in
+                let i = idx.indices.map { SymExpr.floorDivide(idx[$0], y.shape[$0]) }
+                let j = idx.indices.map { SymExpr.modulo(idx[$0], y.shape[$0]) }
+                return .binary(.mul, l.cast(x.element(at: i), t), l.cast(y.element(at: j), t), t)
+            }
+        }
+        r["linalg.matrix_power"] = NumPyFunction(family: .linalg, summary: "matrix_power(a, n), n a non-negative integer constant: repeated squaring with @") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            let m = try a.require(0, "a")
+            guard case .scalar(.symbol(.int(let n)), _) = try a.require(1, "n"), n >= 0 else {
+                throw Diagnostic(a.loc, "np.linalg.matrix_power needs a non-negative integer constant n; for n < 0 use np.linalg.inv first")
+            }
+            let x = try l.lazy(m, loc: a.loc)
+            guard x.shape.count == 2 else { throw Diagnostic(a.loc, "np.linalg.matrix_power is supported for 2-D arrays") }
+            _ = try l.agree(x.shape[0], x.shape[1], loc: a.loc, broadcasting: false)
+            if n == 0 {
+                guard let eye = NumPyRegistry.functions["eye"] else { throw Diagnostic(a.loc, "internal: eye") }
+                return try eye.lower(l, CallArgs(positional: [.scalar(.symbol(x.shape[0]), weak: false)], keywords: ["dtype": .dtype(x.dtype)], loc: a.loc, function: "eye"))
+            }
+            // NumPy's binary decomposition: z = a, a^2, a^4, ...; result = product of the set bits.
+            var result: Value? = nil
+            var z: Value = .array(try l.materializeNew(x, hint: "mpow", loc: a.loc))
+            var k = n
+            while k > 0 {
+                if k & 1 == 1 { result = try result.map { try l.matmul($0, z, loc: a.loc) } ?? z }
+                k >>= 1
+                if k > 0 { z = try l.matmul(z, z, loc: a.loc) }
+            }
+            return result!
+        }
+        for name in ["trapezoid", "trapz"] {
+            r[name] = NumPyFunction(family: .statistics, summary: "\(name)(y, x=None, dx=1.0, axis=-1): sum of (y[1:] + y[:-1]) * d / 2") { l, a in
+                try a.check(maxPositional: 4, allowed: ["x", "dx", "axis"])
+                return try l.trapezoid(a)
+            }
+        }
+        r["gradient"] = NumPyFunction(family: .statistics, summary: "gradient(f, dx=1.0) of a 1-D array: central differences inside, one-sided at the ends") { l, a in
+            try a.check(maxPositional: 2, allowed: ["edge_order"])
+            return try l.gradient(a)
+        }
+        r["heaviside"] = NumPyFunction(family: .ufunc, summary: "heaviside(x1, x2): 0 below zero, x2 at zero, 1 above, NaN for NaN") { l, a in
+            try a.check(maxPositional: 3, allowed: ["out"])
+            var x = try a.require(0, "x1"), h = try a.require(1, "x2")
+            let zero = Value.scalar(.symbol(.zero), weak: true)
+            var t = try l.lazy(try l.arith(.add, x, h, loc: a.loc), loc: a.loc).dtype
+            if !t.isInexact {
+                // A float function: integers compute in the float type NumPy picks for them.
+                try l.checkFloatResult(.sqrt, [x, h], name: "heaviside", loc: a.loc)
+                t = Typing.floatResult(t)
+                x = try l.castValue(l.compactedValue(x, loc: a.loc), t)
+                h = try l.castValue(l.compactedValue(h, loc: a.loc), t)
+            }
+            let step = try l.select(try l.arith(.lt, x, zero, loc: a.loc), try l.castValue(zero, t),
+                                    try l.select(try l.arith(.gt, x, zero, loc: a.loc), try l.castValue(.scalar(.symbol(.one), weak: true), t),
+                                                 try l.select(try l.arith(.eq, x, zero, loc: a.loc), h, x, loc: a.loc), loc: a.loc), loc: a.loc)
+            return try l.applyUfuncOutput(step, a.withOut(position: 2))
+        }
         return r
     }()
 }
 
 extension FunctionLowerer {
+    /// `np.take(a, indices, axis=None)`.
+    func take(_ v: Value, _ indices: Value, axis: Int?, loc: SourceLocation) throws -> Value {
+        var x = try lazy(v, loc: loc)
+        if axis == nil { x = try lazy(try reshape(.array(x), [.int(-1)], loc: loc), loc: loc) }
+        let ax = try normalizedAxes([axis ?? 0], rank: x.shape.count, loc: loc)[0]
+        var idx = indices
+        if case .tuple = idx { idx = .array(try lazy(idx, loc: loc)) }
+        if x.asView == nil { x = try materializeNew(x, hint: "take", loc: loc) }
+        let view = x.asView!
+        let slice = PyExpr(.slice(lower: nil, upper: nil, step: nil), loc)
+        var items: [(PyExpr, Value?)] = Array(repeating: (slice, nil), count: ax)
+        items.append((PyExpr(.name("$take"), loc), idx))
+        return try index(view, PyExpr(.tuple(items.map(\.0)), loc), items: items)
+    }
+
+    /// `np.trapezoid(y, x=None, dx=1.0, axis=-1)` as NumPy: `sum(d * (y[1:] + y[:-1]) / 2.0)`.
+    func trapezoid(_ a: CallArgs) throws -> Value {
+        let y = try lazy(try a.require(0, "y"), loc: a.loc)
+        guard y.shape.count >= 1 else { throw Diagnostic(a.loc, "trapezoid() needs an array") }
+        let axis = try a.get(3, "axis").map { try intList($0, loc: a.loc).first ?? -1 } ?? -1
+        let ax = try normalizedAxes([axis], rank: y.shape.count, loc: a.loc)[0]
+        let view = try viewOf(.array(y), loc: a.loc)
+        let n = y.shape[ax]
+        func part(_ start: SymExpr) -> Lazy {
+            var shape = view.shape
+            shape[ax] = .maximum(n - 1, .zero)
+            let map = shape.indices.map { k in k == ax ? SymExpr.sym(ArrayView.placeholder(k)) + start : .sym(ArrayView.placeholder(k)) }
+            let r = view.reindexed(shape: shape, map)
+            return Lazy(node: .view(r), shape: r.shape, dtype: r.dtype)
+        }
+        var d: Value = a.get(2, "dx") ?? .scalar(.literal(.float(1), .float64), weak: true)
+        if let xv = a.get(1, "x"), !isNone(xv) {
+            let xl = try lazy(xv, loc: a.loc)
+            guard xl.shape.count == 1 else { throw Diagnostic(a.loc, "trapezoid(): x is supported as a 1-D array") }
+            let xview = try viewOf(.array(xl), loc: a.loc)
+            _ = try agree(xl.shape[0], n, loc: a.loc, broadcasting: false)
+            let len = SymExpr.maximum(xl.shape[0] - 1, .zero)
+            let hi = xview.reindexed(shape: [len], [.sym(ArrayView.placeholder(0)) + 1])
+            let lo = xview.reindexed(shape: [len], [.sym(ArrayView.placeholder(0))])
+            var dl = try lazy(try arith(.sub, .array(Lazy(node: .view(hi), shape: [len], dtype: hi.dtype)),
+                                        .array(Lazy(node: .view(lo), shape: [len], dtype: lo.dtype)), loc: a.loc), loc: a.loc)
+            // d broadcasts along the axis.
+            if ax != y.shape.count - 1 {
+                dl = try lazy(try reshape(.array(try materializeNew(dl, hint: "dx", loc: a.loc)), [len] + Array(repeating: .one, count: y.shape.count - 1 - ax), loc: a.loc), loc: a.loc)
+            }
+            d = .array(dl)
+        }
+        let sum = try arith(.add, .array(part(.one)), .array(part(.zero)), loc: a.loc)
+        let terms = try arith(.div, try arith(.mul, d, sum, loc: a.loc), .scalar(.literal(.float(2), .float64), weak: true), loc: a.loc)
+        return try reduce(.add, terms, axes: [ax], keepdims: false, loc: a.loc)
+    }
+
+    /// `np.gradient(f, dx)` of a 1-D array: `(f[2:] - f[:-2]) / (2 dx)` inside, first
+    /// differences at the ends (NumPy's edge_order=1); at least two elements.
+    func gradient(_ a: CallArgs) throws -> Value {
+        let f = try lazy(try a.require(0, "f"), loc: a.loc)
+        guard f.shape.count == 1 else { throw Diagnostic(a.loc, "np.gradient is supported for 1-D arrays") }
+        if let e = a.keywords["edge_order"], !{ if case .scalar(.symbol(.int(1)), _) = e { return true } else { return false } }() {
+            throw Diagnostic(a.loc, "np.gradient supports edge_order=1 only")
+        }
+        let dx: ScalarExpr
+        switch a.get(1, "dx") {
+        case nil: dx = .literal(.float(1), .float64)
+        case .scalar(let s, _)?: dx = cast(s, .float64)
+        default: throw Diagnostic(a.loc, "np.gradient: the spacing is supported as one scalar")
+        }
+        let n = f.shape[0]
+        emit(.branch(Branch(condition: .binary(.lt, .symbol(n), .symbol(.int(2)), .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
+        let t: DType = f.dtype.isInexact ? f.dtype : .float64
+        let src = f.asView == nil ? try materializeNew(f, hint: "grad_in", loc: a.loc) : f
+        let h = cast(dx, t)
+        return try generate("gradient", t, [n], loc: a.loc) { idx in
+            let i = idx[0]
+            let at: (SymExpr) -> ScalarExpr = { k in self.cast(src.element(at: [.minimum(.maximum(k, .zero), n - 1)]), t) }
+            let central = ScalarExpr.binary(.div, .binary(.sub, at(i + 1), at(i - 1), t), .binary(.mul, cast(.literal(.float(2), .float64), t), h, t), t)
+            let first = ScalarExpr.binary(.div, .binary(.sub, at(.one), at(.zero), t), h, t)
+            let last = ScalarExpr.binary(.div, .binary(.sub, at(n - 1), at(n - 2), t), h, t)
+            return .select(.binary(.eq, .symbol(i), .symbol(.zero), .bool), first,
+                           .select(.binary(.eq, .symbol(i), .symbol(n - 1), .bool), last, central, t), t)
+        }
+    }
+
     /// `np.expand_dims(a, axis)`: length-1 dimensions at the given positions of the result.
     func expandDims(_ v: Value, axes requested: [Int], loc: SourceLocation) throws -> Value {
         let view = try viewOf(v, loc: loc)

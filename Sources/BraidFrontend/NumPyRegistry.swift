@@ -213,8 +213,15 @@ public enum NumPyRegistry {
             return try l.select(a.positional[0], a.positional[1], a.positional[2], loc: a.loc)
         }
         func reduction(_ name: String, _ op: WCR) {
-            r[name] = NumPyFunction(family: .reduction, summary: "\(name)(a, axis=None|int|tuple, keepdims=False)") { l, a in
-                try a.check(maxPositional: 2, allowed: ["axis", "keepdims"])
+            let typed = op == .add || op == .mul
+            r[name] = NumPyFunction(family: .reduction, summary: "\(name)(a, axis=None|int|tuple, \(typed ? "dtype=None, " : "")keepdims=False)") { l, a in
+                try a.check(maxPositional: typed ? 3 : 2, allowed: typed ? ["axis", "keepdims", "dtype"] : ["axis", "keepdims"])
+                if typed, let d = try l.dtypeArgument(a.get(2, "dtype"), loc: a.loc) {
+                    // The elements are converted to dtype and accumulated in it.
+                    let x = try l.lazy(try l.compactedValue(try a.require(0, "a"), loc: a.loc), loc: a.loc)
+                    let (axes, keepdims) = try l.reductionOptions(a)
+                    return try l.reduce(op, .array(l.castLazy(x, d)), axes: axes, keepdims: keepdims, loc: a.loc, resultType: d)
+                }
                 return try l.reduceCall(op, a)
             }
         }
@@ -233,8 +240,18 @@ public enum NumPyRegistry {
             return try l.reduce(.add, nz, axes: axes, keepdims: keepdims, loc: a.loc)
         }
         for n in ["mean", "var", "std"] {
-            r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int|tuple, keepdims=False\(n == "mean" ? "" : ", ddof=0"))") { l, a in
-                try a.check(maxPositional: 2, allowed: ["axis", "keepdims", "ddof"])
+            r[n] = NumPyFunction(family: .reduction, summary: "\(n)(a, axis=None|int|tuple, dtype=None, keepdims=False\(n == "mean" ? "" : ", ddof=0"))") { l, a in
+                try a.check(maxPositional: 3, allowed: ["axis", "keepdims", "ddof", "dtype"])
+                if let d = try l.dtypeArgument(a.get(2, "dtype"), loc: a.loc) {
+                    // Computed in dtype (a float type), as NumPy.
+                    guard d.isInexact else { throw Diagnostic(a.loc, "np.\(n) with an integer dtype is not supported; use a float dtype") }
+                    var b = a
+                    b.positional = Array(a.positional.prefix(2))
+                    b.keywords["dtype"] = nil
+                    b.positional[0] = .array(l.castLazy(try l.lazy(try l.compactedValue(a.positional[0], loc: a.loc), loc: a.loc), d))
+                    guard let f = NumPyRegistry.functions[n] else { throw Diagnostic(a.loc, "internal: \(n)") }
+                    return try f.lower(l, b)
+                }
                 let (axes, keepdims) = try l.reductionOptions(a)
                 var ddof = 0
                 if let d = a.keywords["ddof"] { ddof = try l.intList(d, loc: a.loc).first ?? 0 }
@@ -426,7 +443,38 @@ public enum NumPyRegistry {
             let flat = try l.reshape(try a.require(0, "a"), [.int(-1)], loc: a.loc)
             return .array(try l.materializeNew(try l.lazy(flat, loc: a.loc), hint: "flat", loc: a.loc))
         }
-        for n in ["cumsum", "cumprod", "argsort", "trace", "round", "squeeze", "swapaxes"] { m[n] = functions[n] }
+        for n in ["cumsum", "cumprod", "argsort", "trace", "round", "squeeze", "swapaxes", "dot", "clip", "nonzero",
+                  "repeat", "diagonal", "take"] { m[n] = functions[n] }
+        m["fill"] = NumPyFunction(family: .creation, summary: "a.fill(value), in place") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            guard case .array(let x) = a.positional[0], let view = x.asView else {
+                throw Diagnostic(a.loc, "a.fill() fills in place: call it on an array variable or a slice of one")
+            }
+            guard case .scalar = try a.require(1, "value") else { throw Diagnostic(a.loc, "a.fill() takes a scalar") }
+            try l.store(a.positional[1], into: view, loc: a.loc)
+            return .none
+        }
+        m["item"] = NumPyFunction(family: .selection, summary: "a.item() of a one-element array, a.item(k) (flat index), a.item(i, j)") { l, a in
+            let x = try l.lazy(a.positional[0], loc: a.loc)
+            let args = Array(a.positional.dropFirst())
+            let view = try l.viewOf(.array(x), loc: a.loc)
+            let flat = try l.viewOf(try l.reshape(.array(Lazy(node: .view(view), shape: view.shape, dtype: view.dtype)), [.int(-1)], loc: a.loc), loc: a.loc)
+            let k: SymExpr
+            switch args.count {
+            case 0:
+                let size = x.shape.reduce(SymExpr.one, *)
+                if let c = size.constant, c != 1 { throw Diagnostic(a.loc, "a.item() needs an array of one element (NumPy raises ValueError)") }
+                l.emit(.branch(Branch(condition: .binary(.ne, .symbol(size), .symbol(.one), .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
+                k = .zero
+            case 1:
+                k = l.checkedIndex(try l.symbolicArgument(args[0], loc: a.loc), flat.shape[0], loc: a.loc)
+            default:
+                guard args.count == x.shape.count else { throw Diagnostic(a.loc, "a.item() takes one flat index or one index per dimension") }
+                let ks = try zip(args, x.shape).map { v, d in l.checkedIndex(try l.symbolicArgument(v, loc: a.loc), d, loc: a.loc) }
+                return .scalar(.load(view.memlet(at: ks), view.dtype), weak: false)
+            }
+            return .scalar(.load(flat.memlet(at: [k]), flat.dtype), weak: false)
+        }
         m["sort"] = NumPyFunction(family: .sorting, summary: "a.sort(axis=-1), in place") { l, a in
             try a.check(maxPositional: 3, allowed: ["axis", "kind", "order", "stable"])
             guard case .array(let x) = a.positional[0], let view = x.asView else {

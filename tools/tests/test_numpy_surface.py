@@ -777,3 +777,61 @@ def test_median_quantile_percentile(counting):
 def test_convolve_modes_either_input_longer(counting):
     check(*counting, "conv", rng.random(7), rng.random(3), np.array([1, 2, 3]))
     check(*counting, "conv", rng.random(2), rng.random(5), np.array([1, -2]))
+
+
+METHODS = '''
+import numpy as np
+
+#pythran export meth(float64[:,:], float64[:], int64[:], float32[:])
+def meth(A, x, k, f):
+    y = x.copy()
+    y.fill(2.0)
+    B = A.copy()
+    B[0].fill(-1.0)
+    return (A.dot(x[:A.shape[1]]), x.dot(x), A.clip(0.2, 0.5), x.clip(min=0.3), x.nonzero()[0], A[:1, :1].item(), x.item(1), A.item(1, 2),
+            k.repeat(2), A.diagonal(), np.diagonal(A, 1), A.take(k), np.take(A, k, axis=1), x.take([0, -1]), y, B,
+            np.sum(k, dtype=np.int32), np.sum(x, dtype=np.float32), np.prod(k, axis=0, dtype=np.float64), np.mean(x, dtype=np.float32),
+            np.std(f, dtype=np.float64), k.sum(dtype=np.int8))
+
+#pythran export fns(float64[:,:], float64[:], int64[:])
+def fns(A, x, k):
+    S = A[:, :A.shape[0]]
+    return (np.kron(A, A), np.kron(x, k), np.linalg.matrix_power(S, 3), np.linalg.matrix_power(S, 0), np.linalg.matrix_power(S, 1),
+            np.trapezoid(x), np.trapezoid(A), np.trapezoid(x, dx=0.5), np.trapezoid(A, axis=0), np.trapezoid(x, x ** 2), np.trapezoid(A, x[:A.shape[1]]),
+            np.gradient(x), np.gradient(x, 0.5), np.gradient(k), np.heaviside(x - 0.5, 0.5), np.heaviside(k, 2))
+
+#pythran export single(float64[:])
+def single(x):
+    return x.item()
+
+#pythran export norms(float64[:,:], float32[:], int64[:])
+def norms(A, f, k):
+    return (np.linalg.norm(A, 1), np.linalg.norm(A, np.inf), np.linalg.norm(A[0], 1), np.linalg.norm(A[0], np.inf), np.linalg.norm(A, "fro"),
+            np.linalg.norm(A[0], ord=3), np.linalg.norm(A, -1), np.linalg.norm(A, -np.inf), np.linalg.norm(A, 1, axis=(1, 0)), np.linalg.norm(f, 1),
+            np.linalg.norm(f, 0), np.linalg.norm(k, np.inf), np.linalg.norm(A, 1, axis=1), np.linalg.norm(A, -np.inf, axis=0, keepdims=True), np.linalg.norm(f, 0.5))
+'''
+
+
+@pytest.fixture(scope="module")
+def methods(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("methods"), "methods", METHODS)
+
+
+def test_array_methods_and_reduction_dtypes(methods):
+    x = rng.random(5)
+    x[2] = 0.0
+    check(*methods, "meth", rng.random((3, 4)), x, np.array([3, 1, 2]), rng.random(4).astype(np.float32))
+
+
+def test_kron_matrix_power_trapezoid_gradient_heaviside(methods):
+    check(*methods, "fns", rng.random((3, 5)), np.array([0.5, 0.1, 0.0, 0.9, 0.3]), np.array([2, 0, -1]))
+
+
+def test_norms_of_other_orders(methods):
+    check(*methods, "norms", np.arange(12.0).reshape(3, 4) - 5, np.array([1, 0, -2], np.float32), np.array([3, -9]))
+
+
+def test_item_of_an_array_of_several_elements_raises(methods):
+    assert methods[0].single(np.array([2.5])) == 2.5
+    with pytest.raises(ValueError):
+        methods[0].single(np.array([1.0, 2.0]))
