@@ -5,12 +5,14 @@ import BraidIR
 ///
 /// For each program the backend writes one top function
 ///
-///     extern "C" void <name>_top(<symbols>, <params>, <results>, <scratch buffers>)
+///     extern "C" int <name>_top(<symbols>, <params>, <results>, <scratch buffers>)
 ///
 /// whose arrays are AXI4 masters (`#pragma HLS INTERFACE m_axi`, one bundle per array so
 /// each gets its own port) and whose scalars, size symbols and return are AXI4-Lite
-/// registers (`s_axilite`, bundle `control`). Pipelined maps and sequential loops become
-/// plain loop nests; the innermost loop of each nest gets `#pragma HLS PIPELINE II=1`.
+/// registers (`s_axilite`, bundle `control`); the return value is 0, or the code of a
+/// run-time check that failed (an index out of bounds, shapes that disagree). Pipelined
+/// maps and sequential loops become plain loop nests; the innermost loop of each nest gets
+/// `#pragma HLS PIPELINE II=1`.
 /// Math uses the overloaded `std::` functions of `<cmath>`; complex numbers are rejected.
 ///
 /// That text is the `.hls.cpp` side file, and it is also, byte for byte, the start of the
@@ -104,7 +106,8 @@ public enum HLSBackend {
         const char *braid_error_message(int code)
         {
             switch (code) {
-            case 1: return "out of memory while allocating a temporary array";
+            case 1: return "MemoryError: out of memory while allocating a temporary array";
+        \(ModuleSource.runTimeCheckMessages)
             default: return "native code failed";
             }
         }
@@ -221,10 +224,13 @@ public enum HLSBackend {
         for c in p.containers where isOnChip(c) {
             body.append(.decl(type: c.dtype.cType, name: "\(c.name)[\(c.shape.map { $0.constant! }.reduce(1, *))]", initializer: nil))
         }
+        // The status (0, or the code of a failed run-time check) is the AXI4-Lite return register.
+        body.append(.decl(type: "int", name: "braid_status", initializer: "0"))
         var stmts = try l.stmts(p.body).map(replaceExit)
-        if case .expr("return") = stmts.last { stmts.removeLast() }
+        if case .return("braid_status") = stmts.last { stmts.removeLast() }
         body += stmts
-        return CFunction(returnType: "void", name: topName(p), params: ports.map(\.declaration), body: body,
+        body.append(.return("braid_status"))
+        return CFunction(returnType: "int", name: topName(p), params: ports.map(\.declaration), body: body,
                          qualifiers: "extern \"C\"",
                          comment: "HLS top function of Python function '\(p.name)' (\(fileName(p.loc.file)):\(p.loc.line))")
     }
@@ -232,7 +238,7 @@ public enum HLSBackend {
     /// The shared lowering leaves a program with `goto braid_exit`; a top function returns.
     static func replaceExit(_ s: CStmt) -> CStmt {
         switch s {
-        case .goto("braid_exit"): return .expr("return")
+        case .goto("braid_exit"): return .return("braid_status")
         case .forLoop(let pr, let v, let a, let b, let st, let body):
             return .forLoop(pragmas: pr, variable: v, start: a, end: b, step: st, body: body.map(replaceExit))
         case .whileLoop(let c, let body): return .whileLoop(condition: c, body: body.map(replaceExit))
@@ -269,9 +275,9 @@ public enum HLSBackend {
             body.append(.ifElse(condition: failed, then: frees + [.return("1")], orElse: []))
         }
         let args = p.symbols + p.params + p.results + scratch.map(\.name)
-        body.append(.expr("\(topName(p))(\(args.joined(separator: ", ")))"))
+        body.append(.decl(type: "int", name: "braid_status", initializer: "\(topName(p))(\(args.joined(separator: ", ")))"))
         body += frees
-        body.append(.return("0"))
+        body.append(.return("braid_status"))
         return CFunction(returnType: "int", name: ModuleSource.nativeName(p), params: params, body: body,
                          comment: "Native entry of Python function '\(p.name)': the extension calling convention around \(topName(p)).")
     }
@@ -345,8 +351,7 @@ public enum HLSBackend {
                     try visit(b.then)
                     try visit(b.orElse)
                 case .breakLoop, .continueLoop, .returnProgram: break
-                case .fail(_, let loc):
-                    throw BackendError(loc, "run-time checks (an index, slice bound or shape known only when the function is called) are not supported by the hls target yet; use --target cpu, or give the index a constant or loop-variable value")
+                case .fail: break
                 case .allocate(let a):
                     throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the hls target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
                 }

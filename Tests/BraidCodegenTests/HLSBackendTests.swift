@@ -145,7 +145,7 @@ private func temporaryDirectory(_ label: String) throws -> String {
         #expect(text.contains("#include <cmath>"))
         #expect(text.contains("#include <cstdint>"))
         #expect(text.contains(
-            "extern \"C\" void scaled_exp_top(int64_t N, const double *x, double a, double *_return0, double *tmp)"))
+            "extern \"C\" int scaled_exp_top(int64_t N, const double *x, double a, double *_return0, double *tmp)"))
         #expect(!text.contains("complex"))
         #expect(!text.contains("restrict"))
         #expect(!text.contains("braid_alloc"), "the top function allocates nothing")
@@ -192,13 +192,13 @@ private func temporaryDirectory(_ label: String) throws -> String {
         #expect(ls[p - 1].hasPrefix("for (int64_t k = 0; k < M; ++k) {"), "the pragma opens the innermost loop body")
         let rowLoop = try #require(ls.firstIndex { $0.hasPrefix("for (int64_t i = 0; i < N; ++i) {") })
         #expect(rowLoop < p - 1)
-        #expect(text.contains("extern \"C\" void matvec_top(int64_t N, int64_t M, const double *A, const double *v, double *_return0)"))
+        #expect(text.contains("extern \"C\" int matvec_top(int64_t N, int64_t M, const double *A, const double *v, double *_return0)"))
     }
 
     @Test func twoDimensionalMapPipelinesItsInnerLoopAndScalarResultIsAPointer() throws {
         let text = try HLSBackend.source(module(halveAndSum()))
         let ls = lines(text)
-        #expect(text.contains("extern \"C\" void halve_and_sum_top(int64_t N, int64_t M, float *A, float *_return0)"))
+        #expect(text.contains("extern \"C\" int halve_and_sum_top(int64_t N, int64_t M, float *A, float *_return0)"))
         #expect(text.contains("#pragma HLS INTERFACE m_axi port=A offset=slave bundle=gmem0"))
         #expect(!text.contains("m_axi port=_return0"), "a scalar result is a register")
         #expect(text.contains("#pragma HLS INTERFACE s_axilite port=_return0 bundle=control"))

@@ -1,7 +1,7 @@
 # braid: entry=crc16
 # braid: preset tiny N=37
 # braid: preset default N=60000
-# braid: targets cpu opencl
+# braid: targets cpu opencl hls
 """CRC-16/X-25 (reflected polynomial 0x8408, initial value and final XOR 0xFFFF), plain NumPy.
 
 Checksums the first nbytes bytes of a buffer bit by bit; "123456789" gives 0x906E.

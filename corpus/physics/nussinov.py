@@ -1,7 +1,7 @@
 # braid: entry=nussinov
 # braid: preset tiny N=13
 # braid: preset default N=90
-# braid: targets cpu opencl
+# braid: targets cpu opencl hls
 """Nussinov RNA secondary-structure folding (PolyBench nussinov): dynamic programming over
 an int32 table, filled from the last row up; bases are 0..3 and pairs sum to 3."""
 
