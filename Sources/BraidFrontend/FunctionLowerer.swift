@@ -75,6 +75,8 @@ final class FunctionLowerer {
     /// An identity for each open block (innermost last), to tell straight-line code apart.
     var blockIDs: [Int] = [0]
     var blockCounter = 0
+    /// The block in which each named scalar variable's container was created.
+    var scalarBlocks: [String: Int] = [:]
     /// Counts of true elements computed for masks in the current straight-line code:
     /// (block, mask, write counts of the containers it reads) -> the count scalar.
     var maskCounts: [(block: Int, mask: Lazy, writes: [Int], count: String)] = []
@@ -138,6 +140,7 @@ final class FunctionLowerer {
                 env[arg.name] = .array(Lazy(node: .view(.whole(containers.last!)), shape: shape, dtype: d))
             case .scalar(let d, let weak):
                 addContainer(Container(name: name, dtype: d, shape: [], role: .argument(index: k), storage: .register))
+                scalarBlocks[name] = blockIDs[0]
                 env[arg.name] = readScalarContainer(name)
                 if weak, case .scalar(let x, _)? = env[arg.name] { env[arg.name] = .scalar(x, weak: true) }
             }

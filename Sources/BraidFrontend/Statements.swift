@@ -222,8 +222,17 @@ extension FunctionLowerer {
             env[n] = value
         case .scalar(let e, let weak):
             let dtype = scalarVariableType(e.dtype, weak: weak)
-            if case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur), container(cname).isTransient
-                || container(cname).isArgument {
+            let current: String? = {
+                guard case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur) else { return nil }
+                return container(cname).isTransient || container(cname).isArgument ? cname : nil
+            }()
+            // Straight-line code outside loops rebinding the name to a value of another type:
+            // in Python the name now denotes a new value of that type, and earlier reads keep
+            // the old one, so it gets a new container (in loops and branches the types merge).
+            let retyped = current.map { c in
+                container(c).dtype != dtype || weakScalars.contains(c) != (weak && !strongVariables.contains(inlinePrefix + n))
+            } ?? false
+            if let cname = current, !(retyped && loopDepth == 0 && mapLocals.isEmpty && scalarBlocks[cname] == blockIDs.last) {
                 let have = container(cname).dtype
                 if weakScalars.contains(cname) && !weak {
                     throw WidenRestart(name: inlinePrefix + n, dtype: DType.promote(have, dtype), strong: true)
@@ -239,6 +248,7 @@ extension FunctionLowerer {
             }
             let t = widened[inlinePrefix + n].map { DType.promote($0, dtype) } ?? dtype
             let cname = newScalar(n, t, named: true)
+            scalarBlocks[cname] = blockIDs.last!
             if weak && !strongVariables.contains(inlinePrefix + n) { weakScalars.insert(cname) }
             emitTasklet(.point(cname, []), cast(e, t), loc: loc)
             env[n] = readScalarContainer(cname)

@@ -116,6 +116,19 @@ def histogram_nan(x):
 #pythran export builtin_max_empty(float64[:])
 def builtin_max_empty(x):
     return max(x)
+
+#pythran export rebound_types(float32[:], float64[:])
+def rebound_types(f, x):
+    g = np.float32(0.0)
+    e = f[0]
+    g += e
+    e = x[0]
+    s = 0.0
+    s = f[1]
+    t = s * f
+    k = 3
+    k = k / 2
+    return g, e, t, k * f
 '''
 
 
@@ -374,3 +387,10 @@ def test_selections_as_values(modules):
     x[0] = 0.0
     z = np.ones(200)  # every element selected, not every x
     both_raise(ValueError, compiled.selections, reference.selections, x, z, 0.3)
+
+
+def test_a_name_rebound_to_another_type_keeps_each_value_its_own_type(modules):
+    # e is float32 where g += e reads it, float64 after; s is np.float32 once rebound.
+    compiled, reference = modules
+    f, x = np.array([0.5, 1.5], np.float32), np.array([2.25])
+    same(compiled.rebound_types(f, x), reference.rebound_types(f, x))
