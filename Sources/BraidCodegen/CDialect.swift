@@ -20,13 +20,17 @@ public struct CDialect: Sendable {
     /// Lowers a map the dialect handles itself (MPI's distributed maps); returning `nil`
     /// (or leaving this `nil`) gives the shared loop nest of `CLowering.map`.
     public var lowerMap: (@Sendable (MapScope, CLowering) throws -> [CStmt]?)?
+    /// Renders an expression the dialect spells itself (OpenCL's complex numbers as vectors);
+    /// returning `nil` (or leaving this `nil`) gives the shared rendering of `CLowering.expr`.
+    public var expression: (@Sendable (ScalarExpr, CLowering) throws -> String?)?
 
     public init(name: String, typeName: @escaping @Sendable (DType) -> String, pointerQualifier: String,
                 mapPragmas: @escaping @Sendable (MapScope, Int) -> [String],
                 innerLoopPragmas: @escaping @Sendable (Bool) -> [String] = { _ in [] },
                 overloadedMath: Bool, supportsComplex: Bool,
                 library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])? = nil,
-                lowerMap: (@Sendable (MapScope, CLowering) throws -> [CStmt]?)? = nil) {
+                lowerMap: (@Sendable (MapScope, CLowering) throws -> [CStmt]?)? = nil,
+                expression: (@Sendable (ScalarExpr, CLowering) throws -> String?)? = nil) {
         self.name = name
         self.typeName = typeName
         self.pointerQualifier = pointerQualifier
@@ -36,6 +40,7 @@ public struct CDialect: Sendable {
         self.supportsComplex = supportsComplex
         self.library = library
         self.lowerMap = lowerMap
+        self.expression = expression
     }
 }
 

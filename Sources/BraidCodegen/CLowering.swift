@@ -348,6 +348,7 @@ public final class CLowering {
     }
 
     public func expr(_ e: ScalarExpr) throws -> String {
+        if let custom = dialect.expression, let text = try custom(e, self) { return text }
         switch e {
         case .literal(let l, let t): return literal(l, t)
         case .symbol(let s): return sym(s)

@@ -75,6 +75,7 @@ final class OpenCLProgramLowering {
         self.file = original.loc.file.split(separator: "/").last.map(String.init) ?? original.loc.file
         try Self.checkSupported(original)
         var (p, _) = OpenCLNames.legalize(original)
+        p = Self.explicitComplexUpdates(p)
         if Self.needsDeviceCondition(p.body, p) {
             p.containers.append(Container(name: Self.condition, dtype: .bool, shape: [], role: .transient,
                                           storage: .register, isWritten: true))
@@ -88,36 +89,25 @@ final class OpenCLProgramLowering {
 
     // MARK: Checks
 
-    /// Rejects what OpenCL C cannot express: complex numbers (reported at their line).
+    /// Rejects what the OpenCL target cannot run (reported at its line): np.linalg (no LAPACK
+    /// on the device), and complex operations without an OpenCL helper.
     static func checkSupported(_ p: Program) throws {
-        func isComplex(_ e: ScalarExpr) -> Bool {
-            if e.dtype.isComplex { return true }
-            switch e {
-            case .literal(let l, _): if case .complex = l { return true }; return false
-            case .symbol: return false
-            case .load(let m, _):
-                return p.container(m.data)?.dtype.isComplex ?? false
-            case .unary(_, let a, _), .cast(let a, _): return isComplex(a)
-            case .binary(_, let a, let b, _): return isComplex(a) || isComplex(b)
-            case .call(_, let args, _): return args.contains(where: isComplex)
-            case .select(let c, let a, let b, _): return isComplex(c) || isComplex(a) || isComplex(b)
+        func complexCheck(_ e: ScalarExpr, _ loc: SourceLocation) throws {
+            if let what = OpenCLComplex.unsupportedOperation(e) {
+                throw BackendError(loc, "\(what) of complex numbers is not supported by the OpenCL target; use --target cpu")
             }
-        }
-        func fail(_ loc: SourceLocation, _ what: String) -> BackendError {
-            BackendError(loc, "complex numbers (\(what)) are not supported by the OpenCL target")
         }
         func visit(_ nodes: [Node]) throws {
             for n in nodes {
                 switch n {
                 case .tasklet(let t):
-                    if let c = p.container(t.output.data), c.dtype.isComplex { throw fail(t.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
-                    if isComplex(t.value) { throw fail(t.loc, "a complex-valued expression") }
+                    try complexCheck(t.value, t.loc)
+                    if let c = p.container(t.output.data), c.dtype.isComplex, t.wcr == .max || t.wcr == .min {
+                        throw BackendError(t.loc, "maximum/minimum of complex numbers is not supported by the OpenCL target; use --target cpu")
+                    }
                 case .library(let l):
                     if case .linalg = l.op {
                         throw BackendError(l.loc, "\(l.op.numpyName) is not supported on the opencl target yet (it needs LAPACK); use --target cpu")
-                    }
-                    for m in l.inputs + l.outputs {
-                        if let c = p.container(m.data), c.dtype.isComplex { throw fail(l.loc, "'\(c.name)' is \(c.dtype.rawValue)") }
                     }
                 case .map(let m):
                     if Set(m.params).count != m.params.count {
@@ -126,22 +116,51 @@ final class OpenCLProgramLowering {
                     try visit(m.body)
                 case .forLoop(let f): try visit(f.body)
                 case .whileLoop(let w):
-                    if isComplex(w.condition) { throw fail(w.loc, "a complex-valued condition") }
+                    try complexCheck(w.condition, w.loc)
                     try visit(w.body)
                 case .branch(let b):
-                    if isComplex(b.condition) { throw fail(b.loc, "a complex-valued condition") }
+                    try complexCheck(b.condition, b.loc)
                     try visit(b.then)
                     try visit(b.orElse)
-                case .allocate(let a):
-                    throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the opencl target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
                 default: break
                 }
             }
         }
         try visit(p.body)
-        if let c = p.containers.first(where: { $0.dtype.isComplex }) {
-            throw fail(p.loc, "'\(c.name)' is \(c.dtype.rawValue)")
+    }
+
+    /// Complex write-conflict resolution spelled out (`z = z * v`): the lowering's `lhs * value`
+    /// would multiply the vectors elementwise. Device code is sequential within a work-item, and
+    /// a reduction's accumulator is private to its work-item, so the two are the same.
+    static func explicitComplexUpdates(_ p: Program) -> Program {
+        func node(_ n: Node) -> Node {
+            switch n {
+            case .tasklet(var t):
+                guard let op = t.wcr, let c = p.container(t.output.data), c.dtype.isComplex else { return n }
+                let binary: BinaryOp = op == .mul ? .mul : .add
+                t.value = .binary(binary, .load(t.output, c.dtype), OpenCLComplex.promote(t.value, c.dtype), c.dtype)
+                t.wcr = nil
+                return .tasklet(t)
+            case .map(var m):
+                m.body = m.body.map(node)
+                return .map(m)
+            case .forLoop(var f):
+                f.body = f.body.map(node)
+                return .forLoop(f)
+            case .whileLoop(var w):
+                w.body = w.body.map(node)
+                return .whileLoop(w)
+            case .branch(var b):
+                b.then = b.then.map(node)
+                b.orElse = b.orElse.map(node)
+                return .branch(b)
+            case .library, .breakLoop, .continueLoop, .returnProgram, .fail, .allocate:
+                return n
+            }
         }
+        var q = p
+        q.body = p.body.map(node)
+        return q
     }
 
     // MARK: Host / device partition
@@ -158,10 +177,11 @@ final class OpenCLProgramLowering {
         }
     }
 
+    /// A `return`, a failed check or an allocation: what only the host can do.
     static func containsReturn(_ nodes: [Node]) -> Bool {
         nodes.contains { n in
             switch n {
-            case .returnProgram, .fail: return true
+            case .returnProgram, .fail, .allocate: return true
             case .map(let m): return containsReturn(m.body)
             case .forLoop(let f): return containsReturn(f.body)
             case .whileLoop(let w): return containsReturn(w.body)
@@ -251,7 +271,12 @@ final class OpenCLProgramLowering {
             }
         }
         hostLevel(program.body)
-        let (used, _) = Self.names(program.body)
+        var (used, _) = Self.names(program.body)
+        for c in program.containers where c.isDynamic && (used.contains(c.name) || program.results.contains(c.name)) {
+            // The host reads a dynamic array's extents to allocate it (and to return it).
+            used.insert(c.name)
+            used.formUnion(c.shape.flatMap(\.freeSymbols))
+        }
         written = Self.writtenContainers(program.body)
         // A transient scalar only one single-work-item kernel touches, launched once per call
         // (outside host loops), is a plain variable of that kernel.
@@ -284,10 +309,19 @@ final class OpenCLProgramLowering {
                     user(scalarReads(b.condition), group: false, inLoop: inLoop)
                     partition(b.then, inLoop: inLoop)
                     partition(b.orElse, inLoop: inLoop)
+                case .allocate(let a):
+                    if let c = program.container(a.container) {
+                        user(Set(c.shape.flatMap(\.freeSymbols)), group: false, inLoop: inLoop)
+                    }
                 default: break
                 }
             }
             flush()
+        }
+        for name in program.results {
+            if let c = program.container(name), c.isDynamic {
+                user(Set(c.shape.flatMap(\.freeSymbols)), group: false, inLoop: false)
+            }
         }
         partition(program.body, inLoop: false)
         for c in program.containers where c.isScalar && c.isTransient && !kernelPrivate.contains(c.name) {
@@ -426,7 +460,11 @@ final class OpenCLProgramLowering {
             args.append(index(v))
         }
         for c in program.containers where used.contains(c.name) && done.insert(c.name).inserted {
-            if c.isScalar && valueScalars.contains(c.name) {
+            if c.isScalar && valueScalars.contains(c.name) && c.dtype.isComplex {
+                // C99 complex has the layout of the OpenCL vector.
+                args.append(OpenCLKernelArg(type: OpenCLBackend.deviceType(c.dtype), name: c.name, hostSize: c.dtype.cType,
+                                            hostValue: "&\(c.name)"))
+            } else if c.isScalar && valueScalars.contains(c.name) {
                 let cl = OpenCLBackend.hostCLType(c.dtype)
                 args.append(OpenCLKernelArg(type: OpenCLBackend.deviceType(c.dtype), name: c.name, hostSize: cl,
                                             hostValue: "&(\(cl)){\(c.name)}"))
@@ -479,6 +517,12 @@ final class OpenCLProgramLowering {
         }
         for name in p.results {
             let c = p.container(name)!
+            if c.isDynamic {
+                // Host memory the function allocates for the caller, with the shape (see `handOver`).
+                params.append(("\(c.dtype.cType) **", CLowering.resultData(name)))
+                params.append(("int64_t *", CLowering.resultShape(name)))
+                continue
+            }
             params.append(c.isScalar ? ("\(c.dtype.cType) *", name) : ("\(c.dtype.cType) *restrict", name))
         }
         let body = try hostStmts(p.body)
@@ -490,12 +534,15 @@ final class OpenCLProgramLowering {
         let buffers = bufferArrays.map(\.name) + p.containers.filter { deviceScalars.contains($0.name) }.map(\.name)
         for b in buffers { out.append(.decl(type: "cl_mem", name: Self.bufferName(b), initializer: "NULL")) }
         for (b, _) in partialBuffers { out.append(.decl(type: "cl_mem", name: b, initializer: "NULL")) }
+        for c in bufferArrays where c.isDynamic {
+            out.append(.decl(type: "size_t", name: Self.capacityName(c.name), initializer: "0"))
+        }
         out.append(.comment("Device, context and program (built on the first call); serializes calls."))
         out.append(check("braid_ocl_enter()"))
         if !bufferArrays.isEmpty || !deviceScalars.isEmpty {
             out.append(.comment("Device buffers: arguments are copied in, results and transients start uninitialized."))
         }
-        for c in bufferArrays {
+        for c in bufferArrays where !c.isDynamic {
             let bytes = "(size_t)(\(host.size(c))) * sizeof(\(c.dtype.cType))"
             let readOnly = c.isArgument && !written.contains(c.name)
             let (initial, how) = c.isArgument ? (c.name, "BRAID_OCL_INPUT") : c.isTransient ? ("NULL", "BRAID_OCL_EMPTY") : (c.name, "BRAID_OCL_OUTPUT")
@@ -512,7 +559,7 @@ final class OpenCLProgramLowering {
         out += body
         out.append(.label("braid_exit"))
         var copyOut: [CStmt] = []
-        for c in bufferArrays where !c.isTransient && written.contains(c.name) {
+        for c in bufferArrays where !c.isTransient && !c.isDynamic && written.contains(c.name) {
             let bytes = "(size_t)(\(host.size(c))) * sizeof(\(c.dtype.cType))"
             copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(c.name)), \(bytes), \(c.name), \(cStringLiteral(c.name)))"))
         }
@@ -521,6 +568,7 @@ final class OpenCLProgramLowering {
             guard c.isScalar, deviceScalars.contains(name) else { continue }
             copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(name)), sizeof(\(c.dtype.cType)), \(name), \(cStringLiteral(name)))"))
         }
+        copyOut += try handOver()
         copyOut.append(.assign(lhs: "braid_status", rhs: "braid_ocl_finish()"))
         out.append(.comment("Results and written arguments back to the host (only after success)."))
         for s in copyOut { out.append(.ifElse(condition: "braid_status == 0", then: [s], orElse: [])) }
@@ -530,6 +578,69 @@ final class OpenCLProgramLowering {
         out.append(.return("braid_status"))
         return CFunction(returnType: "int", name: ModuleSource.nativeName(original), params: params, body: out,
                          comment: "Python function '\(original.name)' (\(original.loc)): host code for target opencl")
+    }
+
+    /// Each dynamic result (an array whose size depends on data) goes to the caller in host
+    /// memory it frees, with its shape; its extents are read back first.
+    func handOver() throws -> [CStmt] {
+        var out: [CStmt] = []
+        for name in program.results {
+            guard let c = program.container(name), c.isDynamic else { continue }
+            let extents = Set(c.shape.flatMap(\.freeSymbols))
+            for s in program.containers where s.isScalar && extents.contains(s.name) && deviceScalars.contains(s.name) {
+                let lv = try host.lvalue(.point(s.name, []))
+                out.append(.assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(s.name)), sizeof(\(s.dtype.cType)), &\(lv), \(cStringLiteral(s.name)))"))
+            }
+            let t = c.dtype.cType
+            var give: [CStmt] = [.assign(lhs: "*\(CLowering.resultData(name))", rhs: "braid_host")]
+            for (k, d) in c.shape.enumerated() {
+                give.append(.assign(lhs: "\(CLowering.resultShape(name))[\(k)]", rhs: "(int64_t)(\(host.sym(d)))"))
+            }
+            out.append(.block([
+                .decl(type: "const size_t", name: "braid_bytes", initializer: "(size_t)(\(host.size(c))) * sizeof(\(t))"),
+                .decl(type: "\(t) *", name: "braid_host", initializer: "(\(t) *)malloc(braid_bytes > 0 ? braid_bytes : 1)"),
+                .ifElse(condition: "braid_host == NULL", then: [.assign(lhs: "braid_status", rhs: "1")], orElse: [
+                    .assign(lhs: "braid_status", rhs: "braid_ocl_read(\(Self.bufferName(name)), braid_bytes, braid_host, \(cStringLiteral(name)))"),
+                    .ifElse(condition: "braid_status == 0", then: give, orElse: [.expr("free(braid_host)")]),
+                ]),
+            ]))
+        }
+        return out
+    }
+
+    /// The bytes a dynamic array's device buffer holds.
+    static func capacityName(_ container: String) -> String { "braid_cap_\(container)" }
+
+    /// A dynamic array's device buffer for its extents at this point (read back from the
+    /// device first): a buffer that is large enough is kept, a smaller one is replaced; a
+    /// hand-over (`allocate x from y`) swaps the two buffers, as the CPU target swaps storage.
+    func allocation(_ a: Allocation) throws -> [CStmt] {
+        let isBuffer = { (name: String) in self.bufferArrays.contains { $0.name == name } }
+        guard let c = program.container(a.container), isBuffer(c.name) else { return [] }
+        let buffer = Self.bufferName(c.name), capacity = Self.capacityName(c.name)
+        var stmts: [CStmt] = [.comment(lineText(a.loc))]
+        if let from = a.takeFrom, isBuffer(from) {
+            stmts.append(.block([
+                .decl(type: "cl_mem", name: "braid_swap", initializer: buffer),
+                .decl(type: "size_t", name: "braid_swap_capacity", initializer: capacity),
+                .assign(lhs: buffer, rhs: Self.bufferName(from)), .assign(lhs: capacity, rhs: Self.capacityName(from)),
+                .assign(lhs: Self.bufferName(from), rhs: "braid_swap"), .assign(lhs: Self.capacityName(from), rhs: "braid_swap_capacity"),
+            ]))
+            return stmts
+        }
+        stmts += try readBack(Set(c.shape.flatMap(\.freeSymbols)))
+        for d in c.shape where d.constant == nil {
+            stmts.append(.ifElse(condition: "(\(host.sym(d))) < 0", then: [
+                .assign(lhs: "braid_status", rhs: "\(Failure.shapeMismatch.statusCode)"), .goto("braid_exit"),
+            ], orElse: []))
+        }
+        let bytes = "(size_t)(\(host.size(c))) * sizeof(\(c.dtype.cType))"
+        stmts.append(.ifElse(condition: "\(buffer) == NULL || \(bytes) > \(capacity)", then: [
+            .expr("braid_ocl_release(&\(buffer))"),
+            check("braid_ocl_buffer(&\(buffer), \(bytes), NULL, 0, BRAID_OCL_EMPTY, \(cStringLiteral(c.name)))"),
+            .assign(lhs: capacity, rhs: bytes),
+        ], orElse: []))
+        return stmts
     }
 
     /// Host statements for a sequence: host nodes in place, runs of device nodes as one
@@ -649,7 +760,7 @@ final class OpenCLProgramLowering {
             // A run-time check that failed on the host: the wrapper raises the failure's
             // exception; results are not copied back.
             return [.comment(lineText(loc)), .assign(lhs: "braid_status", rhs: "\(f.statusCode)"), .goto("braid_exit")]
-        case .allocate(let a): throw BackendError(a.loc, "arrays whose size depends on data (x[mask] used as a new array, a name rebound to arrays of other shapes) are not supported by the opencl target; use --target cpu, or keep the shape with np.where(mask, x, fill)")
+        case .allocate(let a): return try allocation(a)
         case .tasklet, .library: return try singleWorkItem([n])
         }
     }
@@ -769,7 +880,7 @@ final class OpenCLProgramLowering {
             var foldArgs: [OpenCLKernelArg] = [index("braid_n")]
             for (name, op) in reductions {
                 let t = program.container(name)!.dtype
-                body.append(.decl(type: OpenCLBackend.dialect.typeName(t), name: name, initializer: identity(op, t, lw)))
+                body.append(.decl(type: OpenCLBackend.dialect.typeName(t), name: name, initializer: try identity(op, t, lw)))
                 let host = "braid_part\(partialBuffers.count)"
                 partialBuffers.append((host, t))
                 let kname = "braid_partial_\(name)"
@@ -780,8 +891,10 @@ final class OpenCLProgramLowering {
                 foldArgs.append(buffer(name, t))
                 foldContainers.append(Container(name: kname, dtype: t, shape: [.sym("braid_n")], role: .transient,
                                                 storage: .deviceGlobal, isWritten: true))
-                fold.append(.tasklet(Tasklet(output: .point(name, []), wcr: op,
-                                             value: .load(.point(kname, [.sym(.sym("braid_k"))]), t), loc: m.loc)))
+                let partial = ScalarExpr.load(.point(kname, [.sym(.sym("braid_k"))]), t)
+                fold.append(t.isComplex
+                    ? .tasklet(Tasklet(output: .point(name, []), value: .binary(op == .mul ? .mul : .add, .load(.point(name, []), t), partial, t), loc: m.loc))
+                    : .tasklet(Tasklet(output: .point(name, []), wcr: op, value: partial, loc: m.loc)))
             }
             let start = offset(r, lw, id: "braid_id")
             let step = r.step == .one ? "braid_size" : "braid_size * (\(lw.sym(r.step)))"
@@ -811,7 +924,11 @@ final class OpenCLProgramLowering {
     }
 
     /// The neutral element of a reduction, as OpenCL C.
-    func identity(_ op: WCR, _ t: DType, _ lw: CLowering) -> String {
+    func identity(_ op: WCR, _ t: DType, _ lw: CLowering) throws -> String {
+        if t.isComplex {
+            // max/min of complex numbers are rejected by `checkSupported`.
+            return try lw.expr(.literal(.complex(op == .mul ? 1 : 0, 0), t))
+        }
         switch op {
         case .add: return lw.literal(.int(0), t)
         case .mul: return lw.literal(.int(1), t)

@@ -9,6 +9,9 @@ enum OpenCLRuntime {
             s += "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n\n"
         }
         s += """
+        /* Every a * b + c rounds twice, as NumPy's ufunc loops do (no fused multiply-add). */
+        #pragma OPENCL FP_CONTRACT OFF
+
         /* The fixed-width names the shared lowering spells, in OpenCL C types. */
         #define int8_t char
         #define int16_t short
@@ -56,6 +59,14 @@ enum OpenCLRuntime {
     #include <stdlib.h>
     #include <string.h>
     #include <math.h>
+    #include <complex.h>
+    #undef I  /* complex.h's imaginary unit would shadow Python names such as the symbol I */
+    #ifndef CMPLX
+    #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
+    #endif
+    #ifndef CMPLXF
+    #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
+    #endif
     #include <pthread.h>
     #define CL_TARGET_OPENCL_VERSION 120
     #include <CL/cl.h>
@@ -271,7 +282,8 @@ enum OpenCLRuntime {
         size_t length = sizeof braid_ocl_source - 1;
         braid_ocl_program = clCreateProgramWithSource(braid_ocl_context, 1, &source, &length, &err);
         if ((status = braid_ocl_check(err, "clCreateProgramWithSource", "")) != 0) return status;
-        err = clBuildProgram(braid_ocl_program, 1, &braid_ocl_device, "", NULL, NULL);
+        /* -w: warnings about generated code are no concern of the module's user (errors still fail the build). */
+        err = clBuildProgram(braid_ocl_program, 1, &braid_ocl_device, "-w", NULL, NULL);
         if (err != CL_SUCCESS) {
             size_t size = 0;
             char *log = NULL;

@@ -241,17 +241,122 @@ private func kernel(_ name: String, in source: String) -> String? {
         #expect(out.hostSource.contains("&(cl_long){r}"))
     }
 
-    @Test func complexNumbersAreRejectedAtTheirLine() throws {
-        let z = try program("cplx", params: ["Z"], symbols: ["N"],
+    @Test func complexNumbersAreVectorsWithHelperCalls() throws {
+        let i = SymExpr.sym("i")
+        let z = try program("cplx", params: ["Z", "W"], symbols: ["N"],
+                            containers: [array("Z", [N], .argument(index: 0), .complex128, written: true),
+                                         array("W", [N], .argument(index: 1), .complex128)],
+                            body: [.map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                                assign("Z", [i], .binary(.add, .binary(.mul, load("Z", [i], .complex128), load("W", [i], .complex128), .complex128),
+                                                         .literal(.complex(1, -2), .complex128), .complex128), line: 12),
+                            ], loc: at(11)))])
+        let out = try OpenCLBackend.generate(module([z]))
+        let k = try #require(kernel("braid_k_cplx_0", in: out.deviceSource))
+        #expect(k.contains("(long N, __global double2 *restrict Z, __global double2 *restrict W)"))
+        #expect(k.contains("Z[i] = (braid_cmul(Z[i], W[i]) + ((double2)(1.0, (-2.0))));"))
+        #expect(out.deviceSource.contains("double2 braid_cmul(double2 a, double2 b) { return (double2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }"))
+        // Only the helpers the kernels call.
+        #expect(!out.deviceSource.contains("braid_cdiv") && !out.deviceSource.contains("braid_cmulf"))
+        #expect(out.deviceSource.contains("#pragma OPENCL EXTENSION cl_khr_fp64 : enable"))
+        #expect(out.deviceSource.contains("#pragma OPENCL FP_CONTRACT OFF"))
+        // Host buffers keep the C99 complex layout.
+        #expect(out.hostSource.contains("braid_ocl_buffer(&braid_buf_W, (size_t)((N)) * sizeof(double _Complex), W, 1, BRAID_OCL_INPUT, \"W\")"))
+    }
+
+    @Test func singlePrecisionComplexUsesFloatHelpersWithoutFP64() throws {
+        let i = SymExpr.sym("i")
+        let p = try program("cplx64", params: ["Z", "R"], symbols: ["N"],
+                            containers: [array("Z", [N], .argument(index: 0), .complex64),
+                                         array("R", [N], .argument(index: 1), .float32, written: true)],
+                            body: [.map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                                assign("R", [i], .call(.abs, [.binary(.div, .literal(.complex(1, 0), .complex64),
+                                                                      .call(.power, [load("Z", [i], .complex64), load("Z", [i], .complex64)], .complex64),
+                                                                      .complex64)], .float32), line: 3),
+                            ], loc: at(3)))])
+        let out = try OpenCLBackend.generate(module([p]))
+        let k = try #require(kernel("braid_k_cplx64_0", in: out.deviceSource))
+        #expect(k.contains("R[i] = braid_cabsf(braid_cdivf(((float2)(1.0f, 0.0f)), braid_cpowf(Z[i], Z[i])));"))
+        // cpow's own helpers come along, in single precision.
+        for helper in ["float braid_cabsf(float2 z)", "float2 braid_cdivf(float2 a, float2 b)", "float2 braid_cmulf(float2 a, float2 b)",
+                       "float2 braid_cexpf(float2 z)", "float2 braid_clogf(float2 z)", "float2 braid_cpowf(float2 a, float2 b)"] {
+            #expect(out.deviceSource.contains(helper), "\(helper)")
+        }
+        #expect(!out.deviceSource.contains("double"))
+        #expect(!out.deviceSource.contains("cl_khr_fp64"))
+    }
+
+    @Test func complexProductReductionStartsAtOne() throws {
+        let i = SymExpr.sym("i")
+        let p = try program("cprod", params: ["Z"], symbols: ["N"],
+                            containers: [array("Z", [N], .argument(index: 0), .complex128),
+                                         scalar("s", .transient, .complex128, written: true),
+                                         scalar("_return0", .result(index: 0), .complex128, written: true)],
+                            results: ["_return0"],
+                            body: [
+                                assign("s", [], .literal(.complex(1, 0), .complex128), line: 2),
+                                .map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                                    assign("s", [], load("Z", [i], .complex128), wcr: .mul, line: 2),
+                                ], reductions: ["s": .mul], loc: at(2))),
+                                assign("_return0", [], load("s", [], .complex128), line: 3),
+                            ])
+        let out = try OpenCLBackend.generate(module([p]))
+        let partial = try #require(kernel("braid_k_cprod_1", in: out.deviceSource))
+        #expect(partial.contains("double2 s = ((double2)(1.0, 0.0));"))
+        #expect(partial.contains("s = braid_cmul(s, Z[i]);"))
+        let fold = try #require(kernel("braid_k_cprod_2", in: out.deviceSource))
+        #expect(fold.contains("(*s) = braid_cmul((*s), braid_partial_s[braid_k]);"))
+        #expect(out.hostSource.contains("int braid_native_cprod(int64_t N, double _Complex *restrict Z, double _Complex * _return0)"))
+    }
+
+    @Test func complexMaximumIsRejectedAtItsLine() throws {
+        let i = SymExpr.sym("i")
+        let z = try program("cmax", params: ["Z"], symbols: ["N"],
                             containers: [array("Z", [N], .argument(index: 0), .complex128, written: true)],
                             body: [.map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
-                                .tasklet(Tasklet(output: .point("Z", [.sym(.sym("i"))]),
-                                                 value: .literal(.complex(1, 2), .complex128), loc: at(12))),
+                                assign("Z", [i], .binary(.max, load("Z", [i], .complex128), .literal(.complex(1, 2), .complex128), .complex128),
+                                       line: 12),
                             ], loc: at(11)))])
         let error = #expect(throws: BackendError.self) { try OpenCLBackend.generate(module([z])) }
         #expect(error?.diagnostic.loc.line == 12)
-        #expect(error?.description.contains("complex") == true)
-        #expect(error?.description.contains("OpenCL") == true)
+        #expect(error?.description.contains("max of complex numbers is not supported by the OpenCL target") == true)
+    }
+
+    /// `n = count(X > 0)`, then a result of length n: `Y[k] = 2 X[k]` (an array whose size
+    /// depends on data, allocated on the device and handed to the caller).
+    @Test func arraysWhoseSizeDependsOnDataAreReallocatedAndReturned() throws {
+        let i = SymExpr.sym("i"), k = SymExpr.sym("k"), n = SymExpr.sym("n")
+        let p = try program(
+            "grab", params: ["X"], symbols: ["N"],
+            containers: [array("X", [N], .argument(index: 0)),
+                         scalar("n", .transient, .int64, written: true),
+                         Container(name: "Y", dtype: .float64, shape: [n], role: .result(index: 0), storage: .hostHeap,
+                                   isWritten: true, isDynamic: true)],
+            results: ["Y"],
+            body: [
+                assign("n", [], .literal(.int(0), .int64), line: 2),
+                .map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                    assign("n", [], .cast(.binary(.gt, load("X", [i]), f64(0), .bool), .int64), wcr: .add, line: 2),
+                ], reductions: ["n": .add], loc: at(2))),
+                .allocate(Allocation(container: "Y", loc: at(3))),
+                .map(MapScope(params: ["k"], ranges: [SymRange(.zero, n)], schedule: .deviceKernel, body: [
+                    assign("Y", [k], .binary(.mul, f64(2), load("X", [k]), .float64), line: 3),
+                ], loc: at(3))),
+            ])
+        let host = try OpenCLBackend.generate(module([p])).hostSource
+        #expect(host.contains("int braid_native_grab(int64_t N, double *restrict X, double ** braid_out_Y, int64_t * braid_shape_Y)"))
+        // The extent is read back, then the buffer is replaced when it is too small.
+        let allocation = try #require(host.range(of: "// ocl_kernels.py:3\n"))
+        let rest = String(host[allocation.lowerBound...])
+        #expect(rest.contains("braid_ocl_read(braid_buf_n, sizeof(int64_t), &n, \"n\")"))
+        #expect(rest.contains("if (braid_buf_Y == NULL || (size_t)((n)) * sizeof(double) > braid_cap_Y) {\n"
+            + "        braid_ocl_release(&braid_buf_Y);"))
+        #expect(rest.contains("braid_ocl_buffer(&braid_buf_Y, (size_t)((n)) * sizeof(double), NULL, 0, BRAID_OCL_EMPTY, \"Y\")"))
+        // On success the caller gets host memory and the shape.
+        #expect(host.contains("braid_status = braid_ocl_read(braid_buf_Y, braid_bytes, braid_host, \"Y\");"))
+        #expect(host.contains("*braid_out_Y = braid_host;"))
+        #expect(host.contains("braid_shape_Y[0] = (int64_t)(n);"))
+        // Not created with the other buffers (its size is not known on entry).
+        #expect(!host.contains("braid_ocl_buffer(&braid_buf_Y, (size_t)((n)) * sizeof(double), Y"))
     }
 
     @Test func reservedNamesAreRenamed() throws {

@@ -1,6 +1,8 @@
 """Run-time checks on the OpenCL target: indices known only at run time, slice bounds and shape
 relations are checked on the host before the kernels that depend on them run; a failed check
-raises the same exception as on the CPU target and copies no result back. Run on the CPU
+raises the same exception as on the CPU target and copies no result back. Also complex numbers
+(vectors with helper functions on the device) and arrays whose size depends on data (device
+buffers reallocated on the host, returned to Python), both against NumPy. Run on the CPU
 OpenCL device (PoCL) in a subprocess, so the device choice is this test's own."""
 
 import os
@@ -27,6 +29,32 @@ def pairs(x, y):
 #pythran export gather(float64[:], int64[:])
 def gather(x, idx):
     return x[idx] + 1.0
+
+#pythran export cmath(complex128[:], complex128[:])
+def cmath(a, b):
+    out = np.empty((13, a.shape[0]), dtype=np.complex128)
+    out[0] = a * b - a / b
+    out[1] = np.abs(a) + np.conj(b)
+    out[2] = np.exp(a) + np.log(b)
+    out[3] = np.sqrt(a)
+    out[4] = np.sin(a) + np.cos(b)
+    out[5] = np.tan(a)
+    out[6] = np.sinh(a) + np.cosh(b)
+    out[7] = np.tanh(a)
+    out[8] = a ** b
+    out[9] = a ** 3 + a ** -2
+    out[10] = a.real - a.imag * 1j
+    out[11] = (a == b) + (a != a) * 2.0
+    out[12] = np.where(a.real > b.real, a, b)
+    return out, np.sum(a * b), np.prod(a)
+
+#pythran export cmath64(complex64[:], complex64[:])
+def cmath64(a, b):
+    return a * b - a / b + np.exp(a) * np.sqrt(b) + np.abs(a), np.sum(a)
+
+#pythran export positive(complex128[:], float64[:])
+def positive(z, x):
+    return z[z.real > 0], x[x > 0].mean()
 '''
 
 CHECKS = '''
@@ -58,6 +86,23 @@ except IndexError:
     pass
 else:
     raise AssertionError("gather out of bounds did not raise")
+
+rng = np.random.default_rng(1)
+a = rng.normal(size=9) + 1j * rng.normal(size=9)
+b = rng.normal(size=9) + 1j * rng.normal(size=9)
+a[0], b[1], b[2], a[3], b[4] = 0, 2, -1, 30 + 1j, a[4]
+ref = {}
+exec(compile(open(sys.argv[2]).read(), "source", "exec"), ref)
+with np.errstate(all="ignore"):
+    cases = [("cmath", (a, b)), ("cmath64", (a.astype(np.complex64), b.astype(np.complex64))),
+             ("positive", (a, a.imag.copy())), ("positive", (-np.abs(a) + 0j, -np.abs(a.real)))]
+    for name, args in cases:
+        got, want = getattr(m, name)(*args), ref[name](*args)
+        for g, w in zip(got, want):
+            g, w = np.asarray(g), np.asarray(w)
+            assert g.dtype == w.dtype and g.shape == w.shape, (name, g.dtype, w.dtype, g.shape, w.shape)
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6 if g.dtype == np.complex64 else 1e-8,
+                                       equal_nan=True, err_msg=name)
 print("OPENCL-CHECKS-OK")
 '''
 
@@ -71,5 +116,6 @@ def test_run_time_checks_on_the_opencl_target(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     env = dict(os.environ, BRAID_OPENCL_DEVICE="cpu")
-    run = subprocess.run([sys.executable, "-c", CHECKS, str(tmp_path)], capture_output=True, text=True, env=env)
+    run = subprocess.run([sys.executable, "-c", CHECKS, str(tmp_path), str(src)], capture_output=True, text=True,
+                         env=env)
     assert run.returncode == 0 and "OPENCL-CHECKS-OK" in run.stdout, run.stdout + run.stderr
