@@ -238,11 +238,172 @@ enum ManipulationRegistry {
                                                  try l.select(try l.arith(.eq, x, zero, loc: a.loc), h, x, loc: a.loc), loc: a.loc), loc: a.loc)
             return try l.applyUfuncOutput(step, a.withOut(position: 2))
         }
+        r["insert"] = NumPyFunction(family: .manipulation, summary: "insert(arr, index, values, axis=None): one integer index; a new array") { l, a in
+            try a.check(maxPositional: 4, allowed: ["axis"])
+            return try l.insertOrDelete(a, insert: true)
+        }
+        r["delete"] = NumPyFunction(family: .manipulation, summary: "delete(arr, index, axis=None): one integer index; a new array") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis"])
+            return try l.insertOrDelete(a, insert: false)
+        }
+        r["take_along_axis"] = NumPyFunction(family: .selection, summary: "take_along_axis(arr, indices, axis): indices of arr's rank, broadcast on the other axes") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axis"])
+            return try l.takeAlongAxis(a)
+        }
+        r["polyval"] = NumPyFunction(family: .statistics, summary: "polyval(p, x): Horner's scheme, highest power first, as NumPy") { l, a in
+            try a.check(maxPositional: 2, allowed: [])
+            return try l.polyval(try a.require(0, "p"), try a.require(1, "x"), loc: a.loc)
+        }
+        r["vander"] = NumPyFunction(family: .creation, summary: "vander(x, N=None, increasing=False): powers by repeated multiplication, as NumPy") { l, a in
+            try a.check(maxPositional: 3, allowed: ["N", "increasing"])
+            return try l.vander(a)
+        }
         return r
     }()
 }
 
 extension FunctionLowerer {
+    /// `np.insert(arr, i, values, axis)` and `np.delete(arr, i, axis)` with one integer index
+    /// (negative counts from the end): slices of arr around the index, joined.
+    func insertOrDelete(_ a: CallArgs, insert: Bool) throws -> Value {
+        let name = insert ? "insert" : "delete"
+        var x = try lazy(try compactedValue(try a.require(0, "arr"), loc: a.loc), loc: a.loc)
+        let axisValue = a.get(insert ? 3 : 2, "axis")
+        let axis = try axisValue.flatMap { isNone($0) ? nil : try intList($0, loc: a.loc).first }
+        if axis == nil { x = try lazy(try reshape(.array(x), [.int(-1)], loc: a.loc), loc: a.loc) }
+        let ax = try normalizedAxes([axis ?? 0], rank: x.shape.count, loc: a.loc)[0]
+        guard case .scalar(let iv, _) = try a.require(1, "obj"), iv.dtype.isInteger else {
+            throw Diagnostic(a.loc, "np.\(name) is supported with one integer index; for several, build the array with slices and np.concatenate")
+        }
+        let n = x.shape[ax]
+        let i = symbolicValue(iv, loc: a.loc)
+        // insert: 0 <= i + n*(i<0) <= n; delete: < n.
+        let k = newScalar("\(name)_at", .int64)
+        let wrapped = ScalarExpr.select(.binary(.lt, .symbol(i), .symbol(.zero), .bool), .symbol(i + n), .symbol(i), .int64)
+        emitTasklet(.point(k, []), wrapped, loc: a.loc)
+        let at = SymExpr.sym(k)
+        let limit = insert ? n : n - 1
+        emit(.branch(Branch(condition: .binary(.or, .binary(.lt, .symbol(at), .symbol(.zero), .bool), .binary(.gt, .symbol(at), .symbol(limit), .bool), .bool),
+                            then: [.fail(.indexOutOfBounds, a.loc)], orElse: [], loc: a.loc)))
+        let view = try viewOf(.array(x), loc: a.loc)
+        func part(_ start: SymExpr, _ length: SymExpr) -> Value {
+            var shape = view.shape
+            shape[ax] = length
+            let map = shape.indices.map { d in d == ax ? SymExpr.sym(ArrayView.placeholder(d)) + start : .sym(ArrayView.placeholder(d)) }
+            let r = view.reindexed(shape: shape, map)
+            return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
+        }
+        if !insert {
+            return try concatenate([part(.zero, at), part(at + 1, n - at - 1)], axis: ax, newAxis: false, loc: a.loc)
+        }
+        // The values fill one slice along the axis (broadcast to it), in arr's dtype.
+        var sliceShape = x.shape
+        sliceShape[ax] = .one
+        let values = try lazy(try compactedValue(try a.require(2, "values"), loc: a.loc), loc: a.loc)
+        _ = try broadcast(sliceShape, values.shape, loc: a.loc)
+        let middle = try generate("inserted", x.dtype, sliceShape, loc: a.loc) { idx in
+            let off = idx.count - values.shape.count
+            return cast(values.element(at: values.shape.enumerated().map { d, len in len == .one ? .zero : idx[off + d] }), x.dtype)
+        }
+        return try concatenate([part(.zero, at), middle, part(at, n - at)], axis: ax, newAxis: false, loc: a.loc)
+    }
+
+    /// `np.take_along_axis(arr, indices, axis)`.
+    func takeAlongAxis(_ a: CallArgs) throws -> Value {
+        let x = try lazy(try a.require(0, "arr"), loc: a.loc)
+        let ind = try lazy(try compactedValue(try a.require(1, "indices"), loc: a.loc), loc: a.loc)
+        guard let axisValue = a.get(2, "axis"), !isNone(axisValue) else {
+            throw Diagnostic(a.loc, "take_along_axis() needs an integer axis here")
+        }
+        guard ind.dtype.isInteger else { throw Diagnostic(a.loc, "take_along_axis(): indices must be integers") }
+        guard ind.shape.count == x.shape.count else {
+            throw Diagnostic(a.loc, "take_along_axis(): indices must have the array's number of dimensions")
+        }
+        let ax = try normalizedAxes(try intList(axisValue, loc: a.loc), rank: x.shape.count, loc: a.loc)[0]
+        var shape: [SymExpr] = []
+        for d in x.shape.indices {
+            shape.append(d == ax ? ind.shape[d] : try agree(x.shape[d], ind.shape[d], loc: a.loc, broadcasting: true))
+        }
+        try checkBounds(ind, length: x.shape[ax], loc: a.loc)
+        let view = try viewOf(.array(x), loc: a.loc)
+        let src = ind.asView == nil ? try materializeNew(ind, hint: "along", loc: a.loc) : ind
+        return try generate("along", x.dtype, shape, loc: a.loc) { idx in
+            var at = idx.indices.map { d in x.shape[d] == .one && shape[d] != .one ? SymExpr.zero : idx[d] }
+            at[ax] = .sym("$along")
+            let sub = idx.indices.map { d in src.shape[d] == .one && shape[d] != .one ? SymExpr.zero : idx[d] }
+            let p = ScalarExpr.cast(src.element(at: sub), .int64)
+            let n = x.shape[ax]
+            let wrappedP = ScalarExpr.select(.binary(.lt, p, .symbol(.zero), .bool), .binary(.add, p, .symbol(n), .int64), p, .int64)
+            let m = view.memlet(at: at)
+            return .load(Memlet(data: m.data, subset: m.subset.map { s in
+                guard case .index(.sym(let e)) = s, e.freeSymbols.contains("$along"), let (c, rest) = e.linear(in: "$along") else { return s }
+                let scaled: ScalarExpr = c == 1 ? wrappedP : .binary(.mul, .symbol(.int(c)), wrappedP, .int64)
+                return .index(.dynamic(rest == .zero ? scaled : .binary(.add, .symbol(rest), scaled, .int64)))
+            }), x.dtype)
+        }
+    }
+
+    /// `np.polyval(p, x)`: `y = 0; for c in p: y = y * x + c` (NumPy's loop, its rounding).
+    func polyval(_ pv: Value, _ xv: Value, loc: SourceLocation) throws -> Value {
+        var p = try lazy(try compactedValue(pv, loc: loc), loc: loc)
+        guard p.shape.count == 1 else { throw Diagnostic(loc, "np.polyval takes a 1-D array of coefficients") }
+        if p.asView == nil { p = try materializeNew(p, hint: "coef", loc: loc) }
+        let x = try compactedValue(xv, loc: loc)
+        let lx = try lazy(x, loc: loc)
+        // NumPy's dtype: that of x * p[0] + p[0].
+        guard case .scalar(let probe, _) = try arith(.add, try arith(.mul, .scalar(lx.element(at: lx.shape.map { _ in .zero }), weak: isWeak(x)),
+                                                                     .scalar(p.element(at: [.zero]), weak: false), loc: loc),
+                                                     .scalar(p.element(at: [.zero]), weak: false), loc: loc) else {
+            throw Diagnostic(loc, "internal: polyval")
+        }
+        let t = probe.dtype
+        let out = try newArray("polyval", t, lx.shape, loc: loc)
+        markWritten(out.container)
+        let src = lx.asView == nil && !lx.shape.isEmpty ? try materializeNew(lx, hint: "polyx", loc: loc) : lx
+        try emitMap(lx.shape, loc: loc) { idx in
+            let acc = newScalar("acc", t)
+            emitTasklet(.point(acc, []), cast(.symbol(.zero), t), loc: loc)
+            markWritten(acc)
+            let k = fresh("k")
+            let step = ScalarExpr.binary(.add, .binary(.mul, .load(.point(acc, []), t), cast(src.element(at: idx), t), t),
+                                         cast(p.element(at: [.sym(k)]), t), t)
+            emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, p.shape[0]),
+                                  body: [.tasklet(Tasklet(output: .point(acc, []), value: step, loc: loc))], loc: loc)))
+            emitTasklet(out.memlet(at: idx), .load(.point(acc, []), t), loc: loc)
+        }
+        if lx.shape.isEmpty { return .scalar(.load(out.memlet(at: []), t), weak: false) }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+    }
+
+    /// `np.vander(x, N=None, increasing=False)`: column j holds x**(N-1-j) (x**j increasing),
+    /// computed by repeated multiplication as NumPy's multiply.accumulate.
+    func vander(_ a: CallArgs) throws -> Value {
+        var x = try lazy(try compactedValue(try a.require(0, "x"), loc: a.loc), loc: a.loc)
+        guard x.shape.count == 1 else { throw Diagnostic(a.loc, "np.vander takes a 1-D array") }
+        if x.asView == nil { x = try materializeNew(x, hint: "vander_x", loc: a.loc) }
+        let n = try a.get(1, "N").flatMap { isNone($0) ? nil : try symbolicArgument($0, loc: a.loc) } ?? x.shape[0]
+        var increasing = false
+        if let inc = a.get(2, "increasing") {
+            guard case .scalar(.literal(.bool(let b), _), _) = inc else { throw Diagnostic(a.loc, "vander(): increasing must be True or False") }
+            increasing = b
+        }
+        let t = x.dtype.isBool ? DType.int64 : x.dtype
+        let out = try newArray("vander", t, [x.shape[0], n], loc: a.loc)
+        markWritten(out.container)
+        try emitMap([x.shape[0], n], loc: a.loc) { idx in
+            let power = increasing ? idx[1] : n - 1 - idx[1]
+            let acc = newScalar("pow", t)
+            emitTasklet(.point(acc, []), cast(.symbol(.one), t), loc: a.loc)
+            markWritten(acc)
+            let k = fresh("k")
+            let step = ScalarExpr.binary(.mul, .load(.point(acc, []), t), cast(x.element(at: [idx[0]]), t), t)
+            emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, power),
+                                  body: [.tasklet(Tasklet(output: .point(acc, []), value: step, loc: a.loc))], loc: a.loc)))
+            emitTasklet(out.memlet(at: idx), .load(.point(acc, []), t), loc: a.loc)
+        }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
+    }
+
     /// `np.take(a, indices, axis=None)`.
     func take(_ v: Value, _ indices: Value, axis: Int?, loc: SourceLocation) throws -> Value {
         var x = try lazy(v, loc: loc)

@@ -429,6 +429,7 @@ public enum NumPyRegistry {
         r.merge(CompactionRegistry.functions) { first, _ in first }
         r.merge(ManipulationRegistry.functions) { first, _ in first }
         r.merge(CountingRegistry.functions) { first, _ in first }
+        r.merge(NanRegistry.functions) { first, _ in first }
         registerEinsum(&r)
         return r
     }()

@@ -3,6 +3,7 @@ from a plain NumPy file with an export signature, run, and compared with NumPy o
 inputs (dtypes and shapes must match too)."""
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -835,3 +836,48 @@ def test_item_of_an_array_of_several_elements_raises(methods):
     assert methods[0].single(np.array([2.5])) == 2.5
     with pytest.raises(ValueError):
         methods[0].single(np.array([1.0, 2.0]))
+
+
+NAN_AND_EDITS = '''
+import numpy as np
+#pythran export nans(float64[:,:], float32[:], int64[:])
+def nans(A, f, k):
+    return (np.nansum(A), np.nansum(A, axis=0), np.nanprod(A, axis=1), np.nanmax(A), np.nanmax(A, axis=1), np.nanmin(A, axis=0, keepdims=True),
+            np.nanmean(A), np.nanmean(A, axis=1), np.nanvar(A, axis=0), np.nanstd(A), np.nanstd(A, axis=1, ddof=1), np.nanmean(f), np.nanvar(f),
+            np.nansum(k), np.nanmax(k), np.nanmean(k), np.nanargmax(A, axis=1), np.nanargmin(A), np.nanmax(f))
+
+#pythran export ins(float64[:], float64[:,:], int64[:,:], int)
+def ins(x, A, I, k):
+    return (np.insert(x, 0, 0.0), np.insert(x, -1, 9.5), np.insert(x, x.shape[0], 7), np.insert(A, 1, 5.0, axis=1), np.insert(A, k, A[0], axis=0),
+            np.delete(x, 0), np.delete(x, -1), np.delete(A, 1, axis=1), np.delete(A, k), np.take_along_axis(A, I, axis=1),
+            np.take_along_axis(A, np.argsort(A, axis=0), axis=0), np.take_along_axis(A, I[:1, :1], 0), np.polyval(x, 0.5), np.polyval(x, A),
+            np.polyval(np.array([1, 2, 3]), np.array([1, -2])), np.vander(x), np.vander(x, 2, increasing=True), np.vander(np.array([2, 3]), 4))
+'''
+
+
+@pytest.fixture(scope="module")
+def nan_edits(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("nan_edits"), "nan_edits", NAN_AND_EDITS)
+
+
+def test_nan_reductions(nan_edits):
+    A = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 2.0], [0.5, 4.0, np.nan], [1.0, 2.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(*nan_edits, "nans", A, np.array([1.0, np.nan, 2.5], np.float32), np.array([3, -1, 2]))
+
+
+def test_nanargmax_of_an_all_nan_slice_raises(nan_edits):
+    A = np.ones((2, 3))
+    A[1] = np.nan
+    with pytest.raises(ValueError):
+        nan_edits[0].nans(A, np.array([1.0], np.float32), np.array([3]))
+
+
+def test_insert_delete_take_along_axis_polyval_vander(nan_edits):
+    check(*nan_edits, "ins", np.array([0.5, -1.0, 2.0]), np.arange(12.0).reshape(3, 4) % 5, np.array([[0, 3], [1, 1], [-1, 2]]), 2)
+
+
+def test_insert_at_an_index_out_of_range_raises(nan_edits):
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        nan_edits[0].ins(np.array([0.5, -1.0, 2.0]), np.arange(12.0).reshape(3, 4), np.array([[0, 3], [1, 1], [-1, 2]]), 7)
