@@ -1,7 +1,7 @@
 # braid: entry=mandelbrot
 # braid: preset tiny xn=11 yn=9 maxiter=20
 # braid: preset default xn=600 yn=500 maxiter=60
-# braid: targets cpu
+# braid: targets cpu opencl
 """Mandelbrot set by escape time on a complex grid, with boolean masks (only points still inside
 the horizon are iterated). Returns the final z and the escape iteration of every point."""
 

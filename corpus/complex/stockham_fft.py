@@ -2,7 +2,7 @@
 # braid: preset tiny N=16
 # braid: preset default N=1048576
 # braid: tolerance rtol=1e-5 atol=1e-9
-# braid: targets cpu
+# braid: targets cpu opencl
 """Radix-2 Stockham autosort FFT of a complex128 vector whose length is a power of two, plain NumPy.
 
 Stage by stage the vector is viewed as (2, l, m) halves; the butterflies write a (l, 2, m)

@@ -1,7 +1,7 @@
 # braid: entry=azimint_naive
 # braid: preset tiny N=101 npt=7
 # braid: preset default N=500000 npt=80
-# braid: targets cpu
+# braid: targets cpu opencl
 """Naive azimuthal integration: the mean of the pixel values in each radial bin, one boolean
 mask per bin (the slow reference that histogram-based versions are checked against), plain NumPy.
 """
