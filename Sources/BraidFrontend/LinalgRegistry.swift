@@ -146,7 +146,7 @@ extension FunctionLowerer {
             if order == 2 && vectorNorm { order = nil }
             if let p = order, !vectorNorm {
                 guard matrixNorm, [1, -1, Double.infinity, -Double.infinity].contains(p) else {
-                    throw Diagnostic(a.loc, "np.linalg.norm of a matrix supports ord None/'fro', 1, -1, np.inf, -np.inf (2, -2 and 'nuc' need singular values, which Braid does not compute)")
+                    throw Diagnostic(a.loc, "np.linalg.norm of a matrix supports the default order (Frobenius, 'fro') and ord 1, -1, np.inf, -np.inf; 2, -2 and 'nuc' need singular values, which Braid does not compute")
                 }
             }
         }
