@@ -260,7 +260,8 @@ extension FunctionLowerer {
 
     /// Inlines a helper function defined in the same file.
     func inline(_ name: String, _ args: [PyExpr], _ kws: [PyKeyword], loc: SourceLocation) throws -> Value {
-        guard let f = ctx.functions[name] else { throw Diagnostic(loc, "unknown function '\(name)'") }
+        let local = localFunctions[name]
+        guard let f = local?.def ?? ctx.functions[name] else { throw Diagnostic(loc, "unknown function '\(name)'") }
         if inlineStack.contains(name) || inlineStack.count > 16 {
             throw Diagnostic(loc, "recursive call to '\(name)' cannot be inlined; rewrite it as a loop")
         }
@@ -309,6 +310,18 @@ extension FunctionLowerer {
         inlinePrefix = "\(name)_"
         env = [:]
         bindingDepth = [:]
+        if let local {
+            // The enclosing scope's names, as they are now when called from that scope; the
+            // names the closure assigns (and its parameters) are its own locals.
+            let own = Set(Self.assignmentCounts(f).keys)
+            let scope = ([(savedPrefix, savedEnv, savedDepth)] + suspendedScopes.reversed()).first { $0.0 == local.prefix }
+            let outer = scope?.1 ?? local.env
+            let depths = scope?.2 ?? local.depth
+            for (n, v) in outer where !own.contains(n) {
+                env[n] = v
+                if let d = depths[n] { bindingDepth[n] = d }
+            }
+        }
         // In parameter order: the generated code must not depend on dictionary order.
         for k in f.args.map(\.name) {
             guard let v = bound[k] else { continue }
@@ -325,7 +338,9 @@ extension FunctionLowerer {
             }
             bindingDepth[k] = loopDepth
         }
+        suspendedScopes.append((savedPrefix, savedEnv, savedDepth))
         defer {
+            suspendedScopes.removeLast()
             env = savedEnv
             bindingDepth = savedDepth
             inlinePrefix = savedPrefix

@@ -75,6 +75,12 @@ final class FunctionLowerer {
     /// An identity for each open block (innermost last), to tell straight-line code apart.
     var blockIDs: [Int] = [0]
     var blockCounter = 0
+    /// Functions defined inside the function being compiled (closures): the definition, the
+    /// scope it was defined in, and that scope's names when it was defined.
+    var localFunctions: [String: (def: PyFunctionDef, prefix: String, env: [String: Value], depth: [String: Int])] = [:]
+    /// The scopes suspended by the inlined calls in progress (innermost last): their prefix
+    /// and names, so a closure called further in reads its defining scope's current names.
+    var suspendedScopes: [(prefix: String, env: [String: Value], depth: [String: Int])] = []
     /// The block in which each named scalar variable's container was created.
     var scalarBlocks: [String: Int] = [:]
     /// Counts of true elements computed for masks in the current straight-line code:

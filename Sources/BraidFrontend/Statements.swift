@@ -89,7 +89,15 @@ extension FunctionLowerer {
         case .assert:
             break  // assertions are for CPython runs; the compiled module checks shapes itself
         case .functionDef(let f):
-            throw Diagnostic(f.loc, "nested function definitions are not supported; define '\(f.name)' at module level")
+            // A closure: inlined where it is called, reading the enclosing names as Python
+            // does (their values at the call); names it assigns are its own.
+            if let problem = f.problems.first { throw problem }
+            if let d = f.decorators.first { throw Diagnostic(d.loc, "decorators on nested functions are not supported") }
+            argumentCounter += 1
+            let key = "\(f.name)_def\(argumentCounter)"
+            localFunctions[key] = (f, inlinePrefix, env, bindingDepth)
+            env[f.name] = .function(key)
+            bindingDepth[f.name] = loopDepth
         case .unsupported(let kind):
             throw Diagnostic(s.loc, "unsupported statement '\(PythonNames.statement(kind))'; \(PythonNames.advice(kind))")
         }
@@ -222,15 +230,17 @@ extension FunctionLowerer {
             env[n] = value
         case .scalar(let e, let weak):
             let dtype = scalarVariableType(e.dtype, weak: weak)
+            var currentWeak = false
             let current: String? = {
-                guard case .scalar(let cur, _)? = env[n], let cname = scalarContainerName(cur) else { return nil }
+                guard case .scalar(let cur, let w)? = env[n], let cname = scalarContainerName(cur) else { return nil }
+                currentWeak = w
                 return container(cname).isTransient || container(cname).isArgument ? cname : nil
             }()
             // Straight-line code outside loops rebinding the name to a value of another type:
             // in Python the name now denotes a new value of that type, and earlier reads keep
             // the old one, so it gets a new container (in loops and branches the types merge).
             let retyped = current.map { c in
-                container(c).dtype != dtype || weakScalars.contains(c) != (weak && !strongVariables.contains(inlinePrefix + n))
+                container(c).dtype != dtype || currentWeak != (weak && !strongVariables.contains(inlinePrefix + n))
             } ?? false
             if let cname = current, !(retyped && loopDepth == 0 && mapLocals.isEmpty && scalarBlocks[cname] == blockIDs.last) {
                 let have = container(cname).dtype

@@ -72,6 +72,27 @@ def python_math(x, f, n):
     return (s, f * math.sqrt(2.0), f * pi, math.floor(x[0] * 10), math.ceil(-x[1]), round(x[0] * 10), round(2.5),
             round(n), pow(x[0], 2), math.hypot(x[0], x[1]), math.isnan(x[0]), sqrt(x[1]), math.degrees(x[0]),
             math.fabs(-x[1]), math.trunc(-2.7), round(np.float64(x[0]), 2))
+
+#pythran export closures(float64[:], float64)
+def closures(x, a):
+    def f(t):
+        return a * t + 1.0
+    def g(t):
+        a = 10.0
+        return f(t) + a
+    def h(i):
+        x[i] = -x[i]
+    b = f(x)
+    a = 2.0
+    c = f(x[0])
+    d = g(x)
+    h(1)
+    def k(v, w=3):
+        s = 0.0
+        for i in range(v.shape[0]):
+            s += v[i] * w
+        return s
+    return b, c, d, a, x, k(x), k(x, 2)
 '''
 
 
@@ -106,6 +127,12 @@ def test_python_math_module_on_scalars(idioms):
 def test_python_math_domain_error_raises_as_python(idioms):
     with pytest.raises(ValueError):
         idioms[0].python_math(np.array([-0.5, 0.91, 0.5]), np.ones(2, np.float32), 1)
+
+
+def test_nested_functions_read_enclosing_names_when_called(idioms):
+    # f reads the enclosing a at each call (2.0 after the rebinding), g's own a does not leak,
+    # h writes the enclosing array in place.
+    check(*idioms, "closures", np.array([1.0, 2.0, 3.0]), 0.5)
 
 
 def build(tmp_path, name, text):
