@@ -285,6 +285,21 @@ extension FunctionLowerer {
             let t = dtype ?? scalarVariableType(x.dtype, weak: weak)
             try checkPythonIntFits(obj, t, loc: a.loc)
             return .scalar(cast(x, t), weak: false)
+        case .tuple(let parts) where !parts.isEmpty && parts.allSatisfy({ if case .array = $0 { return true } else { return false } }):
+            // A list of arrays of one shape: stacked along a new first axis (NumPy's result).
+            let shapes = try parts.map { try lazy($0, loc: a.loc).shape }
+            guard shapes.allSatisfy({ $0.count == shapes[0].count }) else {
+                throw Diagnostic(a.loc, "np.array of arrays with different shapes (NumPy raises ValueError: inhomogeneous shape); use arrays of one shape")
+            }
+            for s in shapes.dropFirst() {
+                for (x, y) in zip(s, shapes[0]) where x != y {
+                    if (x - y).constant != nil { throw Diagnostic(a.loc, "np.array of arrays with different shapes (NumPy raises ValueError: inhomogeneous shape); use arrays of one shape") }
+                    _ = try agree(x, y, loc: a.loc, broadcasting: false)
+                }
+            }
+            let stacked = try lazy(try concatenate(parts, axis: 0, newAxis: true, loc: a.loc), loc: a.loc)
+            guard let dtype else { return .array(stacked) }
+            return .array(try materializeNew(castLazy(stacked, dtype), hint: "array", loc: a.loc))
         case .tuple:
             // Nested sequences: the shape from the nesting, elements in C order.
             var shape: [Int] = []

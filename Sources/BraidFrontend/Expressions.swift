@@ -136,8 +136,12 @@ extension FunctionLowerer {
             if case .attribute(let base, let attr) = fn.kind {
                 callee = PyExpr(.attribute(try early(base, onlySubscripts: true), attr), fn.loc)
             }
+            let savedUse = comprehensionUse
+            comprehensionUse = comprehensionConsumer(fn)
             let positional = try args.map { try early($0) }
+            comprehensionUse = .none
             let keywords = try kws.map { PyKeyword(arg: $0.arg, value: try early($0.value)) }
+            comprehensionUse = savedUse
             return try call(callee, positional, keywords, loc: e.loc)
         case .ifExp(let test, let body, let orelse):
             let c = try condition(test)
@@ -152,9 +156,85 @@ extension FunctionLowerer {
             throw Diagnostic(e.loc, "a slice is only valid inside [...]")
         case .starred:
             throw Diagnostic(e.loc, "'*' unpacking is not supported; pass arguments one by one")
+        case .comprehension(let element, let target, let iter, let generator):
+            let use = comprehensionUse
+            comprehensionUse = .none
+            defer { comprehensionUse = use }
+            guard use == .generator || (use == .list && !generator) else {
+                throw Diagnostic(e.loc, generator
+                    ? "unsupported expression 'GeneratorExp' here: a generator expression is supported as the argument of sum(), min() or max(); elsewhere build the array with np.array([...]) or an explicit loop"
+                    : "a list comprehension is supported as the argument of np.array(...), np.asarray(...), sum(), min(), max() and NumPy reductions (np.sum([...])); elsewhere write np.array([...]) or an explicit loop")
+            }
+            return try comprehension(element, target, iter, loc: e.loc)
         case .unsupported(let kind):
             throw Diagnostic(e.loc, "unsupported expression '\(kind)'; \(kind.hasSuffix("Comp") ? "write an explicit loop or a NumPy array expression" : "rewrite it with NumPy operations")")
         }
+    }
+
+    /// Whether the arguments of a call to `fn` may be comprehensions (see `ComprehensionUse`).
+    func comprehensionConsumer(_ fn: PyExpr) -> ComprehensionUse {
+        switch fn.kind {
+        case .name(let n) where env[n] == nil && ctx.functions[n] == nil:
+            if ["sum", "min", "max"].contains(n) { return .generator }
+            if n == "len" { return .list }
+            return .none
+        case .attribute(let base, let attr):
+            guard case .name(let m) = base.kind, env[m] == nil, ctx.numpyAliases.contains(m) else { return .none }
+            return ["array", "asarray", "sum", "prod", "mean", "max", "min", "amax", "amin", "std", "var", "median",
+                    "any", "all"].contains(attr) ? .list : .none
+        default:
+            return .none
+        }
+    }
+
+    /// `[element for target in iter]` as a new array (its values stacked: arrays give a
+    /// dimension in front), evaluated by a loop; the target is local to it. A tuple or list
+    /// of values to iterate is unrolled into a tuple instead.
+    func comprehension(_ element: PyExpr, _ target: PyExpr, _ iter: PyExpr, loc: SourceLocation) throws -> Value {
+        let savedEnv = env
+        defer { env = savedEnv }
+        var values: [Value] = []
+        guard let (length, elementAt) = try iteration(iter, values: &values) else {
+            return .tuple(try values.map { v in
+                try assign(target, v, loc: target.loc)
+                return try compactedValue(try lowerExpr(element), loc: element.loc)
+            })
+        }
+        if dependsOnData(length) {
+            throw Diagnostic(iter.loc, "a comprehension whose length depends on data is not supported; fill an array made with np.empty in a loop")
+        }
+        argumentCounter += 1
+        let position = "$pos\(argumentCounter)", result = "$elt\(argumentCounter)"
+        let p = unique("i")
+        let range = SymRange(.zero, length)
+        loopRanges[p] = range
+        env[position] = .scalar(.symbol(.sym(p)), weak: false)
+        loopDepth += 1
+        var body = try lowerLoopBody([
+            PyStmt(.assign(targets: [target], value: elementAt(PyExpr(.name(position), target.loc))), target.loc),
+            PyStmt(.assign(targets: [PyExpr(.name(result), element.loc)], value: element), element.loc),
+        ])
+        let value = env[result]
+        loopDepth -= 1
+        let out: ArrayView
+        switch value {
+        case .scalar(let x, let weak)?:
+            let t = scalarVariableType(x.dtype, weak: weak)
+            out = try newArray("list", t, [length], loc: loc)
+            markWritten(out.container)
+            body.append(.tasklet(Tasklet(output: out.memlet(at: [.sym(p)]), value: cast(x, t), loc: loc)))
+        case .array(let l)?:
+            if l.shape.contains(where: { $0.freeSymbols.contains(p) || dependsOnData($0) }) {
+                throw Diagnostic(element.loc, "the elements of this comprehension have different shapes; NumPy cannot stack them into an array")
+            }
+            out = try newArray("list", l.dtype, [length] + l.shape, loc: loc)
+            let row = out.reindexed(shape: l.shape, [.sym(p)] + ArrayView.placeholders(l.shape.count))
+            body += try nested { try store(.array(l), into: row, loc: loc) }
+        default:
+            throw Diagnostic(element.loc, "comprehension elements must be numbers or arrays, not a \(value?.kindName ?? "value")")
+        }
+        emit(.forLoop(ForLoop(variable: p, range: range, body: body, loc: loc)))
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: out.dtype))
     }
 
     /// Functions and methods that take x[mask] as it is (reductions over the selected

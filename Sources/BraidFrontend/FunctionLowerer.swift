@@ -100,6 +100,10 @@ final class FunctionLowerer {
     /// Numbers the names of arguments lowered ahead of their call (apart from `counter`, so
     /// the names of containers and loop variables do not depend on them).
     var argumentCounter = 0
+    /// Where a comprehension may stand while the arguments of a call are lowered: `.list` in
+    /// np.array(...) and reductions, `.generator` (lists too) in sum(), min() and max().
+    var comprehensionUse: ComprehensionUse = .none
+    enum ComprehensionUse { case none, list, generator }
     /// Names of scalar variables private to the current inlined helper (for renaming).
     var inlinePrefix = ""
     var inlineStack: [String] = []

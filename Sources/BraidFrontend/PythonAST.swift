@@ -131,6 +131,9 @@ public indirect enum PyExprKind: Sendable {
     case compare(PyExpr, [PyCmpOp], [PyExpr])
     case call(PyExpr, args: [PyExpr], keywords: [PyKeyword])
     case ifExp(test: PyExpr, body: PyExpr, orelse: PyExpr)
+    /// `[element for target in iter]` (or a generator expression, `generator` true) with one
+    /// `for` and no `if`, where it is not unrolled at parse time.
+    case comprehension(element: PyExpr, target: PyExpr, iter: PyExpr, generator: Bool)
     /// `*x` in a call or tuple.
     case starred(PyExpr)
     /// Any other expression kind, by its `ast` class name (e.g. "Lambda").
@@ -296,6 +299,8 @@ extension PyExpr {
             all(keywords.map(\.value))
         case .ifExp(let test, let body, let orelse):
             all([test, body, orelse])
+        case .comprehension(let element, let target, let iter, _):
+            all([element, target, iter])
         }
     }
 }
@@ -322,6 +327,11 @@ extension PyExpr {
         case .call(let fn, let args, let keywords):
             k = .call(sub(fn), args: args.map(sub), keywords: keywords.map { PyKeyword(arg: $0.arg, value: sub($0.value)) })
         case .ifExp(let test, let body, let orelse): k = .ifExp(test: sub(test), body: sub(body), orelse: sub(orelse))
+        case .comprehension(let element, let target, let iter, let generator):
+            // The target binds its names inside the element.
+            var bound = Set<String>()
+            target.collectNames(into: &bound)
+            k = .comprehension(element: bound.contains(name) ? element : sub(element), target: target, iter: sub(iter), generator: generator)
         case .starred(let a): k = .starred(sub(a))
         }
         return PyExpr(k, loc)

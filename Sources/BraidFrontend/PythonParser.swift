@@ -415,7 +415,8 @@ private struct ASTConverter {
         case "Return":
             kind = .return(try optionalExpression(node, "value", loc))
         case "For":
-            kind = .for(target: try expression(node, "target", loc), iter: try expression(node, "iter", loc),
+            kind = .for(target: try expression(node, "target", loc),
+                        iter: Self.withoutScheduleHint(try expression(node, "iter", loc)),
                         body: try statements(node, "body", parent: loc),
                         orelse: try statements(node, "orelse", parent: loc))
         case "While":
@@ -558,6 +559,18 @@ private struct ASTConverter {
                let unrolled = try unrolledComprehension(node, loc, depth) {
                 return unrolled
             }
+            // Otherwise, in functions, one `for` without `if` is kept as it is; the lowering
+            // decides where it may stand.
+            if !problems.atModuleLevel, node.typeName == "ListComp" || node.typeName == "GeneratorExp" {
+                let generators = try list(node, "generators", loc)
+                if generators.count == 1, let g = generators.first, try list(g, "ifs", loc).isEmpty,
+                   optional(g, "is_async")?.int ?? 0 == 0 {
+                    return .comprehension(element: try expression(node, "elt", loc, depth: depth),
+                                          target: try expression(g, "target", loc, depth: depth),
+                                          iter: try expression(g, "iter", loc, depth: depth),
+                                          generator: node.typeName == "GeneratorExp")
+                }
+            }
             return .unsupported(node.typeName)
         }
         switch nodeClass {
@@ -664,6 +677,17 @@ private struct ASTConverter {
         }
         if BraidPy_BytesCheck(pointer) != 0 { return .unsupported("Bytes") }
         return .unsupported("Constant")
+    }
+
+    /// `dc.map[0:N] @ dc.ScheduleType.Sequential` is `dc.map[0:N]`: DaCe's schedule is a hint,
+    /// and Braid's passes decide how each map runs.
+    static func withoutScheduleHint(_ e: PyExpr) -> PyExpr {
+        guard case .binOp(let range, .matMult, let hint) = e.kind,
+              case .subscript(let base, _) = range.kind, case .attribute(let module, "map") = base.kind,
+              case .name = module.kind,
+              case .attribute(let group, _) = hint.kind, case .attribute(let hintModule, "ScheduleType") = group.kind,
+              case .name = hintModule.kind else { return e }
+        return range
     }
 
     /// A comprehension over a literal sequence, unrolled into a tuple (generator, top-level

@@ -34,6 +34,8 @@ private func render(_ expr: PyExpr?) -> String {
         let keywordText = keywords.map { "\($0.arg ?? "**")=\(render($0.value))" }
         return "Call(\(render(function)), [\(list(args))], [\(keywordText.joined(separator: ", "))])"
     case .ifExp(let test, let body, let orelse): return "IfExp(\(render(test)), \(render(body)), \(render(orelse)))"
+    case .comprehension(let element, let target, let iter, let generator):
+        return "\(generator ? "GeneratorExp" : "ListComp")(\(render(element)), \(render(target)), \(render(iter)))"
     case .starred(let value): return "*\(render(value))"
     case .unsupported(let kind): return "Unsupported(\(kind))"
     }
@@ -462,7 +464,14 @@ func otherComprehensionsStayUnsupported(source: String) throws {
     let module = try parse("def f(x):\n    a = [x * i for i in (1, 2)]\n    return (x * i for i in (1, 2))\n")
     let body = try #require(module.body.first?.functionDef?.body)
     #expect(render(body[0].value) == "List(Mult(x, int(1)), Mult(x, int(2)))")
-    #expect(render(body[1].value) == "Unsupported(GeneratorExp)")
+    #expect(render(body[1].value) == "GeneratorExp(Mult(x, i), i, Tuple(int(1), int(2)))")
+}
+
+@Test func inFunctionsComprehensionsOverRunTimeRangesAreKept() throws {
+    let module = try parse("def f(x, n):\n    a = [x[i] for i in range(n)]\n    b = [v for v in x if v]\n")
+    let body = try #require(module.body.first?.functionDef?.body)
+    #expect(render(body[0].value) == "ListComp(x[i], i, Call(range, [n], []))")
+    #expect(render(body[1].value) == "Unsupported(ListComp)")
 }
 
 // MARK: - Concurrency

@@ -93,6 +93,19 @@ def closures(x, a):
             s += v[i] * w
         return s
     return b, c, d, a, x, k(x), k(x, 2)
+
+#pythran export comprehensions(float64[:], int, float64[:,:])
+def comprehensions(x, n, A):
+    sq = np.array([x[i] ** 2 for i in range(n)])
+    tot = sum([x[i] for i in range(n)])
+    g = sum(x[i] * x[i] for i in range(x.shape[0]))
+    m = max(abs(v) for v in x)
+    rows = np.array([A[i] * i for i in range(A.shape[0])])
+    pairs = np.array([a * b for a, b in zip(x, x[::-1])])
+    ints = np.array([k * k for k in range(n)])
+    mean = np.mean([np.sum(r) for r in A])
+    lens = np.array([i for i in range(2, 2 * n, 2)], dtype=np.float32)
+    return sq, tot, g, m, rows, pairs, ints, mean, lens, np.array([x[:2], x[1:3] * 2]), np.array([A[0], A[1]], dtype=np.float32)
 '''
 
 
@@ -135,6 +148,10 @@ def test_nested_functions_read_enclosing_names_when_called(idioms):
     check(*idioms, "closures", np.array([1.0, 2.0, 3.0]), 0.5)
 
 
+def test_comprehensions_over_run_time_ranges(idioms):
+    check(*idioms, "comprehensions", np.array([1.0, -3.0, 2.5, 0.5]), 3, np.arange(6.0).reshape(2, 3))
+
+
 def build(tmp_path, name, text):
     src = tmp_path / f"{name}.py"
     src.write_text(text)
@@ -145,6 +162,10 @@ def build(tmp_path, name, text):
     ("    for w in (1.0, 2.0):\n        if w > x[0]:\n            break\n        t += w\n", 8, 13, "'break' in a loop over a tuple"),
     ("    for i, w in enumerate((1.0, 2.0)):\n        t += w\n", 6, 27, "enumerate() over a tuple"),
     ("    for w in x[0]:\n        t += w\n", 6, 14, "cannot iterate over a scalar"),
+    ("    y = [x[i] for i in range(x.shape[0])]\n", 6, 9, "a list comprehension is supported as the argument of np.array"),
+    ("    t = np.stack(x[i] for i in range(2))\n", 6, 17, "a generator expression is supported as the argument of sum()"),
+    ("    t = np.sum(np.array([x[:i] for i in range(x.shape[0])]))\n", 6, 26, "different shapes"),
+    ("    t = np.sum(np.array([x[:i] for i in range(2)]))\n", 6, 16, "different shapes"),
 ])
 def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, message):
     text = f"import numpy as np\n\n#pythran export f(float64[:])\ndef f(x):\n    t = 0.0\n{body}    return t\n"
