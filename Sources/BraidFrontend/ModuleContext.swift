@@ -41,10 +41,16 @@ struct ModuleContext {
 
     init(module: PyModule, signatures: [String]) throws {
         file = module.file
-        for (index, problem) in module.problems.reversed() {
-            for name in Self.assignedNames(module.body[index]) { constantProblems[name] = problem }
-        }
-        for stmt in module.body {
+        var problemAt: [Int: Diagnostic] = [:]
+        for (index, problem) in module.problems where problemAt[index] == nil { problemAt[index] = problem }
+        for (index, stmt) in module.body.enumerated() {
+            if let problem = problemAt[index] {  // the statement's own problem, for the names it binds
+                for name in Self.assignedNames(stmt) {
+                    constants[name] = nil
+                    constantProblems[name] = problem
+                }
+                if case .functionDef = stmt.kind {} else { continue }
+            }
             switch stmt.kind {
             case .import(let aliases):
                 for a in aliases {
@@ -65,9 +71,19 @@ struct ModuleContext {
                 try moduleAssign(targets, value)
             case .annAssign(let target, _, let value?):
                 try moduleAssign([target], value)
+            case .augAssign(let target, let op, let value):
+                moduleAugAssign(target, op, value, at: stmt.loc)
             case .functionDef(let f):
                 functions[f.name] = f
                 functionOrder.append(f.name)
+            case .if, .for, .while:
+                // A name bound inside module-level control flow has a value only Python knows.
+                for n in Self.namesBound(inBlock: [stmt]) where !symbols.contains(n) {
+                    constants[n] = nil
+                    constantProblems[n] = Diagnostic(stmt.loc, "module-level '\(n)' is assigned inside a module-level "
+                        + "\(Self.statementName(stmt)); compiled code reads only module-level constants assigned once "
+                        + "at the top level (e.g. \(n) = 0.5); pass it as a parameter instead")
+                }
             default:
                 break  // module-level code other than definitions does not run in compiled modules
             }
@@ -210,18 +226,179 @@ struct ModuleContext {
             for (t, v) in zip(names, elts) { try moduleAssign([t], v) }
             return
         }
-        if case .constant(let c) = value.kind, targets.count == 1, case .name(let n) = targets[0].kind {
-            constants[n] = c
-            return
-        }
-        if case .unaryOp(.uSub, let inner) = value.kind, case .constant(let c) = inner.kind,
-           targets.count == 1, case .name(let n) = targets[0].kind {
-            switch c {
-            case .int(let v): constants[n] = .int(-v)
-            case .float(let v): constants[n] = .float(-v)
-            default: break
+        // `X = Y = 0.5` binds every target; anything else a name is bound to (a tuple, a list,
+        // an array, a call) stays a Python value that compiled code cannot read.
+        let folded = foldConstant(value)
+        for target in targets {
+            for n in Self.targetNames(target) {
+                if let folded, case .name = target.kind {
+                    constants[n] = folded
+                    constantProblems[n] = nil
+                } else {
+                    constants[n] = nil
+                    constantProblems[n] = Diagnostic(value.loc, "module-level '\(n)' is \(Self.describe(value)), not a "
+                        + "number constant; compiled code reads module-level numbers (e.g. X = 2 * np.pi), "
+                        + "strings and symbols only: pass it as a parameter or create it inside the function")
+                }
             }
         }
+    }
+
+    /// `K += 1` at module level: still a constant when both sides are.
+    private mutating func moduleAugAssign(_ target: PyExpr, _ op: PyBinOp, _ value: PyExpr, at loc: SourceLocation) {
+        guard case .name(let n) = target.kind else { return }
+        if let old = constants[n], let v = foldConstant(value), let r = Self.fold(old, op, v) {
+            constants[n] = r
+            return
+        }
+        constants[n] = nil
+        if constantProblems[n] == nil {
+            constantProblems[n] = Diagnostic(loc, "module-level '\(n)' is updated with a value Braid cannot compute "
+                + "at compile time; pass it as a parameter instead")
+        }
+    }
+
+    /// The value of a module-level constant expression, as Python computes it: numbers,
+    /// earlier constants, `np.pi`/`math.pi` and friends, unary and binary arithmetic.
+    /// Python scalars only (they stay weakly typed); nil for anything else.
+    func foldConstant(_ e: PyExpr) -> PyConstant? {
+        switch e.kind {
+        case .constant(let c):
+            return c
+        case .name(let n):
+            if let c = constants[n] { return c }
+            if let imp = fromImports[n], imp.module == "numpy" || imp.module == "math" { return Self.mathConstant(imp.name) }
+            return nil
+        case .attribute(let base, let a):
+            guard case .name(let m) = base.kind, numpyAliases.contains(m) || mathAliases.contains(m) else { return nil }
+            return Self.mathConstant(a)
+        case .unaryOp(let op, let x):
+            guard let c = foldConstant(x) else { return nil }
+            switch (op, c) {
+            case (.uSub, .int(let v)) where v != Int.min: return .int(-v)
+            case (.uSub, .float(let v)): return .float(-v)
+            case (.uAdd, .int), (.uAdd, .float): return c
+            default: return nil
+            }
+        case .binOp(let a, let op, let b):
+            guard let x = foldConstant(a), let y = foldConstant(b) else { return nil }
+            return Self.fold(x, op, y)
+        default:
+            return nil
+        }
+    }
+
+    private static func mathConstant(_ name: String) -> PyConstant? {
+        switch name {
+        case "pi": return .float(Double.pi)
+        case "e": return .float(M_E)
+        case "tau": return .float(2 * Double.pi)
+        case "inf": return .float(Double.infinity)
+        default: return nil
+        }
+    }
+
+    /// `x op y` on Python ints and floats with Python's results; nil where Python would raise,
+    /// overflow Braid's 64-bit ints, or round differently.
+    static func fold(_ x: PyConstant, _ op: PyBinOp, _ y: PyConstant) -> PyConstant? {
+        let exact = 1 << 53
+        func real(_ c: PyConstant) -> Double? {
+            switch c {
+            case .float(let v): return v
+            case .int(let v) where abs(v) <= exact: return Double(v)
+            default: return nil
+            }
+        }
+        if case .int(let a) = x, case .int(let b) = y {
+            switch op {
+            case .add: let r = a.addingReportingOverflow(b); return r.overflow ? nil : .int(r.partialValue)
+            case .sub: let r = a.subtractingReportingOverflow(b); return r.overflow ? nil : .int(r.partialValue)
+            case .mult: let r = a.multipliedReportingOverflow(by: b); return r.overflow ? nil : .int(r.partialValue)
+            case .floorDiv, .mod:
+                guard b != 0, !(a == Int.min && b == -1) else { return nil }
+                var q = a / b, m = a % b
+                if m != 0 && ((m < 0) != (b < 0)) { q -= 1; m += b }
+                return .int(op == .floorDiv ? q : m)
+            case .div:
+                guard b != 0, abs(a) <= exact, abs(b) <= exact else { return nil }
+                return .float(Double(a) / Double(b))
+            case .pow:
+                guard b >= 0 else { return nil }  // Python gives a float
+                if b > 64 {
+                    switch a {
+                    case 0, 1: return .int(a)
+                    case -1: return .int(b % 2 == 0 ? 1 : -1)
+                    default: return nil
+                    }
+                }
+                var r = 1
+                for _ in 0..<b {
+                    let (p, o) = r.multipliedReportingOverflow(by: a)
+                    if o { return nil }
+                    r = p
+                }
+                return .int(r)
+            default:
+                return nil
+            }
+        }
+        switch (x, y) {
+        case (.float, .float), (.float, .int), (.int, .float): return foldFloat(x, op, y)
+        default: return nil
+        }
+
+        func foldFloat(_ x: PyConstant, _ op: PyBinOp, _ y: PyConstant) -> PyConstant? {
+            guard let a = real(x), let b = real(y) else { return nil }
+            switch op {
+            case .add: return .float(a + b)
+            case .sub: return .float(a - b)
+            case .mult: return .float(a * b)
+            case .div: return b == 0 ? nil : .float(a / b)
+            case .pow:
+                // Python: 0.0 ** negative raises, a negative base with a fractional exponent is complex.
+                if a == 0 && b < 0 { return nil }
+                if a < 0 && b.rounded() != b { return nil }
+                return .float(pow(a, b))
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// How a module-level value that is not a constant reads in a message.
+    private static func describe(_ e: PyExpr) -> String {
+        switch e.kind {
+        case .tuple: return "a tuple"
+        case .list: return "a list"
+        case .call: return "the result of a call"
+        case .constant: return "a constant assigned together with other names"
+        default: return "an expression Braid cannot compute at compile time"
+        }
+    }
+
+    private static func statementName(_ s: PyStmt) -> String {
+        switch s.kind {
+        case .if: return "if"
+        case .for: return "for loop"
+        case .while: return "while loop"
+        default: return "statement"
+        }
+    }
+
+    /// The names a block binds anywhere inside it (assignments, loop targets, defs, imports).
+    private static func namesBound(inBlock ss: [PyStmt]) -> [String] {
+        var names: [String] = []
+        for s in ss {
+            switch s.kind {
+            case .for(let t, _, let body, let orelse):
+                names += targetNames(t) + namesBound(inBlock: body) + namesBound(inBlock: orelse)
+            case .while(_, let body, let orelse), .if(_, let body, let orelse):
+                names += namesBound(inBlock: body) + namesBound(inBlock: orelse)
+            default:
+                names += assignedNames(s)
+            }
+        }
+        return names
     }
 
     var braidAliasName: String { braidAliases.sorted().first ?? "braid" }
@@ -291,7 +468,36 @@ struct ModuleContext {
             if case .tuple(let elts) = idx.kind { dims = elts } else { dims = [idx] }
             return .array(d, try dims.map { try symbolicShape($0) })
         }
-        throw Diagnostic(ann.loc, "unsupported type annotation; write a dtype such as '\(braidAliasName).float64' or an array type such as '\(braidAliasName).float64[N, M]'")
+        let br = braidAliasName
+        // DaCe's storage location, `dc.float64[N] @ dc.StorageType.GPU_Global`: the data is the
+        // same wherever it lives, and each target places containers itself.
+        if case .binOp(let array, .matMult, let storage) = ann.kind {
+            guard isBraidPath(storage, under: "StorageType") else {
+                throw Diagnostic(storage.loc, "unsupported storage in a type annotation; write "
+                    + "'\(br).float64[N] @ \(br).StorageType.Default' or leave out '@ ...'")
+            }
+            let t = try parseAnnotation(array)
+            guard case .array = t else {
+                throw Diagnostic(ann.loc, "a storage location ('@ \(br).StorageType...') applies to arrays; write '\(br).float64[N] @ ...'")
+            }
+            return t
+        }
+        if case .attribute(let base, "ndarray") = ann.kind, case .name(let m) = base.kind, numpyAliases.contains(m) {
+            throw Diagnostic(ann.loc, "'\(m).ndarray' gives neither the dtype nor the shape of the array; write an "
+                + "array type such as '\(br).float64[N, M]' (with N = \(br).symbol('N'))")
+        }
+        if isBraidAttribute(ann, "compiletime") {
+            throw Diagnostic(ann.loc, "compile-time parameters ('\(br).compiletime') are not supported; give the "
+                + "parameter a type such as '\(br).int64' (its value is then read at each call) or make it a "
+                + "module-level constant")
+        }
+        throw Diagnostic(ann.loc, "unsupported type annotation; write a dtype such as '\(br).float64' or an array type such as '\(br).float64[N, M]'")
+    }
+
+    /// Whether `e` is `<braid alias>.<group>.<name>` (e.g. `dc.StorageType.CPU_Heap`).
+    private func isBraidPath(_ e: PyExpr, under group: String) -> Bool {
+        guard case .attribute(let inner, _) = e.kind else { return false }
+        return isBraidAttribute(inner, group)
     }
 
     /// A shape expression in an annotation: integers, symbols, + - * //.
@@ -419,6 +625,12 @@ enum ExportSignature {
         let words = t.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "[" || $0 == "]" || $0 == "(" || $0 == ")" })
         if words.contains("or") {
             throw Diagnostic(loc, "alternative types ('\(t)') are not supported in export signatures; export one type per parameter")
+        }
+        if t.hasPrefix("(") {
+            throw Diagnostic(loc, "tuple parameters ('\(t)') are not supported; export each element as its own parameter, e.g. f(float64[:,:], int, int)")
+        }
+        if ["str", "string"].contains(t) {
+            throw Diagnostic(loc, "string parameters ('\(t)') are not supported; pass a number, e.g. an int that selects the mode")
         }
         for container in ["list", "set", "dict", "tuple"] where words.contains(Substring(container)) {
             throw Diagnostic(loc, "Python \(container) parameters ('\(t)') are not supported; pass a NumPy array, e.g. float64[:]")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from .program import map, program, program_info
+from .program import ScheduleType, StorageType, map, program, program_info
 from .symbolic import SymExpr, Symbol, UnboundSymbolError, bind, symbol
 from .dtypes import DTYPES, ArrayType, DType
 
@@ -61,6 +61,8 @@ def install_dace_alias() -> bool:
 __all__ = [
     "ArrayType",
     "DType",
+    "ScheduleType",
+    "StorageType",
     "SymExpr",
     "Symbol",
     "UnboundSymbolError",

@@ -89,6 +89,15 @@ class ArrayType:
                 return False
         return True
 
+    def __matmul__(self, storage) -> "ArrayType":
+        """``float64[N] @ StorageType.GPU_Global`` (DaCe style): where the data lives, which does
+        not change what the program computes; the array type is unchanged."""
+        from .program import StorageType
+
+        if not isinstance(storage, StorageType):
+            raise TypeError(f"{self!r} @ {storage!r}: the right-hand side must be a StorageType member")
+        return self
+
     def __hash__(self) -> int:
         return hash((self.dtype.name, tuple(d._key() if isinstance(d, SymExpr) else d for d in self.shape)))
 

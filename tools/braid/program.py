@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import itertools
@@ -13,7 +14,37 @@ import numpy as np
 from .symbolic import SymExpr, Symbol, _frames, solve_for
 from .dtypes import ArrayType, DType
 
-__all__ = ["program", "map", "ProgramInfo", "program_info"]
+__all__ = ["program", "map", "ProgramInfo", "program_info", "StorageType", "ScheduleType"]
+
+
+class StorageType(enum.Enum):
+    """Where an array lives (DaCe's names): ``float64[N] @ StorageType.CPU_Heap``. Accepted for
+    compatibility; every target places its containers itself, so the results never depend on it."""
+
+    Default = "Default"
+    Register = "Register"
+    CPU_Heap = "CPU_Heap"
+    CPU_Pinned = "CPU_Pinned"
+    CPU_ThreadLocal = "CPU_ThreadLocal"
+    GPU_Global = "GPU_Global"
+    GPU_Shared = "GPU_Shared"
+    FPGA_Global = "FPGA_Global"
+    FPGA_Local = "FPGA_Local"
+    FPGA_Registers = "FPGA_Registers"
+    FPGA_ShiftRegister = "FPGA_ShiftRegister"
+
+
+class ScheduleType(enum.Enum):
+    """How a map runs (DaCe's names): ``for i in map[0:N] @ ScheduleType.Sequential``. A hint
+    only: under CPython every map runs sequentially, in order."""
+
+    Default = "Default"
+    Sequential = "Sequential"
+    CPU_Multicore = "CPU_Multicore"
+    GPU_Device = "GPU_Device"
+    GPU_ThreadBlock = "GPU_ThreadBlock"
+    FPGA_Device = "FPGA_Device"
+    Unrolled = "Unrolled"
 
 
 @dataclass
@@ -220,6 +251,8 @@ class MapRange:
         return n
 
     def __matmul__(self, schedule):  # ``map[...] @ schedule`` (DaCe style): the schedule is a hint
+        if not isinstance(schedule, ScheduleType):
+            raise TypeError(f"{self!r} @ {schedule!r}: the right-hand side must be a ScheduleType member")
         return self
 
     def __repr__(self) -> str:

@@ -1,0 +1,118 @@
+import BraidIR
+import Testing
+
+@testable import BraidFrontend
+
+/// Files as DaCe and Pythran users write them: module-level constant expressions, DaCe's
+/// storage and schedule annotations, and clear errors for what stays unsupported.
+@Suite struct DialectTrialTests {
+    @Test func moduleConstantExpressionsAreFolded() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            import math
+            from math import pi
+
+            TWO_PI = 2 * np.pi
+            K = 3
+            K2 = K * 2 + 1
+            K2 += 1
+            Q = -7 // 2
+            R = math.pi / 4 + pi
+
+            #pythran export f(float64[:])
+            def f(x):
+                return x * TWO_PI + K2 + Q + R
+            """)
+        #expect(ir.contains("add(add(add(mul(x[_i1], 6.283185307179586), 8.0), -4.0), 3.9269908169872414)"))
+    }
+
+    @Test(arguments: [
+        ("COEFFS = (1.0, 2.0)\n", "COEFFS", "module-level 'COEFFS' is a tuple"),
+        ("W = np.ones(3)\n", "W", "module-level 'W' is the result of a call"),
+        ("K = 2\nif True:\n    K = 3\n", "K", "assigned inside a module-level if"),
+        ("K = 2\nK = np.float32(3)\n", "K", "module-level 'K' is the result of a call"),
+    ])
+    func nonConstantModuleNamesAreLocatedErrors(prefix: String, name: String, expected: String) throws {
+        let d = diagnostic("import numpy as np\n" + prefix + """
+
+            #pythran export f(float64[:])
+            def f(x):
+                return x * \(name)
+            """)
+        #expect(d?.message.contains(expected) == true, "\(d?.message ?? "no error")")
+        #expect(d?.message.contains("read by compiled function 'f'") == true)
+        #expect((d?.loc.line ?? 0) >= 2)
+    }
+
+    @Test func aNameRebindToAConstantIsReadable() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            K = np.ones(3)
+            K = 5
+
+            #pythran export f(float64[:])
+            def f(x):
+                return x * K
+            """)
+        #expect(ir.contains("mul(x[_i1], 5.0)"))
+    }
+
+    @Test func storageAndScheduleHintsAreAccepted() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            import dace as dc
+            N = dc.symbol('N')
+
+            @dc.program
+            def f(A: dc.float64[N] @ dc.StorageType.CPU_Heap, B: dc.float64[N]):
+                for i in dc.map[0:N] @ dc.ScheduleType.Sequential:
+                    B[i] = A[i] * 2.0
+            """)
+        #expect(ir.contains("container A: float64[N] arg 0"))
+    }
+
+    @Test(arguments: [
+        ("A: np.ndarray", "'np.ndarray' gives neither the dtype nor the shape"),
+        ("A: dc.float64[N], k: dc.compiletime", "compile-time parameters ('dc.compiletime') are not supported"),
+        ("A: dc.float64 @ dc.StorageType.CPU_Heap", "applies to arrays"),
+        ("A: dc.float64[N] @ dc.float64", "unsupported storage"),
+    ])
+    func unsupportedAnnotationsSayWhatToWrite(params: String, expected: String) throws {
+        let d = diagnostic("""
+            import numpy as np
+            import dace as dc
+            N = dc.symbol('N')
+
+            @dc.program
+            def f(\(params)):
+                return A
+            """)
+        #expect(d?.message.contains(expected) == true, "\(d?.message ?? "no error")")
+        #expect(d?.loc.line == 6)
+    }
+
+    @Test(arguments: [
+        ("f(float64[:,:], (int, int))", "tuple parameters ('(int, int)') are not supported", 17),
+        ("f(float64[:], str)", "string parameters ('str') are not supported", 15),
+    ])
+    func pythranTypesWithoutAnArrayForm(text: String, expected: String, column: Int) throws {
+        let error = #expect(throws: Diagnostic.self) {
+            try ExportSignature.parseAll(text, loc: SourceLocation(file: "k.py", line: 1, column: 1))
+        }
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+        #expect(error?.loc.column == column)
+    }
+
+    @Test func foldingFollowsPythonArithmetic() {
+        #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
+        #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))
+        #expect(ModuleContext.fold(.int(7), .div, .int(2)) == .float(3.5))
+        #expect(ModuleContext.fold(.int(2), .pow, .int(10)) == .int(1024))
+        #expect(ModuleContext.fold(.int(2), .pow, .int(-1)) == nil)  // a float in Python: not folded
+        #expect(ModuleContext.fold(.int(2), .pow, .int(70)) == nil)  // beyond int64
+        #expect(ModuleContext.fold(.int(Int.max), .add, .int(1)) == nil)
+        #expect(ModuleContext.fold(.float(-8), .pow, .float(0.5)) == nil)  // complex in Python
+        #expect(ModuleContext.fold(.int(1), .div, .int(0)) == nil)
+        #expect(ModuleContext.fold(.float(1.5), .mult, .int(2)) == .float(3.0))
+    }
+}

@@ -1,0 +1,96 @@
+"""End to end, files as DaCe and Pythran users write them: module-level constant expressions,
+DaCe storage and schedule hints, compared against the same source run by CPython."""
+
+import importlib.util
+import subprocess
+
+import numpy as np
+import pytest
+
+import braid
+from test_corpus import braid_binary
+
+
+def build(tmp_path, name, text):
+    src = tmp_path / f"{name}.py"
+    src.write_text(text)
+    r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path)], capture_output=True, text=True)
+    return r, src
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+CONSTANTS = """\
+#pythran export gauss(float64[:], float, float)
+import numpy as np
+import math
+from math import pi, sqrt as msqrt
+
+TWO = 2
+TWO_PI = TWO * np.pi
+EPS = 1e-3
+SHIFT = -7 // 2
+
+
+def gauss(x, mu, sigma):
+    c = 1.0 / (sigma * msqrt(TWO_PI))
+    return c * np.exp(-(x - mu) ** 2 / (TWO * sigma ** 2)) + EPS * SHIFT + math.cos(pi / 3)
+"""
+
+
+def test_module_constant_expressions_match_cpython(tmp_path):
+    r, src = build(tmp_path, "consts", CONSTANTS)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "consts.abi3.so", "consts")
+    ref = load(src, "consts_ref")
+    x = np.linspace(-2.0, 2.0, 11)
+    np.testing.assert_allclose(mod.gauss(x, 0.7, 1.3), ref.gauss(x, 0.7, 1.3), rtol=1e-5, atol=1e-8)
+
+
+def test_tuple_module_constant_is_a_located_error(tmp_path):
+    text = "import numpy as np\nCOEFFS = (1.0, 2.0)\n\n#pythran export f(float64[:])\ndef f(x):\n    return x * COEFFS[0]\n"
+    r, src = build(tmp_path, "tup", text)
+    assert r.returncode == 1
+    assert f"{src}:2:10: error: module-level 'COEFFS' is a tuple" in r.stderr
+    assert "pass it as a parameter" in r.stderr
+
+
+STORAGE = """\
+import numpy as np
+import dace as dc
+
+N, M = (dc.symbol(s, dtype=dc.int64) for s in ('N', 'M'))
+
+
+@dc.program
+def mv(A: dc.float64[N, M] @ dc.StorageType.CPU_Heap, x: dc.float64[M], out: dc.float64[N]):
+    for i in dc.map[0:N] @ dc.ScheduleType.Sequential:
+        out[i] = A[i] @ x
+"""
+
+
+def test_storage_and_schedule_hints_match_cpython(tmp_path):
+    braid.install_dace_alias()
+    r, src = build(tmp_path, "storage", STORAGE)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "storage.abi3.so", "storage")
+    ref = load(src, "storage_ref")
+    rng = np.random.default_rng(4)
+    A, x = rng.random((5, 4)), rng.random(4)
+    got, want = np.zeros(5), np.zeros(5)
+    mod.mv(A, x, got)
+    ref.mv(A, x, want)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-8)
+    assert np.any(want != 0)
+
+
+def test_hints_that_are_not_storage_or_schedule_raise_under_cpython():
+    with pytest.raises(TypeError, match="StorageType"):
+        braid.float64[3] @ braid.ScheduleType.Sequential
+    with pytest.raises(TypeError, match="ScheduleType"):
+        braid.map[0:3] @ braid.StorageType.CPU_Heap
