@@ -68,6 +68,8 @@ final class OpenCLProgramLowering {
     var kernelCount = 0
     var hoistCount = 0
     static let condition = "braid_cond"
+    /// Set by a parallel run-time check when any element fails it.
+    static let failFlag = "braid_failed"
 
     init(program original: Program, table: OpenCLKernelTable) throws {
         self.original = original
@@ -76,6 +78,10 @@ final class OpenCLProgramLowering {
         try Self.checkSupported(original)
         var (p, _) = OpenCLNames.legalize(original)
         p = Self.explicitComplexUpdates(p)
+        if Self.containsParallelCheck(p.body) {
+            p.containers.append(Container(name: Self.failFlag, dtype: .bool, shape: [], role: .transient,
+                                          storage: .register, isWritten: true))
+        }
         if Self.needsDeviceCondition(p.body, p) {
             p.containers.append(Container(name: Self.condition, dtype: .bool, shape: [], role: .transient,
                                           storage: .register, isWritten: true))
@@ -169,7 +175,7 @@ final class OpenCLProgramLowering {
         nodes.contains { n in
             switch n {
             case .map(let m): return m.schedule == .deviceKernel || containsDeviceMap(m.body)
-            case .forLoop(let f): return containsDeviceMap(f.body)
+            case .forLoop(let f): return compaction(f) != nil || containsDeviceMap(f.body)
             case .whileLoop(let w): return containsDeviceMap(w.body)
             case .branch(let b): return containsDeviceMap(b.then) || containsDeviceMap(b.orElse)
             default: return false
@@ -207,7 +213,7 @@ final class OpenCLProgramLowering {
     static func isHost(_ n: Node) -> Bool {
         switch n {
         case .map(let m): return m.schedule == .deviceKernel || containsDeviceMap(m.body) || containsReturn(m.body)
-        case .forLoop(let f): return containsDeviceMap(f.body) || containsReturn(f.body)
+        case .forLoop(let f): return compaction(f) != nil || containsDeviceMap(f.body) || containsReturn(f.body)
         case .whileLoop(let w): return containsDeviceMap(w.body) || containsReturn(w.body)
         case .branch(let b):
             return containsDeviceMap(b.then) || containsDeviceMap(b.orElse) || containsReturn(b.then)
@@ -299,6 +305,8 @@ final class OpenCLProgramLowering {
                 case .map(let m):
                     user(symbols(m.ranges), group: false, inLoop: inLoop)
                     partition(m.body, inLoop: true)
+                case .forLoop(let f) where Self.compaction(f) != nil:
+                    user(Self.names([n]).used, group: false, inLoop: inLoop)
                 case .forLoop(let f):
                     user(symbols([f.range]), group: false, inLoop: inLoop)
                     partition(f.body, inLoop: true)
@@ -332,7 +340,7 @@ final class OpenCLProgramLowering {
                 if kernelPrivate.contains(c.name) || groupPrivate.contains(c.name) { continue }
                 if c.isArgument && !written.contains(c.name) {
                     valueScalars.insert(c.name)
-                } else if used.contains(c.name) || program.results.contains(c.name) || c.name == Self.condition {
+                } else if used.contains(c.name) || program.results.contains(c.name) || c.name == Self.condition || c.name == Self.failFlag {
                     deviceScalars.insert(c.name)
                 }
             } else if used.contains(c.name) {
@@ -714,6 +722,10 @@ final class OpenCLProgramLowering {
         switch n {
         case .map(let m) where m.schedule == .deviceKernel:
             return [.comment(lineText(m.loc))] + (try kernelMap(m))
+        case .map(let m) where Self.parallelCheck(m) != nil:
+            return try parallelCheck(m, Self.parallelCheck(m)!)
+        case .forLoop(let f) where Self.compaction(f) != nil:
+            return try compactionStmts(Self.compaction(f)!)
         case .map(let m):
             // A sequential map around kernel maps: host loops over its parameters.
             var stmts = try readBack(symbols(m.ranges))
@@ -920,6 +932,173 @@ final class OpenCLProgramLowering {
         let nonEmpty = counts.map { "\($0) > 0" }.joined(separator: " && ")
         block.append(.ifElse(condition: nonEmpty, then: launchStmts, orElse: []))
         stmts.append(.block(block))
+        return stmts
+    }
+
+    // MARK: Selections and run-time checks in parallel
+
+    /// A selection loop as the frontend writes it (`x[mask]`, `np.nonzero`): loops from 0 over
+    /// the mask's extents around `if cond: <writes at position k>; k = k + 1`, where no
+    /// iteration reads what another writes. It runs as three kernels: each work-item counts
+    /// the selected elements of one contiguous chunk, a single work-item turns the counts into
+    /// starting positions (an exclusive scan from k), and each work-item writes its chunk from
+    /// its position; the order of the elements is the sequential loop's.
+    struct Compaction {
+        var loop: ForLoop
+        var variables: [String]
+        var extents: [SymExpr]
+        var branch: Branch
+        var counter: String
+    }
+
+    static func compaction(_ f: ForLoop) -> Compaction? {
+        var variables: [String] = [], extents: [SymExpr] = []
+        var body: [Node] = [.forLoop(f)]
+        while body.count == 1, case .forLoop(let l) = body[0] {
+            guard l.range.start == .zero, l.range.step == .one else { return nil }
+            variables.append(l.variable)
+            extents.append(l.range.end)
+            body = l.body
+        }
+        guard body.count == 1, case .branch(let b) = body[0], b.orElse.isEmpty,
+              case .tasklet(let increment)? = b.then.last, increment.wcr == nil, increment.output.subset.isEmpty
+        else { return nil }
+        let k = increment.output.data
+        guard increment.value == .symbol(.sym(k) + 1) else { return nil }
+        let take = Array(b.then.dropLast())
+        func plain(_ nodes: [Node]) -> Bool {
+            nodes.allSatisfy { n in
+                switch n {
+                case .tasklet(let t): return t.wcr == nil && t.output.data != k
+                case .forLoop(let l): return plain(l.body)
+                default: return false
+                }
+            }
+        }
+        guard !take.isEmpty, plain(take) else { return nil }
+        let extentNames = Set(extents.flatMap(\.freeSymbols))
+        let conditionNames = names([.whileLoop(WhileLoop(condition: b.condition, body: [], loc: b.loc))]).used
+        guard extentNames.isDisjoint(with: variables), !extentNames.contains(k), !conditionNames.contains(k) else { return nil }
+        // Nothing an iteration writes is read by the condition or by the writes of another.
+        var reads = conditionNames
+        func collect(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .tasklet(let t):
+                    reads.formUnion(names([.whileLoop(WhileLoop(condition: t.value, body: [], loc: t.loc))]).used)
+                    var index = names([.tasklet(t)]).used
+                    index.remove(t.output.data)
+                    reads.formUnion(index.subtracting(names([.whileLoop(WhileLoop(condition: t.value, body: [], loc: t.loc))]).used))
+                case .forLoop(let l): collect(l.body)
+                default: break
+                }
+            }
+        }
+        collect(take)
+        guard writtenContainers(take).isDisjoint(with: reads) else { return nil }
+        return Compaction(loop: f, variables: variables, extents: extents, branch: b, counter: k)
+    }
+
+    func compactionStmts(_ c: Compaction) throws -> [CStmt] {
+        let loc = c.loop.loc
+        guard deviceScalars.contains(c.counter) else {
+            throw BackendError(loc, "internal: the position '\(c.counter)' of a selection has no device storage")
+        }
+        let privates: Set<String> = [c.counter]
+        let lw = kernelLowering(privates: privates)
+        let partials = "braid_part\(partialBuffers.count)"
+        partialBuffers.append((partials, .int64))
+        let items = OpenCLKernelArg(type: "long", name: "braid_items", hostSize: "cl_long", hostValue: "&(cl_long){braid_items}")
+        let offsets = OpenCLKernelArg(type: "__global long *restrict", name: "braid_offsets", hostSize: "cl_mem", hostValue: "&\(partials)")
+        let args = try kernelArgs([.forLoop(c.loop)], privates: privates, loc: loc) + [items, offsets]
+        let total = c.extents.dropFirst().reduce(c.extents[0]) { $0 * $1 }
+        // This work-item's chunk of the flat iteration space, and the loop variables of element braid_f.
+        let chunk: [CStmt] = [
+            .decl(type: "const int64_t", name: "braid_id", initializer: "(int64_t)get_global_id(0)"),
+            .decl(type: "const int64_t", name: "braid_total", initializer: lw.sym(total)),
+            .decl(type: "const int64_t", name: "braid_chunk", initializer: "(braid_total + braid_items - 1) / braid_items"),
+            .decl(type: "const int64_t", name: "braid_lo", initializer: "braid_id * braid_chunk"),
+            .decl(type: "const int64_t", name: "braid_hi", initializer: "braid_imin(braid_lo + braid_chunk, braid_total)"),
+        ]
+        var indices: [CStmt] = []
+        var stride = ""
+        for (v, d) in zip(c.variables, c.extents).reversed() {
+            let quotient = stride.isEmpty ? "braid_f" : "braid_f / (\(stride))"
+            indices.insert(.decl(type: "const int64_t", name: v, initializer: "(\(quotient)) % (\(lw.sym(d)))"), at: 0)
+            stride = stride.isEmpty ? "(\(lw.sym(d)))" : "\(stride) * (\(lw.sym(d)))"
+        }
+        func chunkLoop(_ body: [CStmt]) -> CStmt {
+            .forLoop(pragmas: [], variable: "braid_f", start: "braid_lo", end: "braid_hi", step: "1", body: indices + body)
+        }
+        let line = lineText(loc)
+        let (countIndex, countName) = addKernel(args, chunk + [
+            .decl(type: "long", name: "braid_count", initializer: "0"),
+            chunkLoop([.ifElse(condition: try lw.expr(c.branch.condition), then: [.assign(lhs: "braid_count", rhs: "braid_count + 1")], orElse: [])]),
+            .assign(lhs: "braid_offsets[braid_id]", rhs: "braid_count"),
+        ], comment: "Selection at \(line), step 1: the selected elements of each work-item's chunk")
+        let scanArgs = [items, offsets, buffer(c.counter, .int64)]
+        let (scanIndex, scanName) = addKernel(scanArgs, [
+            .decl(type: "long", name: "braid_run", initializer: "(*\(c.counter))"),
+            .forLoop(pragmas: [], variable: "braid_g", start: "0", end: "braid_items", step: "1", body: [
+                .decl(type: "const long", name: "braid_c", initializer: "braid_offsets[braid_g]"),
+                .assign(lhs: "braid_offsets[braid_g]", rhs: "braid_run"),
+                .assign(lhs: "braid_run", rhs: "braid_run + braid_c"),
+            ]),
+            .assign(lhs: "(*\(c.counter))", rhs: "braid_run"),
+        ], comment: "Selection at \(line), step 2: each chunk's first position (single work-item)")
+        let (writeIndex, writeName) = addKernel(args, chunk + [
+            .decl(type: "long", name: c.counter, initializer: "braid_offsets[braid_id]"),
+            chunkLoop(try lw.stmts([.branch(c.branch)])),
+        ], comment: "Selection at \(line), step 3: each work-item writes its chunk's elements in order")
+        var block: [CStmt] = [
+            .decl(type: "cl_kernel", name: "braid_kernel", initializer: "braid_ocl_kernels[\(countIndex)]"),
+            .decl(type: "const int64_t", name: "braid_total", initializer: host.sym(total)),
+            .decl(type: "const int64_t", name: "braid_items", initializer: "braid_imin(braid_total, \(Self.reductionWorkItems))"),
+        ]
+        var launches: [CStmt] = [.block(launch(countIndex, countName, args, global: ["(size_t)braid_items"], loc: loc))]
+        launches.append(.assign(lhs: "braid_kernel", rhs: "braid_ocl_kernels[\(scanIndex)]"))
+        launches.append(.block(launch(scanIndex, scanName, scanArgs, global: ["1"], loc: loc)))
+        launches.append(.assign(lhs: "braid_kernel", rhs: "braid_ocl_kernels[\(writeIndex)]"))
+        launches.append(.block(launch(writeIndex, writeName, args, global: ["(size_t)braid_items"], loc: loc)))
+        let nonEmpty = c.extents.map { "(\(host.sym($0))) > 0" }.joined(separator: " && ")
+        block.append(.ifElse(condition: nonEmpty, then: launches, orElse: []))
+        return [.comment(line)] + (try readBack(Set(c.extents.flatMap(\.freeSymbols)))) + [.block(block)]
+    }
+
+    /// A run-time check over many elements (`for ...: if bad: fail`), which runs as one
+    /// parallel kernel setting a flag; the host reads it back and fails as the loop would have.
+    static func parallelCheck(_ m: MapScope) -> (condition: ScalarExpr, failure: Failure, loc: SourceLocation)? {
+        guard m.schedule != .deviceKernel, !m.params.isEmpty, m.body.count == 1, case .branch(let b) = m.body[0],
+              b.orElse.isEmpty, b.then.count == 1, case .fail(let f, let loc) = b.then[0] else { return nil }
+        return (b.condition, f, loc)
+    }
+
+    static func containsParallelCheck(_ nodes: [Node]) -> Bool {
+        nodes.contains { n in
+            switch n {
+            case .map(let m): return parallelCheck(m) != nil || containsParallelCheck(m.body)
+            case .forLoop(let f): return containsParallelCheck(f.body)
+            case .whileLoop(let w): return containsParallelCheck(w.body)
+            case .branch(let b): return containsParallelCheck(b.then) || containsParallelCheck(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    func parallelCheck(_ m: MapScope, _ check: (condition: ScalarExpr, failure: Failure, loc: SourceLocation)) throws -> [CStmt] {
+        let flag = Memlet.point(Self.failFlag, [])
+        var stmts: [CStmt] = [.comment(lineText(m.loc))]
+        stmts += try singleWorkItem([.tasklet(Tasklet(output: flag, value: .literal(.bool(false), .bool), loc: m.loc))],
+                                    comment: "clears the flag of the check at \(lineText(m.loc))")
+        let parallel = MapScope(params: m.params, ranges: m.ranges, schedule: .deviceKernel, body: [
+            .branch(Branch(condition: check.condition, then: [.tasklet(Tasklet(output: flag, value: .literal(.bool(true), .bool), loc: check.loc))],
+                           orElse: [], loc: check.loc)),
+        ], locals: m.locals, loc: m.loc)
+        stmts += try kernelMap(parallel)
+        stmts += try readBack([Self.failFlag])
+        stmts.append(.ifElse(condition: try host.expr(.load(flag, .bool)), then: [
+            .assign(lhs: "braid_status", rhs: "\(check.failure.statusCode)"), .goto("braid_exit"),
+        ], orElse: []))
         return stmts
     }
 

@@ -359,6 +359,81 @@ private func kernel(_ name: String, in source: String) -> String? {
         #expect(!host.contains("braid_ocl_buffer(&braid_buf_Y, (size_t)((n)) * sizeof(double), Y"))
     }
 
+    /// `k = 0; for i: if X[i] > 0: S[k] = X[i]; k += 1` (a selection as the frontend writes it),
+    /// or with `X[k] = X[i]` a loop whose iterations depend on each other.
+    private func selectionProgram(inPlace: Bool) throws -> Program {
+        let i = SymExpr.sym("i"), n = SymExpr.sym("n"), k = SymExpr.sym("k")
+        let target = inPlace ? "X" : "S"
+        return try program(
+            "pick", params: ["X"], symbols: ["N"],
+            containers: [array("X", [N], .argument(index: 0), written: inPlace),
+                         scalar("n", .transient, .int64, written: true),
+                         scalar("k", .transient, .int64, written: true),
+                         Container(name: "S", dtype: .float64, shape: [n], role: .result(index: 0), storage: .hostHeap,
+                                   isWritten: true, isDynamic: true)],
+            results: ["S"],
+            body: [
+                assign("n", [], .literal(.int(0), .int64), line: 2),
+                .map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                    assign("n", [], .cast(.binary(.gt, load("X", [i]), f64(0), .bool), .int64), wcr: .add, line: 2),
+                ], reductions: ["n": .add], loc: at(2))),
+                .allocate(Allocation(container: "S", loc: at(3))),
+                assign("k", [], .literal(.int(0), .int64), line: 4),
+                .forLoop(ForLoop(variable: "i", range: SymRange(.zero, N), body: [
+                    .branch(Branch(condition: .binary(.gt, load("X", [i]), f64(0), .bool), then: [
+                        assign(target, [k], load("X", [i]), line: 4),
+                        assign("k", [], .symbol(k + 1), line: 4),
+                    ], orElse: [], loc: at(4))),
+                ], loc: at(4))),
+            ])
+    }
+
+    @Test func selectionsCountScanAndWriteInParallel() throws {
+        let out = try OpenCLBackend.generate(module([try selectionProgram(inPlace: false)]))
+        let count = try #require(kernel("braid_k_pick_4", in: out.deviceSource))
+        #expect(count.contains("(long N, __global double *restrict X, __global double *restrict S, long braid_items, __global long *restrict braid_offsets)"))
+        #expect(count.contains("for (int64_t braid_f = braid_lo; braid_f < braid_hi; ++braid_f) {"))
+        #expect(count.contains("braid_offsets[braid_id] = braid_count;"))
+        let scan = try #require(kernel("braid_k_pick_5", in: out.deviceSource))
+        #expect(scan.contains("long braid_run = (*k);"))
+        #expect(scan.contains("(*k) = braid_run;"))
+        let write = try #require(kernel("braid_k_pick_6", in: out.deviceSource))
+        #expect(write.contains("long k = braid_offsets[braid_id];"))
+        #expect(write.contains("S[k] = X[i];\n            k = k + 1;"))
+        // Three launches on the host, over at most 4096 chunks.
+        #expect(out.hostSource.contains("const int64_t braid_items = braid_imin(braid_total, 4096);"))
+        #expect(out.hostSource.contains("\"kernel braid_k_pick_6 (ocl_kernels.py:4)\""))
+    }
+
+    @Test func loopsWhoseIterationsDependStaySequential() throws {
+        let out = try OpenCLBackend.generate(module([try selectionProgram(inPlace: true)]))
+        #expect(!out.deviceSource.contains("braid_offsets"))
+        #expect(out.deviceSource.contains("Single work-item kernel: lines ocl_kernels.py:4"))
+    }
+
+    @Test func runTimeChecksOverManyElementsRunAsOneKernel() throws {
+        let i = SymExpr.sym("i")
+        let p = try program(
+            "check", params: ["J", "X"], symbols: ["N"],
+            containers: [array("J", [N], .argument(index: 0), .int64), array("X", [N], .argument(index: 1), written: true)],
+            body: [
+                .map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .sequential, body: [
+                    .branch(Branch(condition: .binary(.ge, load("J", [i], .int64), .symbol(N), .bool),
+                                   then: [.fail(.indexOutOfBounds, at(2))], orElse: [], loc: at(2))),
+                ], loc: at(2))),
+                .map(MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .deviceKernel, body: [
+                    assign("X", [i], .load(.point("X", [.dynamic(load("J", [i], .int64))]), .float64), line: 3),
+                ], loc: at(3))),
+            ])
+        let out = try OpenCLBackend.generate(module([p]))
+        let flag = try #require(kernel("braid_k_check_1", in: out.deviceSource))
+        #expect(flag.contains("const int64_t i = (int64_t)get_global_id(0);"))
+        #expect(flag.contains("if ((J[i] >= N)) {\n        (*braid_failed) = true;"))
+        #expect(out.hostSource.contains("if (braid_failed) {\n        braid_status = 5;\n        goto braid_exit;"))
+        // No kernel launch per element.
+        #expect(!out.hostSource.contains("for (int64_t i = 0; i < N; ++i)"))
+    }
+
     @Test func reservedNamesAreRenamed() throws {
         let p = try program("names", params: ["local", "half"], symbols: ["N"],
                             containers: [array("local", [N], .argument(index: 0)),

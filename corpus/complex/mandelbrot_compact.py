@@ -1,7 +1,7 @@
 # braid: entry=mandelbrot_compact
 # braid: preset tiny xn=13 yn=9 maxiter=20
 # braid: preset default xn=1000 yn=800 maxiter=100
-# braid: targets cpu
+# braid: targets cpu opencl
 """Mandelbrot set by escape time, iterating only the points that have not escaped yet.
 
 The grid is flattened; every iteration advances the live points, records the iteration at which
