@@ -73,7 +73,10 @@ struct ModuleContext {
                 try moduleAssign([target], value)
             case .augAssign(let target, let op, let value):
                 moduleAugAssign(target, op, value, at: stmt.loc)
-            case .functionDef(let f):
+            case .functionDef(var f):
+                // Defaults are evaluated where the `def` runs: `lo=-1.0`, `tol=EPS`, `w=2 * np.pi`
+                // are the numbers the module's constants give at this point.
+                f.defaults = f.defaults.map { d in foldConstant(d).map { PyExpr(.constant($0), d.loc) } ?? d }
                 functions[f.name] = f
                 functionOrder.append(f.name)
             case .if, .for, .while:
@@ -146,8 +149,8 @@ struct ModuleContext {
                     params.append(.array(d, (0..<rank).map { .sym("\(arg)_shape_\($0)") }))
                 }
             }
-            entries.append(EntryPoint(function: f, paramTypes: params, declaredShapes: false,
-                                      overload: exported[name]?.count ?? 0))
+            entries.append(EntryPoint(function: Self.withDefaultsBound(f, keeping: types.count), paramTypes: params,
+                                      declaredShapes: false, overload: exported[name]?.count ?? 0))
             exported[name, default: []].append(key)
         }
         try checkCompiledCode()
@@ -175,6 +178,23 @@ struct ModuleContext {
                 if functions[n] != nil { queue.append((n, name)) }
             }
         }
+    }
+
+    /// `f` exported with only its first `count` parameters (`#pythran export newton(float64[:])`
+    /// for `def newton(a, tol=1e-12, maxit=50)`): the others are fixed at their defaults, bound
+    /// at the top of the body as Python binds them when a call leaves them out.
+    static func withDefaultsBound(_ f: PyFunctionDef, keeping count: Int) -> PyFunctionDef {
+        guard count < f.args.count else { return f }
+        var g = f
+        let firstDefault = f.args.count - f.defaults.count
+        let bound = (count..<f.args.count).map { k -> PyStmt in
+            let d = f.defaults[k - firstDefault]
+            return PyStmt(.assign(targets: [PyExpr(.name(f.args[k].name), f.args[k].loc)], value: d), d.loc)
+        }
+        g.args = Array(f.args.prefix(count))
+        g.defaults = Array(f.defaults.prefix(max(0, count - firstDefault)))
+        g.body = bound + f.body
+        return g
     }
 
     /// The names an assignment target binds.

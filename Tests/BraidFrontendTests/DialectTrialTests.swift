@@ -103,6 +103,43 @@ import Testing
         #expect(error?.loc.column == column)
     }
 
+    @Test func exportWithFewerTypesFixesTheRestAtTheirDefaults() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            EPS = 1e-3
+
+            #pythran export f(float64[:])
+            def f(x, lo=-1.0, eps=EPS):
+                return x * lo + eps
+            """)
+        #expect(ir.contains("program f(x) symbols"))
+        #expect(ir.contains("lo = -1.0  # line 5"))
+        #expect(ir.contains("eps = 0.001  # line 5"))
+        #expect(ir.contains("_return0[_i1] = add(mul(x[_i1], lo), eps)"))
+    }
+
+    @Test func defaultsAreTheConstantsWhereTheDefRuns() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            EPS = 1e-3
+
+            #pythran export f(float64[:], float)
+            def f(x, eps=EPS / 2):
+                return x + eps
+
+            EPS = 1.0
+            """)
+        #expect(ir.contains("program f(x, eps) symbols"))
+        let f = try #require(try ModuleContext(module: PythonParser.parse(source: """
+            EPS = 1e-3
+            def f(x, eps=EPS / 2, w=-2 * EPS):
+                return x
+            EPS = 1.0
+            """, file: "k.py"), signatures: []).functions["f"])
+        #expect(f.defaults.map { "\($0.kind)" } == ["constant(BraidFrontend.PyConstant.float(0.0005))",
+                                                   "constant(BraidFrontend.PyConstant.float(-0.002))"])
+    }
+
     @Test func foldingFollowsPythonArithmetic() {
         #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))

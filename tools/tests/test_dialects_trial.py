@@ -94,3 +94,37 @@ def test_hints_that_are_not_storage_or_schedule_raise_under_cpython():
         braid.float64[3] @ braid.ScheduleType.Sequential
     with pytest.raises(TypeError, match="ScheduleType"):
         braid.map[0:3] @ braid.StorageType.CPU_Heap
+
+
+NEWTON = """\
+#pythran export newton(float64[:])
+#pythran export newton(float64[:], float64, int)
+import numpy as np
+
+EPS = 1e-12
+
+
+def newton(a, tol=EPS, maxit=50, lo=-1.0):
+    x = np.ones_like(a)
+    it = 0
+    err = 1.0
+    while err > tol and it < maxit:
+        xn = 0.5 * (x + a / x)
+        err = np.max(np.abs(xn - x))
+        x = xn
+        it += 1
+    return x + 0 * lo, it
+"""
+
+
+def test_exports_that_leave_out_defaulted_parameters(tmp_path):
+    r, src = build(tmp_path, "newton", NEWTON)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "newton.abi3.so", "newton")
+    ref = load(src, "newton_ref")
+    a = np.linspace(1.0, 50.0, 9)
+    for args in [(a,), (a, 1e-3, 3)]:
+        (gx, gi), (wx, wi) = mod.newton(*args), ref.newton(*args)
+        np.testing.assert_allclose(gx, wx, rtol=1e-5, atol=1e-8)
+        assert gi == wi
+    assert mod.newton(a, 1e-3, 3)[1] == 3
