@@ -684,7 +684,10 @@ final class OpenCLProgramLowering {
         Set(rs.flatMap { [$0.start, $0.end, $0.step].flatMap(\.freeSymbols) })
     }
 
-    func scalarReads(_ e: ScalarExpr) -> Set<String> {
+    func scalarReads(_ e: ScalarExpr) -> Set<String> { Self.expressionNames(e) }
+
+    /// Containers and symbols an expression reads (indices included).
+    static func expressionNames(_ e: ScalarExpr) -> Set<String> {
         var out = Set<String>()
         func sym(_ s: SymExpr) { out.formUnion(s.freeSymbols) }
         func visit(_ e: ScalarExpr) {
@@ -977,7 +980,7 @@ final class OpenCLProgramLowering {
         }
         guard !take.isEmpty, plain(take) else { return nil }
         let extentNames = Set(extents.flatMap(\.freeSymbols))
-        let conditionNames = names([.whileLoop(WhileLoop(condition: b.condition, body: [], loc: b.loc))]).used
+        let conditionNames = expressionNames(b.condition)
         guard extentNames.isDisjoint(with: variables), !extentNames.contains(k), !conditionNames.contains(k) else { return nil }
         // Nothing an iteration writes is read by the condition or by the writes of another.
         var reads = conditionNames
@@ -985,10 +988,8 @@ final class OpenCLProgramLowering {
             for n in nodes {
                 switch n {
                 case .tasklet(let t):
-                    reads.formUnion(names([.whileLoop(WhileLoop(condition: t.value, body: [], loc: t.loc))]).used)
-                    var index = names([.tasklet(t)]).used
-                    index.remove(t.output.data)
-                    reads.formUnion(index.subtracting(names([.whileLoop(WhileLoop(condition: t.value, body: [], loc: t.loc))]).used))
+                    reads.formUnion(expressionNames(t.value))
+                    for case .index(.dynamic(let x)) in t.output.subset { reads.formUnion(expressionNames(x)) }
                 case .forLoop(let l): collect(l.body)
                 default: break
                 }
