@@ -115,7 +115,15 @@ struct ModuleContext {
         // Command-line signatures replace the file's export comments for the same function.
         var fromCommandLine: [(name: String, types: [ExportSignature.ArgType], loc: SourceLocation)] = []
         for s in signatures {
-            fromCommandLine += try ExportSignature.parseAll(s, loc: SourceLocation(file: file, line: 1, column: 1), exact: false)
+            do {
+                fromCommandLine += try ExportSignature.parseAll(s, loc: SourceLocation(file: file, line: 1, column: 1), exact: false)
+            } catch var d as Diagnostic {
+                // Reported at the function the signature names (the file's first line otherwise).
+                let name = s.prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces)
+                if let f = functions[name] { d.loc = f.loc }
+                d.message = "--signature '\(s)': " + d.message
+                throw d
+            }
         }
         for e in fromCommandLine where seen.contains(e.name) {
             throw Diagnostic(functions[e.name]!.loc, "--signature names '\(e.name)', a program whose parameter types are "
@@ -126,7 +134,9 @@ struct ModuleContext {
         var exported: [String: [String]] = [:]  // the type lists compiled so far, by function
         for (name, types, loc) in exports {
             guard let f = functions[name] else {
-                throw Diagnostic(loc, "export signature names '\(name)', but the file defines no function of that name")
+                let defined = functionOrder.isEmpty ? "none" : functionOrder.joined(separator: ", ")
+                throw Diagnostic(loc, "\(replaced.contains(name) ? "--signature" : "export signature") names '\(name)', but the "
+                    + "file defines no function of that name (it defines: \(defined))")
             }
             guard !seen.contains(name) else { continue }
             let key = types.map { t -> String in
@@ -138,7 +148,11 @@ struct ModuleContext {
             guard !(exported[name]?.contains(key) ?? false) else { continue }  // the same signature twice
             if let problem = f.problems.first { throw problem }  // e.g. `*args`: before counting parameters
             guard types.count <= f.args.count, types.count >= f.args.count - f.defaults.count else {
-                throw Diagnostic(loc, "export signature of '\(name)' gives \(types.count) parameter types, but the function takes \(f.args.count)")
+                let required = f.args.count - f.defaults.count
+                let takes = required == f.args.count ? "\(f.args.count)" : "\(required) to \(f.args.count)"
+                let what = replaced.contains(name) ? "--signature" : "export signature"
+                throw Diagnostic(replaced.contains(name) ? f.loc : loc, "\(what) of '\(name)' gives \(types.count) parameter "
+                    + "types, but the function takes \(takes) (\(f.args.map(\.name).joined(separator: ", ")))")
             }
             var params: [ParamType] = []
             for (k, t) in types.enumerated() {

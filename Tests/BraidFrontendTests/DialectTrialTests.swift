@@ -140,6 +140,17 @@ import Testing
                                                    "constant(BraidFrontend.PyConstant.float(-0.002))"])
     }
 
+    @Test(arguments: [
+        ("kern(float64[:,:], float64[:])", 4, "--signature of 'kern' gives 2 parameter types, but the function takes 3 (A, b, n)"),
+        ("kern(float64[:,:], float64[:], integer)", 4, "--signature 'kern(float64[:,:], float64[:], integer)': unknown type 'integer'"),
+        ("nope(float64[:])", 1, "--signature names 'nope', but the file defines no function of that name (it defines: kern)"),
+    ])
+    func commandLineSignatureErrorsNameTheOptionAndTheFunction(signature: String, line: Int, expected: String) throws {
+        let d = diagnostic("import numpy as np\n\n\ndef kern(A, b, n):\n    return A @ b * n\n", signatures: [signature])
+        #expect(d?.message.contains(expected) == true, "\(d?.message ?? "no error")")
+        #expect(d?.loc.line == line)
+    }
+
     @Test func foldingFollowsPythonArithmetic() {
         #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))
