@@ -117,7 +117,7 @@ enum OpenCLComplex {
     }
 
     static func unsupported(_ lw: CLowering, _ what: String) -> BackendError {
-        BackendError(lw.program.loc, "\(what) of complex numbers is not supported by the OpenCL target")
+        BackendError(lw.program.loc, "internal: \(what) of complex numbers reached the OpenCL printer (checkSupported rejects it)")
     }
 
     /// The real type of a complex type's parts.

@@ -100,7 +100,7 @@ final class OpenCLProgramLowering {
     static func checkSupported(_ p: Program) throws {
         func complexCheck(_ e: ScalarExpr, _ loc: SourceLocation) throws {
             if let what = OpenCLComplex.unsupportedOperation(e) {
-                throw BackendError(loc, "\(what) of complex numbers is not supported by the OpenCL target; use --target cpu")
+                throw BackendError(loc, "\(what) of complex numbers is not supported yet (complex numbers have +, -, *, /, **, ==, !=, abs, conj, real, imag, exp, log, sqrt, sin, cos, tan, sinh, cosh and tanh)")
             }
         }
         func visit(_ nodes: [Node]) throws {
@@ -109,7 +109,7 @@ final class OpenCLProgramLowering {
                 case .tasklet(let t):
                     try complexCheck(t.value, t.loc)
                     if let c = p.container(t.output.data), c.dtype.isComplex, t.wcr == .max || t.wcr == .min {
-                        throw BackendError(t.loc, "maximum/minimum of complex numbers is not supported by the OpenCL target; use --target cpu")
+                        throw BackendError(t.loc, "maximum/minimum of complex numbers is not supported yet; compare np.abs(z) or z.real instead")
                     }
                 case .library(let l):
                     if case .linalg = l.op {
