@@ -20,19 +20,18 @@ enum CountingRegistry {
             if let ax = a.keywords["axis"], !l.isNone(ax) { throw Diagnostic(a.loc, "np.unique with axis= is not supported") }
             return try l.unique(try a.require(0, "ar"), loc: a.loc)
         }
-        r["median"] = NumPyFunction(family: .statistics, summary: "median(a): of all elements (axis=None), NaN if any is NaN") { l, a in
+        r["median"] = NumPyFunction(family: .statistics, summary: "median(a, axis=None|int): NaN where a slice holds a NaN") { l, a in
             try a.check(maxPositional: 2, allowed: ["axis"])
-            try l.requireNoAxis(a, "median")
-            return try l.median(try a.require(0, "a"), loc: a.loc)
+            return try l.median(try a.require(0, "a"), axis: try l.singleAxis(a.get(1, "axis"), loc: a.loc), loc: a.loc)
         }
         for (name, scale) in [("quantile", 1.0), ("percentile", 100.0)] {
-            r[name] = NumPyFunction(family: .statistics, summary: "\(name)(a, q): of all elements (axis=None), method='linear'; q a number or a list of numbers") { l, a in
+            r[name] = NumPyFunction(family: .statistics, summary: "\(name)(a, q, axis=None|int), method='linear'; q a number or a list of numbers") { l, a in
                 try a.check(maxPositional: 3, allowed: ["axis", "method"])
-                try l.requireNoAxis(a, name)
                 if let m = a.keywords["method"], !{ if case .string("linear") = m { return true } else { return false } }() {
                     throw Diagnostic(a.loc, "np.\(name) supports method='linear' (the default) only")
                 }
-                return try l.quantile(try a.require(0, "a"), try a.require(1, "q"), scale: scale, loc: a.loc)
+                return try l.quantile(try a.require(0, "a"), try a.require(1, "q"), axis: try l.singleAxis(a.get(2, "axis"), loc: a.loc),
+                                      scale: scale, loc: a.loc)
             }
         }
         r["convolve"] = NumPyFunction(family: .linalg, summary: "convolve(a, v, mode='full'|'same'|'valid') of 1-D arrays") { l, a in
@@ -61,15 +60,37 @@ extension Value {
 }
 
 extension FunctionLowerer {
-    func requireNoAxis(_ a: CallArgs, _ name: String) throws {
-        if let ax = a.get(a.function == "median" ? 1 : 2, "axis"), !isNone(ax) {
-            throw Diagnostic(a.loc, "np.\(name) with axis= is not supported yet; loop over the other axis (np.\(name)(A[:, j]) for each j)")
-        }
+    /// An optional single integer axis (None or absent: nil).
+    func singleAxis(_ v: Value?, loc: SourceLocation) throws -> Int? {
+        guard let v, !isNone(v) else { return nil }
+        let axes = try intList(v, loc: loc)
+        guard axes.count == 1 else { throw Diagnostic(loc, "axis must be None or one integer here") }
+        return axes[0]
     }
 
-    /// Element `i` (an int64 expression) of a whole 1-D container.
-    func element(of view: ArrayView, at i: ScalarExpr) -> ScalarExpr {
-        .load(Memlet(data: view.container, subset: [.index(.dynamic(i))]), view.dtype)
+    /// The data sorted along `axis` (flattened when nil) as a view whose last dimension is
+    /// that axis, and an accessor for element k (an int64 expression) of the row at `outer`.
+    func sortedRows(_ v: Value, axis: Int?, loc: SourceLocation) throws -> (outer: [SymExpr], n: SymExpr, at: ([SymExpr], ScalarExpr) -> ScalarExpr, dtype: DType) {
+        let rows: ArrayView
+        if let axis {
+            let x = try lazy(try compactedValue(v, loc: loc), loc: loc)
+            let ax = try normalizedAxes([axis], rank: x.shape.count, loc: loc)[0]
+            let sorted = try sortCall(CallArgs(positional: [.array(x)], keywords: ["axis": .scalar(.symbol(.int(ax)), weak: true)], loc: loc, function: "sort"), indices: false)
+            let perm = x.shape.indices.filter { $0 != ax } + [ax]
+            rows = try viewOf(try transpose(sorted, axes: perm, loc: loc), loc: loc)
+        } else {
+            rows = try sortedFlat(try compactedValue(v, loc: loc), loc: loc)
+        }
+        let r = rows.shape.count
+        let at: ([SymExpr], ScalarExpr) -> ScalarExpr = { outer, k in
+            let m = rows.memlet(at: outer + [.sym("$k")])
+            return .load(Memlet(data: m.data, subset: m.subset.map { s in
+                guard case .index(.sym(let e)) = s, e.freeSymbols.contains("$k"), let (c, rest) = e.linear(in: "$k") else { return s }
+                let scaled: ScalarExpr = c == 1 ? k : .binary(.mul, .symbol(.int(c)), k, .int64)
+                return .index(.dynamic(rest == .zero ? scaled : .binary(.add, .symbol(rest), scaled, .int64)))
+            }), rows.dtype)
+        }
+        return (Array(rows.shape.prefix(r - 1)), rows.shape[r - 1], at, rows.dtype)
     }
 
     /// The flattened array, sorted (NaN last), as a whole new container.
@@ -148,41 +169,40 @@ extension FunctionLowerer {
         return .array(try compacted(Lazy(node: .view(s), shape: s.shape, dtype: s.dtype), mask: keep, loc: loc))
     }
 
-    /// Fails (ValueError) when a sorted array is empty, where NumPy warns or raises.
-    func failIfEmptySorted(_ s: ArrayView, loc: SourceLocation) {
-        emit(.branch(Branch(condition: .binary(.le, .symbol(s.shape[0]), .symbol(.zero), .bool),
-                            then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
-    }
-
-    /// `np.median(a)`: the middle element of the sorted data, or the mean of the two middle
-    /// ones; NaN when the data holds a NaN (sorted last).
-    func median(_ v: Value, loc: SourceLocation) throws -> Value {
-        let s = try sortedFlat(try compactedValue(v, loc: loc), loc: loc)
-        if s.dtype.isComplex { throw Diagnostic(loc, "np.median of complex numbers is not supported") }
-        failIfEmptySorted(s, loc: loc)
-        let t: DType = s.dtype.isInexact ? s.dtype : .float64
-        let n = s.shape[0]
+    /// `np.median(a, axis)`: the middle element of the sorted data, or the mean of the two
+    /// middle ones; NaN where the data holds a NaN (sorted last). Empty data raises.
+    func median(_ v: Value, axis: Int?, loc: SourceLocation) throws -> Value {
+        let (outer, n, at, dtype) = try sortedRows(v, axis: axis, loc: loc)
+        if dtype.isComplex { throw Diagnostic(loc, "np.median of complex numbers is not supported") }
+        emit(.branch(Branch(condition: .binary(.le, .symbol(n), .symbol(.zero), .bool), then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
+        let t: DType = dtype.isInexact ? dtype : .float64
         let half = SymExpr.floorDivide(n, .int(2))
-        let upper = cast(.load(s.memlet(at: [half]), s.dtype), t)
-        let lower = cast(.load(s.memlet(at: [.maximum(half - 1, .zero)]), s.dtype), t)
-        let even = ScalarExpr.binary(.eq, .symbol(.modulo(n, .int(2))), .symbol(.zero), .bool)
-        let mean = ScalarExpr.binary(.div, .binary(.add, lower, upper, t), cast(.symbol(.int(2)), t), t)
-        var result = ScalarExpr.select(even, mean, upper, t)
-        if s.dtype.isInexact {
-            let last = ScalarExpr.load(s.memlet(at: [n - 1]), s.dtype)
-            result = .select(.binary(.ne, last, last, .bool), cast(last, t), result, t)
+        let value: ([SymExpr]) -> ScalarExpr = { idx in
+            let upper = self.cast(at(idx, .symbol(half)), t)
+            let lower = self.cast(at(idx, .symbol(.maximum(half - 1, .zero))), t)
+            let even = ScalarExpr.binary(.eq, .symbol(.modulo(n, .int(2))), .symbol(.zero), .bool)
+            let mean = ScalarExpr.binary(.div, .binary(.add, lower, upper, t), self.cast(.symbol(.int(2)), t), t)
+            var result = ScalarExpr.select(even, mean, upper, t)
+            if dtype.isInexact {
+                let last = at(idx, .symbol(n - 1))
+                result = .select(.binary(.ne, last, last, .bool), self.cast(last, t), result, t)
+            }
+            return result
         }
-        let r = newScalar("median", t)
-        emitTasklet(.point(r, []), result, loc: loc)
-        return readScalarContainer(r)
+        if outer.isEmpty {
+            let r = newScalar("median", t)
+            emitTasklet(.point(r, []), value([]), loc: loc)
+            return readScalarContainer(r)
+        }
+        return try generate("median", t, outer, loc: loc, value)
     }
 
     /// `np.quantile(a, q)` (`np.percentile` with q / 100), NumPy's 'linear' method: virtual
     /// index `n*q + (1 - q) - 1`, clamped to the data, and NumPy's two-sided interpolation.
-    func quantile(_ v: Value, _ q: Value, scale: Double, loc: SourceLocation) throws -> Value {
-        let s = try sortedFlat(try compactedValue(v, loc: loc), loc: loc)
-        if s.dtype.isComplex { throw Diagnostic(loc, "quantiles of complex numbers are not supported") }
-        failIfEmptySorted(s, loc: loc)
+    func quantile(_ v: Value, _ q: Value, axis: Int?, scale: Double, loc: SourceLocation) throws -> Value {
+        let (outer, n, at, dtype) = try sortedRows(v, axis: axis, loc: loc)
+        if dtype.isComplex { throw Diagnostic(loc, "quantiles of complex numbers are not supported") }
+        emit(.branch(Branch(condition: .binary(.le, .symbol(n), .symbol(.zero), .bool), then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
         var qs: [ScalarExpr] = []
         let single: Bool
         switch q {
@@ -196,10 +216,10 @@ extension FunctionLowerer {
         default: throw Diagnostic(loc, "q must be a number or a list of numbers here")
         }
         // A Python number q keeps float32 data in float32; a list of them is a float64 array.
-        let t: DType = s.dtype == .float32 && single ? .float32 : .float64
-        let n = s.shape[0]
+        let t: DType = dtype == .float32 && single ? .float32 : .float64
         let f8 = DType.float64
-        var values: [ScalarExpr] = []
+        // Per q: the virtual index, its floor and the interpolation weight (scalars, once).
+        var plans: [(prev: ScalarExpr, next: ScalarExpr, gamma: ScalarExpr)] = []
         for raw in qs {
             let qv = ScalarExpr.binary(.div, cast(raw, f8), .literal(.float(scale), f8), f8)
             let bad = ScalarExpr.binary(.or, .binary(.lt, qv, .literal(.float(0), f8), .bool), .binary(.gt, qv, .literal(.float(1), f8), .bool), .bool)
@@ -217,26 +237,32 @@ extension FunctionLowerer {
             let below = ScalarExpr.binary(.lt, vload, .literal(.float(0), f8), .bool)
             let prevI = ScalarExpr.select(above, last, .select(below, .symbol(.zero), .cast(prevF, .int64), .int64), .int64)
             let nextI = ScalarExpr.select(above, last, .select(below, .symbol(.zero), .binary(.add, .cast(prevF, .int64), .symbol(.one), .int64), .int64), .int64)
-            let gamma = cast(.binary(.sub, vload, prevF, f8), t)
-            let a = cast(element(of: s, at: prevI), t), b = cast(element(of: s, at: nextI), t)
+            plans.append((prevI, nextI, cast(.binary(.sub, vload, prevF, f8), t)))
+        }
+        func value(_ plan: (prev: ScalarExpr, next: ScalarExpr, gamma: ScalarExpr), _ idx: [SymExpr]) -> ScalarExpr {
+            let a = cast(at(idx, plan.prev), t), b = cast(at(idx, plan.next), t)
             let diff = ScalarExpr.binary(.sub, b, a, t)
-            let low = ScalarExpr.binary(.add, a, .binary(.mul, diff, gamma, t), t)
-            let high = ScalarExpr.binary(.sub, b, .binary(.mul, diff, .binary(.sub, cast(.symbol(.one), t), gamma, t), t), t)
-            var r = ScalarExpr.select(.binary(.ge, gamma, cast(.literal(.float(0.5), f8), t), .bool), high, low, t)
-            if s.dtype.isInexact {
-                let top = ScalarExpr.load(s.memlet(at: [n - 1]), s.dtype)
+            let low = ScalarExpr.binary(.add, a, .binary(.mul, diff, plan.gamma, t), t)
+            let high = ScalarExpr.binary(.sub, b, .binary(.mul, diff, .binary(.sub, cast(.symbol(.one), t), plan.gamma, t), t), t)
+            var r = ScalarExpr.select(.binary(.ge, plan.gamma, cast(.literal(.float(0.5), f8), t), .bool), high, low, t)
+            if dtype.isInexact {
+                let top = at(idx, .symbol(n - 1))
                 r = .select(.binary(.ne, top, top, .bool), cast(top, t), r, t)
             }
-            values.append(r)
+            return r
         }
-        if single {
+        if single && outer.isEmpty {
             let r = newScalar("quantile", t)
-            emitTasklet(.point(r, []), values[0], loc: loc)
+            emitTasklet(.point(r, []), value(plans[0], []), loc: loc)
             return readScalarContainer(r)
         }
-        let out = try newArray("quantiles", t, [.int(values.count)], loc: loc)
+        if single { return try generate("quantile", t, outer, loc: loc) { idx in value(plans[0], idx) } }
+        // A list of q: one leading dimension, one entry per q.
+        let out = try newArray("quantiles", t, [.int(plans.count)] + outer, loc: loc)
         markWritten(out.container)
-        for (k, e) in values.enumerated() { emitTasklet(out.memlet(at: [.int(k)]), e, loc: loc) }
+        for (k, plan) in plans.enumerated() {
+            try emitMap(outer, loc: loc) { idx in emitTasklet(out.memlet(at: [.int(k)] + idx), value(plan, idx), loc: loc) }
+        }
         return .array(Lazy(node: .view(out), shape: out.shape, dtype: t))
     }
 

@@ -258,11 +258,247 @@ enum ManipulationRegistry {
             try a.check(maxPositional: 3, allowed: ["N", "increasing"])
             return try l.vander(a)
         }
+        r["copyto"] = NumPyFunction(family: .creation, summary: "copyto(dst, src): src broadcast into dst, in place") { l, a in
+            try a.check(maxPositional: 2, allowed: ["casting", "where"])
+            guard case .array(let d) = try a.require(0, "dst"), let view = d.asView else {
+                throw Diagnostic(a.loc, "np.copyto needs an array variable (or a slice of one) as dst")
+            }
+            var src = try l.compactedValue(try a.require(1, "src"), loc: a.loc)
+            if let w = a.keywords["where"], !l.isNone(w) { src = try l.select(w, src, .array(d), loc: a.loc) }
+            try l.store(src, into: view, loc: a.loc)
+            return .none
+        }
+        r["ascontiguousarray"] = NumPyFunction(family: .creation, summary: "ascontiguousarray(a, dtype=None): as np.asarray") { l, a in
+            try l.arrayCall(a, copy: false)
+        }
+        for (name, rank) in [("atleast_1d", 1), ("atleast_2d", 2), ("atleast_3d", 3)] {
+            r[name] = NumPyFunction(family: .manipulation, summary: "\(name)(a) of one array, a view") { l, a in
+                try a.check(maxPositional: 1, allowed: [])
+                let x = try l.lazy(try l.compactedValue(try a.require(0, "a"), loc: a.loc), loc: a.loc)
+                guard x.shape.count < rank else { return .array(x) }
+                // NumPy: 0-d -> (1,...); 1-D (N,) -> (1, N) or (1, N, 1); 2-D (M, N) -> (M, N, 1).
+                let axes: [Int]
+                switch (x.shape.count, rank) {
+                case (0, _): axes = Array(0..<rank)
+                case (1, 2): axes = [0]
+                case (1, 3): axes = [0, 2]
+                default: axes = [2]
+                }
+                return try l.expandDims(.array(x), axes: axes, loc: a.loc)
+            }
+        }
+        r["broadcast_to"] = NumPyFunction(family: .manipulation, summary: "broadcast_to(array, shape): a new array of that shape") { l, a in
+            try a.check(maxPositional: 2, allowed: ["shape"])
+            let x = try l.lazy(try l.compactedValue(try a.require(0, "array"), loc: a.loc), loc: a.loc)
+            let shape = try l.shapeArgument(try a.require(1, "shape"), loc: a.loc)
+            let b = try l.broadcast(shape, x.shape, loc: a.loc)
+            guard b.count == shape.count else { throw Diagnostic(a.loc, "broadcast_to(): the shape has fewer dimensions than the array") }
+            return try l.generate("broadcast", x.dtype, shape, loc: a.loc) { idx in
+                let off = shape.count - x.shape.count
+                return x.element(at: x.shape.enumerated().map { k, d in d == .one ? .zero : idx[off + k] })
+            }
+        }
+        r["nan_to_num"] = NumPyFunction(family: .ufunc, summary: "nan_to_num(x, nan=0.0, posinf=None, neginf=None): the largest finite numbers for infinities") { l, a in
+            try a.check(maxPositional: 1, allowed: ["copy", "nan", "posinf", "neginf"])
+            let x = try l.compactedValue(try a.require(0, "x"), loc: a.loc)
+            let t = try l.lazy(x, loc: a.loc).dtype
+            guard t.isFloat else {
+                if t.isComplex { throw Diagnostic(a.loc, "np.nan_to_num of complex numbers is not supported") }
+                return x
+            }
+            let big = t == .float32 ? Double(Float.greatestFiniteMagnitude) : Double.greatestFiniteMagnitude
+            func value(_ k: String, _ d: Double) -> Value {
+                if let v = a.keywords[k], !l.isNone(v) { return v }
+                return .scalar(.literal(.float(d), .float64), weak: true)
+            }
+            let inf = Value.scalar(.literal(.float(.infinity), .float64), weak: true)
+            var y = try l.select(try l.arith(.ne, x, x, loc: a.loc), value("nan", 0), x, loc: a.loc)
+            y = try l.select(try l.arith(.eq, x, inf, loc: a.loc), value("posinf", big), y, loc: a.loc)
+            y = try l.select(try l.arith(.eq, x, try l.unaryOp(.uSub, inf, loc: a.loc), loc: a.loc), value("neginf", -big), y, loc: a.loc)
+            return try l.castValue(y, t)
+        }
+        r["rot90"] = NumPyFunction(family: .manipulation, summary: "rot90(m, k=1, axes=(0, 1)), a view") { l, a in
+            try a.check(maxPositional: 3, allowed: ["k", "axes"])
+            let m = try a.require(0, "m")
+            let rank = try l.lazy(m, loc: a.loc).shape.count
+            guard rank >= 2 else { throw Diagnostic(a.loc, "rot90() needs an array of at least 2 dimensions") }
+            var k = 1
+            if let kv = a.get(1, "k") { k = try l.intList(kv, loc: a.loc).first ?? 1 }
+            let axes = try a.get(2, "axes").map { try l.intList($0, loc: a.loc).flatMap { try l.normalizedAxes([$0], rank: rank, loc: a.loc) } } ?? [0, 1]
+            guard axes.count == 2, axes[0] != axes[1] else { throw Diagnostic(a.loc, "rot90(): axes must be two different axes") }
+            k = ((k % 4) + 4) % 4
+            var perm = Array(0..<rank)
+            perm.swapAt(axes[0], axes[1])
+            switch k {
+            case 0: return m
+            case 2: return try l.flip(try l.flip(m, axes: [axes[0]], loc: a.loc), axes: [axes[1]], loc: a.loc)
+            case 1: return try l.transpose(try l.flip(m, axes: [axes[1]], loc: a.loc), axes: perm, loc: a.loc)
+            default: return try l.flip(try l.transpose(m, axes: perm, loc: a.loc), axes: [axes[1]], loc: a.loc)
+            }
+        }
+        r["fliplr"] = NumPyFunction(family: .manipulation, summary: "fliplr(m), a view") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return try l.flip(try a.require(0, "m"), axes: [1], loc: a.loc)
+        }
+        r["flipud"] = NumPyFunction(family: .manipulation, summary: "flipud(m), a view") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            return try l.flip(try a.require(0, "m"), axes: [0], loc: a.loc)
+        }
+        r["digitize"] = NumPyFunction(family: .sorting, summary: "digitize(x, bins, right=False), increasing bins (decreasing raises ValueError)") { l, a in
+            try a.check(maxPositional: 3, allowed: ["right"])
+            var right = false
+            if let rv = a.get(2, "right") {
+                guard case .scalar(.literal(.bool(let b), _), _) = rv else { throw Diagnostic(a.loc, "digitize(): right must be True or False") }
+                right = b
+            }
+            let bins = try l.lazy(try a.require(1, "bins"), loc: a.loc)
+            guard bins.shape.count == 1 else { throw Diagnostic(a.loc, "digitize(): bins must be 1-D") }
+            // Only increasing bins (NumPy also takes decreasing ones): anything else raises.
+            let n = bins.shape[0]
+            try l.emitMap([.maximum(n - 1, .zero)], loc: a.loc) { i in
+                let lo = bins.element(at: [i[0]]), hi = bins.element(at: [i[0] + 1])
+                l.emit(.branch(Branch(condition: .binary(.lt, hi, lo, .bool), then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
+            }
+            guard let ss = NumPyRegistry.functions["searchsorted"] else { throw Diagnostic(a.loc, "internal: searchsorted") }
+            return try ss.lower(l, CallArgs(positional: [.array(bins), try a.require(0, "x")],
+                                            keywords: ["side": .string(right ? "left" : "right")], loc: a.loc, function: "searchsorted"))
+        }
+        r["isin"] = NumPyFunction(family: .selection, summary: "isin(element, test_elements): bool array of element's shape") { l, a in
+            try a.check(maxPositional: 2, allowed: ["invert", "assume_unique", "kind"])
+            let x = try l.lazy(try l.compactedValue(try a.require(0, "element"), loc: a.loc), loc: a.loc)
+            var tests = try l.lazy(try l.compactedValue(try a.require(1, "test_elements"), loc: a.loc), loc: a.loc)
+            tests = try l.lazy(try l.reshape(.array(tests), [.int(-1)], loc: a.loc), loc: a.loc)
+            var invert = false
+            if let v = a.keywords["invert"] {
+                guard case .scalar(.literal(.bool(let b), _), _) = v else { throw Diagnostic(a.loc, "isin(): invert must be True or False") }
+                invert = b
+            }
+            let src = x.asView == nil && !x.shape.isEmpty ? try l.materializeNew(x, hint: "isin_x", loc: a.loc) : x
+            let t = DType.promote(x.dtype, tests.dtype)
+            return try l.generate("isin", .bool, x.shape, loc: a.loc) { idx in
+                let found = l.newScalar("found", .bool)
+                l.emitTasklet(.point(found, []), .literal(.bool(false), .bool), loc: a.loc)
+                let k = l.fresh("k")
+                let hit = ScalarExpr.binary(.or, .load(.point(found, []), .bool),
+                                            .binary(.eq, l.cast(src.element(at: idx), t), l.cast(tests.element(at: [.sym(k)]), t), .bool), .bool)
+                l.emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, tests.shape[0]),
+                                        body: [.tasklet(Tasklet(output: .point(found, []), value: hit, loc: a.loc))], loc: a.loc)))
+                let r = ScalarExpr.load(.point(found, []), .bool)
+                return invert ? .unary(.not, r, .bool) : r
+            }
+        }
+        r["sinc"] = NumPyFunction(family: .ufunc, summary: "sinc(x): sin(pi x) / (pi x), 1 at 0, as NumPy computes it") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            let x = try l.compactedValue(try a.require(0, "x"), loc: a.loc)
+            let tiny = Value.scalar(.literal(.float(1.0e-20), .float64), weak: true)
+            let pi = Value.scalar(.literal(.float(Double.pi), .float64), weak: true)
+            let y = try l.arith(.mul, pi, try l.select(try l.arith(.eq, x, .scalar(.symbol(.zero), weak: true), loc: a.loc), tiny, x, loc: a.loc), loc: a.loc)
+            return try l.arith(.div, try l.intrinsic(.sin, [y], loc: a.loc), y, loc: a.loc)
+        }
+        for (name, defaultAxis, even) in [("split", 0, true), ("array_split", 0, false), ("hsplit", 1, true), ("vsplit", 0, true)] {
+            r[name] = NumPyFunction(family: .manipulation, summary: "\(name)(ary, sections\(name == "hsplit" || name == "vsplit" ? "" : ", axis=0")): a tuple of views; sections an integer\(even ? " dividing the axis" : "")") { l, a in
+                try a.check(maxPositional: 3, allowed: ["axis", "indices_or_sections"])
+                return try l.split(a, defaultAxis: defaultAxis, even: even)
+            }
+        }
+        r["tensordot"] = NumPyFunction(family: .linalg, summary: "tensordot(a, b, axes=2): an integer or a pair of axis lists; as a matrix product") { l, a in
+            try a.check(maxPositional: 3, allowed: ["axes"])
+            return try l.tensordot(a)
+        }
+        r["dstack"] = NumPyFunction(family: .manipulation, summary: "dstack(arrays): along the third axis (atleast_3d first)") { l, a in
+            try a.check(maxPositional: 1, allowed: [])
+            guard case .tuple(let parts) = try a.require(0, "tup"), let f = ManipulationRegistry.atleast3d else {
+                throw Diagnostic(a.loc, "dstack() takes a tuple or list of arrays")
+            }
+            let cubes = try parts.map { try f.lower(l, CallArgs(positional: [$0], keywords: [:], loc: a.loc, function: "atleast_3d")) }
+            return try l.concatenate(cubes, axis: 2, newAxis: false, loc: a.loc)
+        }
+        r["indices"] = NumPyFunction(family: .creation, summary: "indices(dimensions): int64 grid of shape (len(dimensions), *dimensions)") { l, a in
+            try a.check(maxPositional: 2, allowed: ["dtype"])
+            let dims = try l.shapeArgument(try a.require(0, "dimensions"), loc: a.loc)
+            let t = try l.dtypeArgument(a.get(1, "dtype"), loc: a.loc) ?? .int64
+            return try l.generate("indices", t, [.int(dims.count)] + dims, loc: a.loc) { idx in
+                var e = l.cast(.symbol(idx[1]), t)
+                for k in 1..<max(dims.count, 1) {
+                    e = .select(.binary(.eq, .symbol(idx[0]), .symbol(.int(k)), .bool), l.cast(.symbol(idx[k + 1]), t), e, t)
+                }
+                return e
+            }
+        }
         return r
     }()
+
+    static var atleast3d: NumPyFunction? { functions["atleast_3d"] }
 }
 
 extension FunctionLowerer {
+    /// `np.split`, `np.array_split`, `np.hsplit`, `np.vsplit` into a number of sections: views.
+    func split(_ a: CallArgs, defaultAxis: Int, even: Bool) throws -> Value {
+        let x = try lazy(try compactedValue(try a.require(0, "ary"), loc: a.loc), loc: a.loc)
+        var axis = defaultAxis
+        if let ax = a.get(2, "axis") { axis = try intList(ax, loc: a.loc).first ?? defaultAxis }
+        if a.function == "hsplit" && x.shape.count == 1 { axis = 0 }
+        let ax = try normalizedAxes([axis], rank: x.shape.count, loc: a.loc)[0]
+        guard case .scalar(.symbol(.int(let sections)), _) = try a.require(1, "indices_or_sections"), sections > 0 else {
+            throw Diagnostic(a.loc, "np.\(a.function) is supported with a positive integer number of sections (constant); for split points, slice the array")
+        }
+        let view = try viewOf(.array(x), loc: a.loc)
+        let n = x.shape[ax]
+        if even {
+            // NumPy raises ValueError unless the sections divide the axis.
+            if let c = n.constant, c % sections != 0 {
+                throw Diagnostic(a.loc, "np.\(a.function): array split does not result in an equal division (\(c) into \(sections))")
+            }
+            emit(.branch(Branch(condition: .binary(.ne, .symbol(.modulo(n, .int(sections))), .symbol(.zero), .bool),
+                                then: [.fail(.invalidValue, a.loc)], orElse: [], loc: a.loc)))
+        }
+        // array_split: the first n % sections parts get one more element.
+        let base = SymExpr.floorDivide(n, .int(sections)), extra = SymExpr.modulo(n, .int(sections))
+        var start = SymExpr.zero
+        var parts: [Value] = []
+        for k in 0..<sections {
+            let length = even ? base : base + .minimum(.maximum(extra - .int(k), .zero), .one)
+            var shape = view.shape
+            shape[ax] = length
+            let map = shape.indices.map { d in d == ax ? SymExpr.sym(ArrayView.placeholder(d)) + start : .sym(ArrayView.placeholder(d)) }
+            let r = view.reindexed(shape: shape, map)
+            parts.append(.array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype)))
+            start = start + length
+        }
+        return .tuple(parts)
+    }
+
+    /// `np.tensordot(a, b, axes)`: a's summed axes moved last and b's first, both reshaped
+    /// to matrices, one product, reshaped to a's free axes + b's free axes.
+    func tensordot(_ a: CallArgs) throws -> Value {
+        let x = try lazy(try a.require(0, "a"), loc: a.loc), y = try lazy(try a.require(1, "b"), loc: a.loc)
+        var ax: [Int], bx: [Int]
+        switch a.get(2, "axes") ?? .scalar(.symbol(.int(2)), weak: true) {
+        case .scalar(.symbol(.int(let n)), _):
+            guard n >= 0, n <= x.shape.count, n <= y.shape.count else { throw Diagnostic(a.loc, "tensordot(): axes out of range") }
+            ax = Array((x.shape.count - n)..<x.shape.count)
+            bx = Array(0..<n)
+        case .tuple(let pair) where pair.count == 2:
+            ax = try intList(pair[0], loc: a.loc).flatMap { try normalizedAxes([$0], rank: x.shape.count, loc: a.loc) }
+            bx = try intList(pair[1], loc: a.loc).flatMap { try normalizedAxes([$0], rank: y.shape.count, loc: a.loc) }
+        default:
+            throw Diagnostic(a.loc, "tensordot(): axes must be an integer or a pair of axis lists")
+        }
+        guard ax.count == bx.count else { throw Diagnostic(a.loc, "tensordot(): shape-mismatch for sum") }
+        for (i, j) in zip(ax, bx) { _ = try agree(x.shape[i], y.shape[j], loc: a.loc, broadcasting: false) }
+        let freeA = x.shape.indices.filter { !ax.contains($0) }, freeB = y.shape.indices.filter { !bx.contains($0) }
+        let k = ax.reduce(SymExpr.one) { $0 * x.shape[$1] }
+        let ma = try reshape(try transpose(.array(x), axes: freeA + ax, loc: a.loc), [freeA.reduce(SymExpr.one) { $0 * x.shape[$1] }, k], loc: a.loc)
+        let mb = try reshape(try transpose(.array(y), axes: bx + freeB, loc: a.loc), [k, freeB.reduce(SymExpr.one) { $0 * y.shape[$1] }], loc: a.loc)
+        let product = try matmul(ma, mb, loc: a.loc)
+        let shape = freeA.map { x.shape[$0] } + freeB.map { y.shape[$0] }
+        if shape.isEmpty {
+            guard case .array(let p) = product else { return product }
+            return .scalar(p.element(at: [.zero, .zero]), weak: false)
+        }
+        return try reshape(product, shape, loc: a.loc)
+    }
+
     /// `np.insert(arr, i, values, axis)` and `np.delete(arr, i, axis)` with one integer index
     /// (negative counts from the end): slices of arr around the index, joined.
     func insertOrDelete(_ a: CallArgs, insert: Bool) throws -> Value {

@@ -881,3 +881,58 @@ def test_insert_delete_take_along_axis_polyval_vander(nan_edits):
 def test_insert_at_an_index_out_of_range_raises(nan_edits):
     with pytest.raises(RuntimeError, match="out of bounds"):
         nan_edits[0].ins(np.array([0.5, -1.0, 2.0]), np.arange(12.0).reshape(3, 4), np.array([[0, 3], [1, 1], [-1, 2]]), 7)
+
+
+SMALL_FUNCTIONS = '''
+import numpy as np
+#pythran export a1(float64[:,:], float64[:])
+def a1(A, x):
+    B = np.empty_like(A)
+    np.copyto(B, A)
+    C = np.zeros_like(A)
+    np.copyto(C, x[:A.shape[1]])
+    return (B, C, np.ascontiguousarray(A.T), np.atleast_2d(x), np.atleast_3d(A).shape[2], np.atleast_1d(x[0]), np.broadcast_to(x[:A.shape[1]], A.shape),
+            np.nan_to_num(np.log(x - 0.3)), np.nan_to_num(x / (x - x), nan=-1.0, posinf=9.0))
+
+#pythran export a2(float64[:,:], float64[:])
+def a2(A, x):
+    return (np.rot90(A), np.rot90(A, 2), np.rot90(A, -1), np.rot90(A, 3, axes=(1, 0)), np.fliplr(A), np.flipud(A),
+            np.digitize(x, np.array([0.2, 0.5, 0.8])), np.digitize(x, np.array([0.2, 0.5, 0.8]), right=True),
+            np.isin(np.array([1, 2, 3]), np.array([2, 5])), np.isin(A, x[:2], invert=True), np.sinc(x - 0.5))
+
+#pythran export a3(float64[:,:], float64[:])
+def a3(A, x):
+    a, b = np.split(x[:4], 2)
+    c = np.hsplit(A, 2)
+    d = np.array_split(x, 3)
+    e = np.vsplit(A, 1)[0]
+    return (a, b, c[0], c[1], d[0], d[1], d[2], e, np.tensordot(A, A, axes=([1], [1])), np.tensordot(A, A), np.tensordot(x, x, axes=1),
+            np.dstack((A, A)), np.dstack((x, x)), np.indices((2, 3)))
+
+#pythran export med(float64[:,:], float32[:,:], int64[:,:,:])
+def med(A, F, K):
+    return (np.median(A, axis=0), np.median(A, axis=1), np.median(A, axis=-1), np.median(F, axis=0), np.median(K, axis=1), np.median(A),
+            np.percentile(A, 90, axis=0), np.quantile(A, [0.25, 0.5], axis=1), np.quantile(F, 0.3, axis=1), np.percentile(K, [10, 90], axis=2))
+'''
+
+
+@pytest.fixture(scope="module")
+def small_functions(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("small_functions"), "small_functions", SMALL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", ["a1", "a2", "a3"])
+def test_copyto_atleast_rot90_digitize_isin_sinc_split_tensordot_dstack_indices(small_functions, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(*small_functions, name, np.arange(12.0).reshape(3, 4) / 10, np.array([0.1, 0.5, 0.9, 0.3, 0.8]))
+
+
+def test_split_into_unequal_sections_raises(small_functions):
+    with pytest.raises(ValueError):
+        small_functions[0].a3(np.arange(15.0).reshape(3, 5), np.arange(5.0))
+
+
+def test_median_and_quantiles_along_an_axis(small_functions):
+    check(*small_functions, "med", np.array([[1.0, np.nan, 3.0, 0.0], [2.0, 5.0, -1.0, 4.0], [0.5, 0.25, 9.0, 7.0]]),
+          np.arange(12, dtype=np.float32).reshape(4, 3) % 5, np.arange(24).reshape(2, 3, 4) % 7)
