@@ -299,7 +299,7 @@ print("ok")
     assert done.stdout.count("ok") == 2
 
 
-@pytest.mark.parametrize("target", ["opencl", "hls"])
+@pytest.mark.parametrize("target", ["hls"])
 def test_other_targets_reject_clearly(tmp_path, target):
     src = write(tmp_path, "dynres_reject.py", "import numpy as np\n\n#pythran export positive(float64[:])\ndef positive(x):\n    return x[x > 0]\n")
     r = run("build", src, "-o", tmp_path, "--target", target)
