@@ -258,6 +258,11 @@ enum ManipulationRegistry {
             try a.check(maxPositional: 3, allowed: ["N", "increasing"])
             return try l.vander(a)
         }
+        r["ndarray"] = NumPyFunction(family: .creation, summary: "ndarray(shape, dtype=float64): uninitialized, as np.empty (DaCe programs write this)") { l, a in
+            try a.check(maxPositional: 2, allowed: ["shape", "dtype", "order"])
+            guard let empty = NumPyRegistry.functions["empty"] else { throw Diagnostic(a.loc, "internal: empty") }
+            return try empty.lower(l, a)
+        }
         r["copyto"] = NumPyFunction(family: .creation, summary: "copyto(dst, src): src broadcast into dst, in place") { l, a in
             try a.check(maxPositional: 2, allowed: ["casting", "where"])
             guard case .array(let d) = try a.require(0, "dst"), let view = d.asView else {

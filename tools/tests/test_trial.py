@@ -179,6 +179,27 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'dace_locals': """\
+# trial: entry=matvec
+import numpy as np
+import dace
+
+N = dace.symbol('N', dtype=dace.int64)
+M = dace.symbol('M')
+
+@dace.program
+def matvec(A: dace.float64[N, M], x: dace.float64[M], y: dace.float64[N]) -> dace.float64[N]:
+    tmp = np.ndarray([N], dtype=dace.float64)
+    for i in dace.map[0:N:1]:
+        tmp[i] = 0.0
+    for i, j in dace.map[0:N, 0:M]:
+        tmp[i] += A[i, j] * x[j]
+    y[:] = tmp + 1
+    return tmp * 2
+
+def inputs():
+    return np.arange(6.0).reshape(2, 3), np.linspace(0, 1, 3), np.zeros(2)
+""",
     'fancy_scatter': """\
 # trial: entry=scatter signature=scatter(float64[:,:], int64[:], int64[:], float64[:])
 import numpy as np
