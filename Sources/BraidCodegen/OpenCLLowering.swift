@@ -29,7 +29,9 @@ struct OpenCLKernelArg {
 /// Execution model:
 /// - every array the program touches lives in a device buffer for the whole call: arguments
 ///   are copied in when the buffer is created, results and written arguments are read back
-///   at the end (only on success);
+///   at the end (only on success). An array whose size depends on data gets its buffer where
+///   the program allocates it (`allocate`: the host reads the extents back and replaces a
+///   buffer that is too small); a dynamic result goes back to the caller in host memory;
 /// - a scalar container the device writes (scalar transients, results, written scalar
 ///   arguments) lives in a one-element device buffer; the host keeps a mirror it refreshes
 ///   (a blocking read) right before host code reads it. Read-only scalar arguments, size
@@ -38,12 +40,16 @@ struct OpenCLKernelArg {
 ///   parameters (the others are loops inside); a map with scalar reductions runs as a
 ///   grid-stride kernel writing one partial per work-item, then a single-work-item kernel
 ///   folds the partials into the scalar in a fixed order (no floating-point atomics);
+/// - a selection loop (`x[mask]`, `np.nonzero`) runs as count, scan and ordered-write kernels,
+///   and a run-time check over many elements as one kernel raising a flag (`Compaction`,
+///   `parallelCheck`);
 /// - control flow that contains a kernel map (or a `return`, or a `break`/`continue` of a host
 ///   loop) runs on the host; conditions reading array elements are computed by a tiny kernel;
 /// - every other run of consecutive nodes (tasklets, sequential maps, loops without kernel
 ///   maps) becomes one single-work-item kernel, so data never leaves the device.
 final class OpenCLProgramLowering {
-    /// Maximum number of partial results of a reduction map (its global work size).
+    /// Maximum number of partial results of a reduction map (its global work size), and of
+    /// chunks of a selection.
     static let reductionWorkItems = 4096
 
     let original: Program
