@@ -563,14 +563,23 @@ struct ModuleContext {
 enum DTypeNames {
     static func lookup(_ name: String) -> DType? {
         switch name {
-        case "bool", "bool_": return .bool
-        case "float": return .float64
-        case "int": return .int64
-        case "complex": return .complex128
-        case "double": return .float64
-        case "single": return .float32
-        case "intp", "int_": return .int64
-        default: return DType(rawValue: name)
+        case "bool", "bool_", "?", "b1": return .bool
+        case "float", "double", "d", "f8": return .float64
+        case "single", "f", "f4": return .float32
+        case "int", "intp", "int_", "long", "longlong", "l", "q", "p", "i8": return .int64
+        case "intc", "i", "i4": return .int32
+        case "short", "h", "i2": return .int16
+        case "byte", "b", "i1": return .int8
+        case "uint", "uintp", "ulong", "ulonglong", "L", "Q", "P", "u8": return .uint64
+        case "uintc", "I", "u4": return .uint32
+        case "ushort", "H", "u2": return .uint16
+        case "ubyte", "B", "u1": return .uint8
+        case "complex", "cdouble", "D", "c16": return .complex128
+        case "csingle", "F", "c8": return .complex64
+        default:
+            // Native or little-endian byte order, as NumPy spells it in dtype strings: '<f8', '=i4', '|b1'.
+            if name.count > 1, let first = name.first, "<=|".contains(first) { return lookup(String(name.dropFirst())) }
+            return DType(rawValue: name)
         }
     }
 }

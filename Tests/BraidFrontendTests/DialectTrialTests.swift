@@ -151,6 +151,15 @@ import Testing
         #expect(d?.loc.line == line)
     }
 
+    @Test func numpyDtypeStringsAndAliases() {
+        let cases: [(String, DType?)] = [
+            ("f4", .float32), ("<f8", .float64), ("=i4", .int32), ("|b1", .bool), ("u1", .uint8), ("c8", .complex64),
+            ("D", .complex128), ("l", .int64), ("intc", .int32), ("ubyte", .uint8), ("uint", .uint64), ("longlong", .int64),
+            ("csingle", .complex64), (">f8", nil), ("f2", nil), ("e", nil), ("float128", nil),
+        ]
+        for (name, expected) in cases { #expect(DTypeNames.lookup(name) == expected, "\(name)") }
+    }
+
     @Test func foldingFollowsPythonArithmetic() {
         #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))
