@@ -80,8 +80,11 @@ struct ModuleContext {
                 functions[f.name] = f
                 functionOrder.append(f.name)
             case .if, .for, .while:
-                // A name bound inside module-level control flow has a value only Python knows.
-                for n in Self.namesBound(inBlock: [stmt]) where !symbols.contains(n) {
+                // A name bound inside module-level control flow has a value only Python knows
+                // (but `if __name__ == "__main__":` does not run when the module is imported).
+                var block = [stmt]
+                if case .if(let test, _, let orelse) = stmt.kind, Self.isMainGuard(test) { block = orelse }
+                for n in Self.namesBound(inBlock: block) where !symbols.contains(n) {
                     constants[n] = nil
                     constantProblems[n] = Diagnostic(stmt.loc, "module-level '\(n)' is assigned inside a module-level "
                         + "\(Self.statementName(stmt)); compiled code reads only module-level constants assigned once "
@@ -417,6 +420,14 @@ struct ModuleContext {
         case .while: return "while loop"
         default: return "statement"
         }
+    }
+
+    /// `__name__ == "__main__"` (either way round).
+    private static func isMainGuard(_ test: PyExpr) -> Bool {
+        guard case .compare(let a, let ops, let rest) = test.kind, ops == [.eq], rest.count == 1 else { return false }
+        let isName: (PyExpr) -> Bool = { if case .name("__name__") = $0.kind { return true } else { return false } }
+        let isMain: (PyExpr) -> Bool = { if case .constant(.string("__main__")) = $0.kind { return true } else { return false } }
+        return (isName(a) && isMain(rest[0])) || (isMain(a) && isName(rest[0]))
     }
 
     /// The names a block binds anywhere inside it (assignments, loop targets, defs, imports).

@@ -44,6 +44,22 @@ import Testing
         #expect((d?.loc.line ?? 0) >= 2)
     }
 
+    @Test func theMainGuardDoesNotRunOnImport() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            K = 5
+
+            #pythran export f(float64[:])
+            def f(x):
+                return x * K
+
+            if __name__ == "__main__":
+                K = 7
+                print(f(np.ones(3)))
+            """)
+        #expect(ir.contains("mul(x[_i1], 5.0)"))
+    }
+
     @Test func aNameRebindToAConstantIsReadable() throws {
         let ir = try lowerIR("""
             import numpy as np
