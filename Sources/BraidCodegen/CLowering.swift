@@ -368,10 +368,11 @@ public final class CLowering {
             return "(\(try expr(c)) ? \(try expr(a)) : \(try expr(b)))"
         case .cast(let a, let t):
             let x = try expr(a)
+            // A complex number is true when either part is nonzero (NumPy's astype(bool)).
+            if t == .bool { return "(\(x) != 0)" }
             if a.dtype.isComplex && !t.isComplex {
                 return "((\(dialect.typeName(t)))creal(\(x)))"
             }
-            if t == .bool { return "(\(x) != 0)" }
             return "((\(dialect.typeName(t)))(\(x)))"
         }
     }
