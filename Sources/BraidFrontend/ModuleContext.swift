@@ -360,7 +360,8 @@ struct ModuleContext {
                 guard b != 0, abs(a) <= exact, abs(b) <= exact else { return nil }
                 return .float(Double(a) / Double(b))
             case .pow:
-                guard b >= 0 else { return nil }  // Python gives a float
+                // A negative exponent: Python converts both to float (and 0 ** -1 raises).
+                guard b >= 0 else { return a == 0 ? nil : foldFloat(.float(Double(a)), .pow, .int(b)) }
                 if b > 64 {
                     switch a {
                     case 0, 1: return .int(a)

@@ -181,7 +181,8 @@ import Testing
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))
         #expect(ModuleContext.fold(.int(7), .div, .int(2)) == .float(3.5))
         #expect(ModuleContext.fold(.int(2), .pow, .int(10)) == .int(1024))
-        #expect(ModuleContext.fold(.int(2), .pow, .int(-1)) == nil)  // a float in Python: not folded
+        #expect(ModuleContext.fold(.int(2), .pow, .int(-1)) == .float(0.5))
+        #expect(ModuleContext.fold(.int(0), .pow, .int(-1)) == nil)  // ZeroDivisionError in Python
         #expect(ModuleContext.fold(.int(2), .pow, .int(70)) == nil)  // beyond int64
         #expect(ModuleContext.fold(.int(Int.max), .add, .int(1)) == nil)
         #expect(ModuleContext.fold(.float(-8), .pow, .float(0.5)) == nil)  // complex in Python
