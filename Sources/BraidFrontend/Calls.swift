@@ -304,6 +304,9 @@ extension FunctionLowerer {
         if containsReturn(body) {
             throw Diagnostic(loc, "helper '\(name)' returns from inside a loop or from a branch that does not end the function; only a final 'return' (or a final if/else whose branches all return) can be inlined")
         }
+        // A program called from another: its shape symbols take the sizes of the arguments.
+        let savedBindings = symbolBindings
+        let bindings = try programSymbolBindings(f, bound, loc: loc)
         let savedEnv = env, savedDepth = bindingDepth, savedPrefix = inlinePrefix, savedCounts = assignCounts
         assignCounts = Self.assignmentCounts(f)
         inlineStack.append(name)
@@ -339,7 +342,9 @@ extension FunctionLowerer {
             bindingDepth[k] = loopDepth
         }
         suspendedScopes.append((savedPrefix, savedEnv, savedDepth))
+        symbolBindings = bindings
         defer {
+            symbolBindings = savedBindings
             suspendedScopes.removeLast()
             env = savedEnv
             bindingDepth = savedDepth
@@ -350,6 +355,43 @@ extension FunctionLowerer {
         try lowerBlock(body)
         guard hasReturn, let returnExpr else { return .none }
         return try lowerExpr(returnExpr)
+    }
+
+    /// For a data-centric program inlined into another: each shape symbol of its array
+    /// annotations that appears alone (or plus a constant) in a dimension is bound to that
+    /// dimension of the argument; then every declared dimension must agree with the argument.
+    /// Functions without program annotations bind nothing (their symbols stay the caller's).
+    func programSymbolBindings(_ f: PyFunctionDef, _ bound: [String: Value], loc: SourceLocation) throws -> [String: SymExpr] {
+        guard f.decorators.contains(where: { ctx.isProgramDecorator($0) }) else { return symbolBindings }
+        var out: [String: SymExpr] = [:]
+        var declared: [(String, [SymExpr], [SymExpr])] = []
+        for p in f.args {
+            guard let ann = p.annotation, let v = bound[p.name], case .array(_, let dims)? = try? ctx.parseAnnotation(ann) else { continue }
+            let actual: [SymExpr]
+            switch v {
+            case .array(let l): actual = l.shape
+            case .masked(let x, let m): actual = try compacted(x, mask: m, loc: loc).shape
+            default: throw Diagnostic(loc, "'\(f.name)' declares '\(p.name)' as an array; pass an array")
+            }
+            guard actual.count == dims.count else {
+                throw Diagnostic(loc, "'\(f.name)' declares '\(p.name)' with \(dims.count) dimensions; the argument has \(actual.count)")
+            }
+            // The caller's own bindings apply to the sizes it passes (already in its terms).
+            declared.append((p.name, dims, actual))
+            for (d, a) in zip(dims, actual) {
+                let free = d.freeSymbols.filter { ctx.symbols.contains($0) && out[$0] == nil }
+                guard free.count == 1, let (c, rest) = d.substituting(out).linear(in: free[0]), c == 1 || c == -1 else { continue }
+                out[free[0]] = c == 1 ? a - rest : rest - a
+            }
+        }
+        for (_, dims, actual) in declared {
+            for (d, a) in zip(dims, actual) {
+                let e = d.substituting(out)
+                // Symbols the arguments do not determine stay the caller's.
+                _ = try agree(e, a, loc: loc, broadcasting: false)
+            }
+        }
+        return out
     }
 
     /// Whether every path through the statements ends in `return`.

@@ -267,6 +267,7 @@ extension FunctionLowerer {
         if let (other, at) = staleNames[n] {
             throw Diagnostic(loc, "'\(n)' refers to the array '\(other)' had before it was rebound at line \(at.line); Braid reuses that array's storage, so bind '\(n)' to a copy (\(n) = \(other).copy()) if it is needed afterwards")
         }
+        if let bound = symbolBindings[n] { return .scalar(.symbol(bound), weak: false) }
         if ctx.symbols.contains(n) {
             if !symbols.contains(n) { symbols.append(n) }
             return .scalar(.symbol(.sym(n)), weak: false)

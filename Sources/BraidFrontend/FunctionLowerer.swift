@@ -81,6 +81,9 @@ final class FunctionLowerer {
     /// The scopes suspended by the inlined calls in progress (innermost last): their prefix
     /// and names, so a closure called further in reads its defining scope's current names.
     var suspendedScopes: [(prefix: String, env: [String: Value], depth: [String: Int])] = []
+    /// Inside an inlined program: its shape symbols, bound to the sizes of the arrays it was
+    /// called with (`bins` of `bin_edges: float64[bins + 1]` called with `npt + 1` elements).
+    var symbolBindings: [String: SymExpr] = [:]
     /// The block in which each named scalar variable's container was created.
     var scalarBlocks: [String: Int] = [:]
     /// Counts of true elements computed for masks in the current straight-line code:

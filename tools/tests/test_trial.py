@@ -179,6 +179,31 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'dace_nested_symbols': """\
+# trial: entry=smooth_all
+import numpy as np
+import dace as dc
+
+N, K, L = (dc.symbol(s, dtype=dc.int64) for s in ('N', 'K', 'L'))
+
+@dc.program
+def box(x: dc.float64[K + 2], out: dc.float64[K]):
+    for i in dc.map[0:K]:
+        out[i] = (x[i] + x[i + 1] + x[i + 2]) / 3.0
+
+@dc.program
+def mean_of(v: dc.float64[L]):
+    return np.sum(v) / L
+
+@dc.program
+def smooth_all(a: dc.float64[N]):
+    out = np.ndarray((N - 2,), dtype=np.float64)
+    box(a, out)
+    return out, mean_of(out), mean_of(a), mean_of(a[::2])
+
+def inputs():
+    return (np.sin(np.arange(9.0)),)
+""",
     'dace_locals': """\
 # trial: entry=matvec
 import numpy as np
