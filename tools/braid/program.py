@@ -174,6 +174,16 @@ def _bind_symbols(info: ProgramInfo, arguments: dict[str, object], symbol_kwargs
     return env
 
 
+def _concrete(value):
+    """A result with every symbol in it (``return N``, ``max(N, M)``) replaced by its integer
+    value while the call's bindings are in place: a symbol is an ``int`` inside the program."""
+    if isinstance(value, SymExpr):
+        return value.get()
+    if type(value) in (tuple, list):
+        return type(value)(_concrete(v) for v in value)
+    return value
+
+
 def _wrap(func, options):
     signature = inspect.signature(func)
     accepts_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
@@ -199,7 +209,7 @@ def _wrap(func, options):
         frames = _frames()
         frames.append(env)
         try:
-            return func(*args, **kwargs)
+            return _concrete(func(*args, **kwargs))
         finally:
             frames.pop()
 

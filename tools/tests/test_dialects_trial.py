@@ -128,3 +128,15 @@ def test_exports_that_leave_out_defaulted_parameters(tmp_path):
         np.testing.assert_allclose(gx, wx, rtol=1e-5, atol=1e-8)
         assert gi == wi
     assert mod.newton(a, 1e-3, 3)[1] == 3
+
+
+def test_symbols_returned_from_a_program_are_their_values():
+    N, M = braid.symbol("N"), braid.symbol("M")
+
+    @braid.program
+    def sizes(A: braid.float64[N, M]):
+        return N, max(N, M), [min(N, M), M], N * M
+
+    got = sizes(np.zeros((3, 5)))
+    assert got == (3, 5, [3, 5], 15)
+    assert all(type(v) is int for v in (got[0], got[1], *got[2], got[3]))
