@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from .program import ScheduleType, StorageType, map, program, program_info
+from .program import ScheduleType, StorageType, define_local, define_local_scalar, map, ndarray, program, program_info
 from .symbolic import SymExpr, Symbol, UnboundSymbolError, bind, symbol
 from .dtypes import DTYPES, ArrayType, DType
 
@@ -67,8 +67,11 @@ __all__ = [
     "Symbol",
     "UnboundSymbolError",
     "bind",
+    "define_local",
+    "define_local_scalar",
     "install_dace_alias",
     "map",
+    "ndarray",
     "program",
     "program_info",
     "symbol",

@@ -14,7 +14,27 @@ import numpy as np
 from .symbolic import SymExpr, Symbol, _frames, solve_for
 from .dtypes import ArrayType, DType
 
-__all__ = ["program", "map", "ProgramInfo", "program_info", "StorageType", "ScheduleType"]
+__all__ = ["program", "map", "ProgramInfo", "program_info", "StorageType", "ScheduleType", "define_local",
+           "define_local_scalar", "ndarray"]
+
+
+def _numpy_dtype(dtype):
+    return dtype.dtype if isinstance(dtype, DType) else np.dtype(dtype)
+
+
+def define_local(shape, dtype):
+    """DaCe's ``define_local([N, M], dace.float64)``: a new uninitialized array (``np.empty``)."""
+    return np.empty(tuple(shape) if isinstance(shape, (list, tuple)) else shape, dtype=_numpy_dtype(dtype))
+
+
+def define_local_scalar(dtype):
+    """DaCe's ``define_local_scalar(dace.uint32)``: a scalar of the dtype, to be assigned before use."""
+    return _numpy_dtype(dtype).type(0)
+
+
+def ndarray(shape, dtype=np.float64, *args, **kwargs):
+    """DaCe's ``dace.ndarray(shape, dtype)``: a new uninitialized array (``np.empty``)."""
+    return np.empty(shape, dtype=_numpy_dtype(dtype), *args, **kwargs)
 
 
 class StorageType(enum.Enum):

@@ -140,3 +140,12 @@ def test_symbols_returned_from_a_program_are_their_values():
     got = sizes(np.zeros((3, 5)))
     assert got == (3, 5, [3, 5], 15)
     assert all(type(v) is int for v in (got[0], got[1], *got[2], got[3]))
+
+
+def test_dace_allocation_helpers_run_under_cpython():
+    a = braid.define_local([2, 3], braid.float32)
+    assert a.shape == (2, 3) and a.dtype == np.float32
+    s = braid.define_local_scalar(braid.uint32)
+    assert type(s) is np.uint32
+    b = braid.ndarray((4,), dtype=np.int64)
+    assert b.shape == (4,) and b.dtype == np.int64
