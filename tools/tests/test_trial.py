@@ -179,6 +179,20 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'dace_reshape_symbols': """\
+# trial: entry=flatten_rows
+import numpy as np
+import dace as dc
+
+N, H, W, C = (dc.symbol(s) for s in ('N', 'H', 'W', 'C'))
+
+@dc.program
+def flatten_rows(x: dc.float64[N, H, W], w: dc.float64[C]):
+    return np.reshape(x[:, ::2, :], (N, C)) * w
+
+def inputs():
+    return np.arange(24.0).reshape(2, 4, 3), np.linspace(0, 1, 6)
+""",
     'dace_nested_symbols': """\
 # trial: entry=smooth_all
 import numpy as np
@@ -412,3 +426,11 @@ def test_user_style_program_matches_numpy(tmp_path, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_program(tmp_path, name, PROGRAMS[name])
+
+
+def test_sizes_related_only_at_run_time_are_checked_when_called(tmp_path):
+    # C == ((H + 1) // 2) * W cannot be declared with one symbol: the call checks it.
+    run_program(tmp_path, "dace_reshape_symbols", PROGRAMS["dace_reshape_symbols"])
+    compiled = load_module(tmp_path / "dace_reshape_symbols.abi3.so", "dace_reshape_symbols")
+    with pytest.raises(ValueError, match="shapes do not agree"):
+        compiled.flatten_rows(np.ones((2, 4, 3)), np.ones(5))
