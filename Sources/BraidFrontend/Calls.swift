@@ -284,7 +284,7 @@ extension FunctionLowerer {
             throw Diagnostic(loc, "\(name)() got an unexpected keyword argument '\(k)'")
         }
         // A return is supported as the helper's last statement (possibly after loops/branches that don't return).
-        var body = f.body
+        var body = foldEarlyReturns(f.body)
         var returnExpr: PyExpr? = nil
         var hasReturn = false
         if let last = body.last, case .return(let e) = last.kind {
@@ -392,6 +392,21 @@ extension FunctionLowerer {
             }
         }
         return out
+    }
+
+    /// `if c: ... return a` followed by more statements (an early return) becomes
+    /// `if c: ... return a  else: <the statements after>`, so every return is final.
+    func foldEarlyReturns(_ stmts: [PyStmt]) -> [PyStmt] {
+        for (k, s) in stmts.enumerated() {
+            guard case .if(let test, let body, let orelse) = s.kind, k < stmts.count - 1, !returnsInLoops([s]) else { continue }
+            let bodyEnds = endsInReturn(foldEarlyReturns(body)), elseEnds = endsInReturn(foldEarlyReturns(orelse))
+            guard bodyEnds || elseEnds else { continue }
+            let rest = Array(stmts[(k + 1)...])
+            let newBody = foldEarlyReturns(bodyEnds ? body : body + rest)
+            let newElse = foldEarlyReturns(elseEnds ? orelse : orelse + rest)
+            return Array(stmts[..<k]) + [PyStmt(.if(test: test, body: newBody, orelse: newElse), s.loc)]
+        }
+        return stmts
     }
 
     /// Whether every path through the statements ends in `return`.

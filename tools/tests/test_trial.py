@@ -107,6 +107,33 @@ def comprehensions(x, n, A):
     mean = np.mean([np.sum(r) for r in A])
     lens = np.array([i for i in range(2, 2 * n, 2)], dtype=np.float32)
     return sq, tot, g, m, rows, pairs, ints, mean, lens, np.array([x[:2], x[1:3] * 2]), np.array([A[0], A[1]], dtype=np.float32)
+
+def compute_bin(x, bin_edges):
+    n = bin_edges.shape[0] - 1
+    a_min = bin_edges[0]
+    a_max = bin_edges[-1]
+    if x == a_max:
+        return n - 1
+    return int(n * (x - a_min) / (a_max - a_min))
+
+def classify(v):
+    if v < 0.0:
+        return -1.0
+    if v > 1.0:
+        s = v * 2.0
+        return s
+    elif v > 0.5:
+        return 0.5
+    return v
+
+#pythran export early_returns(float64[:], float64[:])
+def early_returns(x, edges):
+    out = np.zeros(x.shape[0], dtype=np.int64)
+    c = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        out[i] = compute_bin(x[i], edges)
+        c[i] = classify(x[i] * 2 - 0.5)
+    return out, c
 '''
 
 
@@ -151,6 +178,10 @@ def test_nested_functions_read_enclosing_names_when_called(idioms):
 
 def test_comprehensions_over_run_time_ranges(idioms):
     check(*idioms, "comprehensions", np.array([1.0, -3.0, 2.5, 0.5]), 3, np.arange(6.0).reshape(2, 3))
+
+
+def test_helpers_with_early_returns(idioms):
+    check(*idioms, "early_returns", np.array([0.0, 0.3, 0.99, 1.0, 0.5]), np.linspace(0, 1, 5))
 
 
 def build(tmp_path, name, text):
