@@ -104,7 +104,8 @@ struct ModuleContext {
             }
         }
         var exports: [(name: String, types: [ExportSignature.ArgType], loc: SourceLocation)] = []
-        for c in module.comments {
+        let comments = module.comments
+        for (k, c) in comments.enumerated() {
             // `#pythran export f(...)`; columns count from the comment's own column.
             let afterHash = c.text.dropFirst()
             let text = afterHash.drop { $0 == " " || $0 == "\t" }
@@ -113,7 +114,22 @@ struct ModuleContext {
             let skipped = signature.prefix { $0 == " " || $0 == "\t" }.count
             signature = signature.dropFirst(skipped)
             let column = c.column + 1 + (afterHash.count - text.count) + "pythran export ".count + skipped
-            exports += try ExportSignature.parseAll(String(signature), loc: SourceLocation(file: file, line: c.line, column: column))
+            // A signature whose parentheses are still open goes on in the comments of the next lines.
+            var joined = String(signature)
+            var continuations: [(offset: Int, loc: SourceLocation)] = []
+            var next = k + 1
+            func open(_ t: String) -> Int { t.filter { $0 == "(" }.count - t.filter { $0 == ")" }.count }
+            while open(joined) > 0, next < comments.count, comments[next].line == comments[next - 1].line + 1 {
+                let more = comments[next].text.dropFirst()
+                let lead = more.prefix { $0 == " " || $0 == "\t" }.count
+                joined += " "
+                continuations.append((joined.count, SourceLocation(file: file, line: comments[next].line,
+                                                                   column: comments[next].column + 1 + lead)))
+                joined += more.dropFirst(lead)
+                next += 1
+            }
+            exports += try ExportSignature.parseAll(joined, loc: SourceLocation(file: file, line: c.line, column: column),
+                                                    continuations: continuations)
         }
         // Command-line signatures replace the file's export comments for the same function.
         var fromCommandLine: [(name: String, types: [ExportSignature.ArgType], loc: SourceLocation)] = []
@@ -609,13 +625,20 @@ enum ExportSignature {
     /// The signatures of one export comment (or `--signature` value), each with the location
     /// of its name. `loc` is where `text` starts; `exact` says whether columns inside `text`
     /// are columns of the file (false for command-line signatures, reported at `loc`).
-    static func parseAll(_ text: String, loc: SourceLocation, exact: Bool = true) throws -> [(String, [ArgType], SourceLocation)] {
+    /// `continuations` are the offsets in `text` where a continuation comment line starts (a
+    /// signature spread over several `#` lines), with that text's location in the file.
+    static func parseAll(_ text: String, loc: SourceLocation, exact: Bool = true,
+                         continuations: [(offset: Int, loc: SourceLocation)] = []) throws -> [(String, [ArgType], SourceLocation)] {
         var result: [(String, [ArgType], SourceLocation)] = []
         var depth = 0
         var start = 0
         let chars = Array(text) + [","]  // a final separator ends the last signature
         func at(_ offset: Int) -> SourceLocation {
-            exact ? SourceLocation(file: loc.file, line: loc.line, column: loc.column + offset) : loc
+            guard exact else { return loc }
+            if let c = continuations.last(where: { $0.offset <= offset }) {
+                return SourceLocation(file: c.loc.file, line: c.loc.line, column: c.loc.column + offset - c.offset)
+            }
+            return SourceLocation(file: loc.file, line: loc.line, column: loc.column + offset)
         }
         for (i, ch) in chars.enumerated() {
             if ch == "(" || ch == "[" { depth += 1 }
@@ -624,8 +647,14 @@ enum ExportSignature {
             let piece = String(chars[start..<i])
             let lead = piece.prefix { $0 == " " || $0 == "\t" }.count
             if !piece.trimmingCharacters(in: .whitespaces).isEmpty {
-                let (name, types) = try parse(String(piece.dropFirst(lead)), loc: at(start + lead), exact: exact)
-                result.append((name, types, at(start + lead)))
+                let pieceStart = start + lead
+                let (name, types, optional) = try parseSignature(String(piece.dropFirst(lead)), loc: at(pieceStart)) {
+                    at(pieceStart + $0)
+                }
+                // `f(int, float?)`: Pythran exports f(int) and f(int, float).
+                for omitted in stride(from: optional, through: 0, by: -1) {
+                    result.append((name, Array(types.dropLast(omitted)), at(pieceStart)))
+                }
             }
             start = i + 1
         }
@@ -637,9 +666,17 @@ enum ExportSignature {
 
     /// One signature `name(types)`.
     static func parse(_ text: String, loc: SourceLocation, exact: Bool = true) throws -> (String, [ArgType]) {
-        func at(_ offset: Int) -> SourceLocation {
-            exact ? SourceLocation(file: loc.file, line: loc.line, column: loc.column + offset) : loc
+        let (name, types, optional) = try parseSignature(text, loc: loc) {
+            exact ? SourceLocation(file: loc.file, line: loc.line, column: loc.column + $0) : loc
         }
+        guard optional == 0 else { throw Diagnostic(loc, "optional parameter types ('T?') need parseAll") }
+        return (name, types)
+    }
+
+    /// One signature, with the number of its trailing optional parameters (`float?`); `at`
+    /// locates an offset in `text`.
+    private static func parseSignature(_ text: String, loc: SourceLocation,
+                                       at: (Int) -> SourceLocation) throws -> (String, [ArgType], optional: Int) {
         let s = text.trimmingCharacters(in: .whitespaces)
         guard let open = s.firstIndex(of: "("), s.hasSuffix(")") else {
             throw Diagnostic(loc, "malformed export signature '\(s)'; write name(float64[:,:], int)")
@@ -667,13 +704,20 @@ enum ExportSignature {
             }
         }
         if !current.trimmingCharacters(in: .whitespaces).isEmpty || !parts.isEmpty { parts.append((current, currentStart)) }
+        var optional = 0
         for (p, offset) in parts {
             let lead = p.prefix { $0 == " " || $0 == "\t" }.count
             let here = at(innerStart + offset + lead)
-            let t = p.trimmingCharacters(in: .whitespaces)
+            var t = p.trimmingCharacters(in: .whitespaces)
+            if t.hasSuffix("?") {
+                t = String(t.dropLast()).trimmingCharacters(in: .whitespaces)
+                optional += 1
+            } else if optional > 0 {
+                throw Diagnostic(here, "'\(t)' follows an optional parameter ('T?'); only the last parameters may be optional")
+            }
             args.append(try argType(t, loc: here))
         }
-        return (name, args)
+        return (name, args, optional)
     }
 
     private static func argType(_ t: String, loc: SourceLocation) throws -> ArgType {

@@ -176,6 +176,32 @@ import Testing
         for (name, expected) in cases { #expect(DTypeNames.lookup(name) == expected, "\(name)") }
     }
 
+    @Test func exportCommentsGoOnInTheNextCommentLines() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+
+            # pythran export f(float64[:],
+            #     float64[:], int,
+            # bool)
+            def f(a, b, k, flag):
+                return a * k + b
+            """)
+        #expect(ir.contains("program f(a, b, k, flag)"))
+        let d = diagnostic("import numpy as np\n\n# pythran export f(float64[:],\n#     float64[:], quad,\n#     int)\ndef f(a, b, c, d):\n    return a\n")
+        #expect(d?.message.contains("unknown type 'quad'") == true)
+        #expect(d?.loc == SourceLocation(file: "k.py", line: 4, column: 19))
+    }
+
+    @Test func optionalParameterTypesExportEachArity() throws {
+        let all = try ExportSignature.parseAll("weights(uint8[:,:], float?, int?)", loc: SourceLocation(file: "k.py", line: 1, column: 1))
+        #expect(all.map { $0.1.count } == [1, 2, 3])
+        let error = #expect(throws: Diagnostic.self) {
+            try ExportSignature.parseAll("f(float64[:], int?, float)", loc: SourceLocation(file: "k.py", line: 1, column: 1))
+        }
+        #expect(error?.message.contains("only the last parameters may be optional") == true)
+        #expect(error?.loc.column == 21)
+    }
+
     @Test func foldingFollowsPythonArithmetic() {
         #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))
