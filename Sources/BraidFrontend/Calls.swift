@@ -65,6 +65,17 @@ extension FunctionLowerer {
             return try inline(name, args, kws, loc: loc)
         case .module(let path):
             let a = try lowerArgs(args, kws, loc: loc, function: path.split(separator: ".").last.map(String.init) ?? path)
+            if path == "braid.define_local" || path == "braid.ndarray" {
+                // DaCe's define_local(shape, dtype) and dace.ndarray(shape, dtype): np.empty.
+                guard let empty = NumPyRegistry.functions["empty"] else { throw Diagnostic(loc, "internal: empty") }
+                return try empty.lower(self, a)
+            }
+            if path == "braid.define_local_scalar" {
+                // A scalar of the dtype, assigned before use (0 until then, as under CPython).
+                try a.check(maxPositional: 1, allowed: ["dtype"])
+                guard case .dtype(let d)? = a.get(0, "dtype") else { throw Diagnostic(loc, "define_local_scalar() takes a dtype such as dace.float64") }
+                return .scalar(cast(.symbol(.zero), d), weak: false)
+            }
             if path.hasPrefix("math.") {
                 return try mathCall(String(path.dropFirst("math.".count)), a)
             }

@@ -210,6 +210,27 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'dace_define_local': """\
+# trial: entry=locals_demo
+import numpy as np
+import dace
+
+N = dace.symbol("N")
+
+@dace.program
+def locals_demo(A: dace.float64[N]):
+    t = dace.define_local([N], dace.float64)
+    s = dace.define_local_scalar(dace.float32)
+    u = dace.ndarray((N, 2), dace.int32)
+    u[:] = 3
+    t[:] = A * 2
+    for i in range(N):
+        s += A[i]
+    return t, s, u
+
+def inputs():
+    return (np.arange(3.0),)
+""",
     'dace_reshape_symbols': """\
 # trial: entry=flatten_rows
 import numpy as np
