@@ -58,6 +58,10 @@ extension FunctionLowerer {
                 default: break
                 }
             }
+            if op == .floorDiv && ot.isFloat {
+                let r = floatFloorDivide(Lazy(node: .scalar(cast(x, ot)), shape: [], dtype: ot), Lazy(node: .scalar(cast(y, ot)), shape: [], dtype: ot), shape: [])
+                return .scalar(r.element(at: []), weak: weak)
+            }
             let value = ScalarExpr.binary(op, cast(x, ot), cast(y, ot), rt)
             if ot == .uint64, let (negative, result) = negativePythonIntComparison(op, a, b) {
                 return .scalar(.select(negative, .literal(.bool(result), .bool), value, .bool), weak: false)
@@ -73,6 +77,9 @@ extension FunctionLowerer {
             if op == .pow && ot.isInteger {
                 try checkIntegerPower({ if case .scalar = b { return b } else { return .array(lb) } }(), size: shape.reduce(SymExpr.one, *), shape: shape, loc: loc)
             }
+            if op == .floorDiv && ot.isFloat {
+                return .array(floatFloorDivide(castLazy(la, ot), castLazy(lb, ot), shape: shape))
+            }
             let value = Lazy(node: .binary(op, castLazy(la, ot), castLazy(lb, ot)), shape: shape, dtype: rt)
             if ot == .uint64, let (negative, result) = negativePythonIntComparison(op, a, b) {
                 return .array(Lazy(node: .select(Lazy(node: .scalar(negative), shape: [], dtype: .bool),
@@ -81,6 +88,26 @@ extension FunctionLowerer {
             }
             return .array(value)
         }
+    }
+
+    /// Float `a // b` as NumPy computes it (npy_divmod): `(a - fmod(a, b)) / b`, one less where
+    /// the remainder's sign differs from b's, snapped to the nearest integer; a signed zero for
+    /// a zero quotient, and `a / b` for a zero divisor. `floor(a / b)` differs where a / b
+    /// rounds up to an integer (-3.5 // 0.7 is -6.0, floor(-3.5 / 0.7) is -5.0).
+    func floatFloorDivide(_ a: Lazy, _ b: Lazy, shape: [SymExpr]) -> Lazy {
+        let t = a.dtype
+        func node(_ n: LazyNode, _ dtype: DType = t) -> Lazy { Lazy(node: n, shape: shape, dtype: dtype) }
+        func lit(_ v: Double) -> Lazy { Lazy(node: .scalar(.literal(.float(v), t)), shape: [], dtype: t) }
+        func bin(_ op: BinaryOp, _ p: Lazy, _ q: Lazy) -> Lazy { node(.binary(op, p, q), op.isComparison || op == .and || op == .or ? .bool : t) }
+        let mod = node(.call(.fmod, [a, b]))
+        let quotient = bin(.div, bin(.sub, a, mod), b)
+        let adjust = bin(.and, bin(.ne, mod, lit(0)), bin(.ne, bin(.lt, b, lit(0)), bin(.lt, mod, lit(0))))
+        let div = node(.select(adjust, bin(.sub, quotient, lit(1)), quotient))
+        let floorDiv = node(.call(.floor, [div]))
+        let snapped = node(.select(bin(.gt, bin(.sub, div, floorDiv), lit(0.5)), bin(.add, floorDiv, lit(1)), floorDiv))
+        let signedZero = node(.call(.copysign, [lit(0), bin(.div, a, b)]))
+        let result = node(.select(bin(.ne, div, lit(0)), snapped, signedZero))
+        return node(.select(bin(.eq, b, lit(0)), bin(.div, a, b), result))
     }
 
     /// uint64 compared with a Python int known at run time: a negative int is below every

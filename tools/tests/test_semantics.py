@@ -117,6 +117,10 @@ def histogram_nan(x):
 def builtin_max_empty(x):
     return max(x)
 
+#pythran export float_floor_divide(float64[:], float64[:], float32[:], float)
+def float_floor_divide(a, b, f, s):
+    return a // b, a // s, s // b, f // np.float32(0.7), np.floor_divide(a, b), a[0] // b[0], f // f[::-1], -0.0 // b
+
 #pythran export rebound_types(float32[:], float64[:])
 def rebound_types(f, x):
     g = np.float32(0.0)
@@ -394,3 +398,17 @@ def test_a_name_rebound_to_another_type_keeps_each_value_its_own_type(modules):
     compiled, reference = modules
     f, x = np.array([0.5, 1.5], np.float32), np.array([2.25])
     same(compiled.rebound_types(f, x), reference.rebound_types(f, x))
+
+
+def test_float_floor_division_is_numpys_divmod_not_floor_of_the_quotient(modules):
+    # -3.5 / 0.7 rounds to -5.0, but the exact quotient is just below: NumPy (and Python) give -6.0.
+    compiled, reference = modules
+    a = np.array([-3.5, 3.5, 1.0, -1.0, 0.0, 7.0, np.inf, -2.0, 5.0])
+    b = np.array([0.7, 0.7, 0.1, 0.1, -3.0, 0.0, 2.0, np.inf, -0.3])
+    f = np.array([1.4, -2.1, 0.35], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = reference.float_floor_divide(a, b, f, 0.7)
+    got = compiled.float_floor_divide(a, b, f, 0.7)
+    same(got, want, rtol=0)
+    assert np.signbit(got[0][4]) == np.signbit(want[0][4])
