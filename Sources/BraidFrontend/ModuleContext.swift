@@ -54,18 +54,40 @@ struct ModuleContext {
             switch stmt.kind {
             case .import(let aliases):
                 for a in aliases {
-                    let local = a.asname ?? a.name
+                    guard let local = a.asname else {
+                        // `import numpy.linalg` binds `numpy`.
+                        switch a.name.prefix(while: { $0 != "." }) {
+                        case "numpy": numpyAliases.insert("numpy")
+                        case "braid" where a.name == "braid", "dace" where a.name == "dace": braidAliases.insert(a.name)
+                        case "math" where a.name == "math": mathAliases.insert("math")
+                        default: break  // other imports are only an error if used
+                        }
+                        continue
+                    }
                     switch a.name {
                     case "numpy": numpyAliases.insert(local)
                     case "braid", "dace": braidAliases.insert(local)
                     case "math": mathAliases.insert(local)
-                    default: break  // other imports are only an error if used
+                    default:
+                        // `import numpy.linalg as la`: `la.norm` is `numpy.linalg.norm`.
+                        if a.name.hasPrefix("numpy.") { bindImported(local, "numpy", String(a.name.dropFirst("numpy.".count))) }
                     }
                 }
             case .importFrom(let mod, let names, _):
-                guard let mod, ["numpy", "braid", "dace", "math"].contains(mod) else { continue }
+                guard let mod else { continue }
+                let module: String, prefix: String
+                switch mod {
+                case "numpy", "math": (module, prefix) = (mod, "")
+                case "braid", "dace": (module, prefix) = ("braid", "")
+                case _ where mod.hasPrefix("numpy."): (module, prefix) = ("numpy", String(mod.dropFirst("numpy.".count)) + ".")
+                default: continue
+                }
                 for a in names {
-                    fromImports[a.asname ?? a.name] = (mod == "numpy" || mod == "math" ? mod : "braid", a.name)
+                    if a.name == "*" {
+                        starImport(module, at: stmt.loc)
+                    } else {
+                        bindImported(a.asname ?? a.name, module, prefix + a.name)
+                    }
                 }
             case .assign(let targets, let value):
                 try moduleAssign(targets, value)
@@ -279,6 +301,12 @@ struct ModuleContext {
             for (t, v) in zip(names, elts) { try moduleAssign([t], v) }
             return
         }
+        // `norm = np.linalg.norm`, `exp = math.exp`: another name for a function.
+        if targets.count == 1, case .name(let n) = targets[0].kind, case .attribute = value.kind,
+           let (module, path) = modulePath(value), foldConstant(value) == nil {
+            bindImported(n, module, path)
+            return
+        }
         // `X = Y = 0.5` binds every target; anything else a name is bound to (a tuple, a list,
         // an array, a call) stays a Python value that compiled code cannot read.
         let folded = foldConstant(value)
@@ -294,6 +322,72 @@ struct ModuleContext {
                         + "strings and symbols only: pass it as a parameter or create it inside the function")
                 }
             }
+        }
+    }
+
+    /// Binds `local` to `module.name` (`from numpy import pi`, `from numpy.linalg import norm`,
+    /// `norm = np.linalg.norm`): NumPy's and math's number constants become constants.
+    private mutating func bindImported(_ local: String, _ module: String, _ name: String) {
+        constantProblems[local] = nil
+        constants[local] = nil
+        fromImports[local] = nil
+        if module == "numpy" || module == "math", let c = Self.mathConstant(name) {
+            constants[local] = c
+        } else if module == "numpy", name == "newaxis" {
+            constants[local] = PyConstant.none
+        } else {
+            fromImports[local] = (module, name)
+        }
+    }
+
+    /// `from numpy import *` / `from math import *`: every name Braid supports from the module.
+    private mutating func starImport(_ module: String, at loc: SourceLocation) {
+        switch module {
+        case "numpy":
+            for name in NumPyRegistry.functions.keys where !name.contains(".") && !Self.notExportedByNumPy.contains(name) {
+                bindImported(name, "numpy", name)
+            }
+            for name in ["pi", "e", "inf", "nan", "newaxis", "linalg", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                         "uint16", "uint32", "uint64", "complex64", "complex128", "bool", "bool_", "intp", "double", "single"] {
+                bindImported(name, "numpy", name)
+            }
+            // Builtins NumPy's star export shadows with functions Braid does not have.
+            for name in ["abs", "min", "max", "round", "sum", "all", "any", "pow", "divmod"] where fromImports[name] == nil {
+                constantProblems[name] = Diagnostic(loc, "'\(name)' is NumPy's np.\(name) here (from numpy import *), which "
+                    + "Braid does not support yet; import NumPy as np and write the call you mean")
+            }
+        case "math":
+            for name in Self.mathNames { bindImported(name, "math", name) }
+        default:
+            break  // `from braid import *`: names are looked up as written
+        }
+    }
+
+    /// Registry names NumPy 2 no longer exports with `from numpy import *`.
+    private static let notExportedByNumPy: Set<String> = ["trapz"]
+
+    /// The names `from math import *` binds.
+    private static let mathNames = [
+        "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "comb", "copysign", "cos", "cosh",
+        "degrees", "dist", "e", "erf", "erfc", "exp", "exp2", "expm1", "fabs", "factorial", "floor", "fmod", "frexp",
+        "fsum", "gamma", "gcd", "hypot", "inf", "isclose", "isfinite", "isinf", "isnan", "isqrt", "lcm", "ldexp",
+        "lgamma", "log", "log10", "log1p", "log2", "modf", "nan", "nextafter", "perm", "pi", "pow", "prod", "radians",
+        "remainder", "sin", "sinh", "sqrt", "tan", "tanh", "tau", "trunc", "ulp",
+    ]
+
+    /// `np.linalg.norm` (or `la.norm` after `import numpy.linalg as la`) as a module path.
+    private func modulePath(_ e: PyExpr) -> (module: String, name: String)? {
+        switch e.kind {
+        case .name(let n):
+            if numpyAliases.contains(n) { return ("numpy", "") }
+            if mathAliases.contains(n) { return ("math", "") }
+            if let imp = fromImports[n], imp.module == "numpy" || imp.module == "math" { return imp }
+            return nil
+        case .attribute(let base, let attr):
+            guard let (m, path) = modulePath(base) else { return nil }
+            return (m, path.isEmpty ? attr : path + "." + attr)
+        default:
+            return nil
         }
     }
 
@@ -346,7 +440,8 @@ struct ModuleContext {
         case "pi": return .float(Double.pi)
         case "e": return .float(M_E)
         case "tau": return .float(2 * Double.pi)
-        case "inf": return .float(Double.infinity)
+        case "inf", "Inf": return .float(Double.infinity)
+        case "nan", "NaN": return .float(Double.nan)
         default: return nil
         }
     }

@@ -202,6 +202,30 @@ import Testing
         #expect(error?.loc.column == 21)
     }
 
+    @Test(arguments: [
+        "from numpy import linalg\nN = linalg.norm",
+        "import numpy.linalg\nN = numpy.linalg.norm",
+        "import numpy.linalg as la\nN = la.norm",
+        "from numpy.linalg import norm as N",
+        "N = np.linalg.norm",
+    ])
+    func numpySubmodulesAndFunctionAliases(header: String) throws {
+        let ir = try lowerIR("import numpy as np\n" + header + "\n\n#pythran export f(float64[:])\ndef f(x):\n    return N(x)\n")
+        #expect(ir.contains("program f(x)"))
+        #expect(ir.contains("sqrt"))
+    }
+
+    @Test func starImportsBindWhatTheModulesExport() throws {
+        let ctx = try ModuleContext(module: PythonParser.parse(source: "from math import *\nfrom numpy import *\n", file: "k.py"),
+                                    signatures: [])
+        #expect(ctx.fromImports["sqrt"]?.module == "numpy")  // the later import wins, as in Python
+        #expect(ctx.fromImports["max"]?.module == "numpy")  // np.max shadows the builtin
+        #expect(ctx.fromImports["factorial"]?.module == "math")
+        #expect(ctx.constants["pi"] == .float(Double.pi))
+        #expect(ctx.constants["newaxis"] == PyConstant.none)
+        #expect(ctx.fromImports["trapz"] == nil)
+    }
+
     @Test func foldingFollowsPythonArithmetic() {
         #expect(ModuleContext.fold(.int(-7), .floorDiv, .int(2)) == .int(-4))
         #expect(ModuleContext.fold(.int(-7), .mod, .int(2)) == .int(1))

@@ -149,3 +149,33 @@ def test_dace_allocation_helpers_run_under_cpython():
     assert type(s) is np.uint32
     b = braid.ndarray((4,), dtype=np.int64)
     assert b.shape == (4,) and b.dtype == np.int64
+
+
+STAR = """\
+#pythran export f(float64[:,:], float64[:])
+from math import *
+from numpy import *
+from numpy.linalg import solve
+norm2 = linalg.norm
+
+
+def f(A, b):
+    y = zeros_like(A)
+    y[:, newaxis, 0] = sqrt(A[:, 0:1]) * pi + e
+    M = A @ A.T + A.shape[0] * eye(A.shape[0])
+    return y, max(A, axis=0), sum(A), abs(-A), solve(M, b), norm2(b), floor(2.5)
+"""
+
+
+def test_star_imports_submodules_and_aliases_match_cpython(tmp_path):
+    r, src = build(tmp_path, "star", STAR)
+    assert r.returncode == 0, r.stderr
+    mod = load(tmp_path / "star.abi3.so", "star")
+    ref = load(src, "star_ref")
+    rng = np.random.default_rng(6)
+    A, b = rng.random((4, 4)), rng.random(4)
+    got, want = mod.f(A, b), ref.f(A, b)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-8)
