@@ -20,12 +20,8 @@ public enum CPUBackend {
             // Collapsing makes the innermost loop recompute its indices and stops it from
             // vectorizing; only nests with loops inside (heavy iterations) collapse.
             if collapse > 1 && ParallelCost.containsLoop(m.body) { p += " collapse(\(collapse))" }
-            if trips.constant == nil {
-                // Small instances run on one thread: a parallel region costs microseconds,
-                // and far more when other processes share the cores.
-                let n = trips.render(symbol: { $0 }, floorDiv: "braid_floordiv(", mod: "braid_mod(", min: "braid_imin", max: "braid_imax")
-                p += " if((\(n)) * \(weight) >= \(ParallelCost.threshold))"
-            }
+            // Small instances of a map whose size is only known at run time take the plain
+            // loop nest next to this one (see `lowerMap`).
             for (name, op) in m.reductions.sorted(by: { $0.key < $1.key }) {
                 p += " reduction(\(ParallelCost.clause(op)):\(name))"
             }
@@ -33,18 +29,71 @@ public enum CPUBackend {
         },
         overloadedMath: false,
         supportsComplex: true,
-        library: { node, lowering in try BLAS.lower(node, lowering) })
+        library: { node, lowering in try BLAS.lower(node, lowering) },
+        lowerMap: { m, lowering in try ParallelCost.sizedByWork(m, lowering) })
 
     /// The native C of every program (entry points with the extension calling convention).
     public static func nativeCode(_ module: IRModule) throws -> String {
         var out = ModuleSource.cHeaders + "#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
-        out += reductionDeclarations + "\n" + vectorMath
+        out += reductionDeclarations + "\n" + vectorMath + loadAdaptiveTeams
         for p in module.programs {
-            out += CPrinter.print(try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p)))
+            var f = try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p))
+            // The caller's team size comes back on every path: all exits go through the final return.
+            f.body.insert(.decl(type: "const int", name: "braid_threads", initializer: "braid_teams_begin()"), at: 0)
+            f.body.insert(.expr("omp_set_num_threads(braid_threads)"), at: f.body.count - 1)
+            out += CPrinter.print(f)
             out += "\n"
         }
         return out
     }
+
+    /// Team sizes follow the machine's load for the duration of each call, unless the user
+    /// set `OMP_NUM_THREADS` or `OMP_DYNAMIC`: the team is what OpenMP's dynamic adjustment
+    /// (libgomp's rule) would give, the processors that the 15-minute load average leaves
+    /// free, at least one. Without it, a machine whose cores are already busy (other
+    /// processes, a shared CI host) makes every region wait at its barrier for threads that
+    /// are not running while the others spin; measured on a 2-core host with a load of 3-4,
+    /// programs with regions inside time loops ran 2-10x slower on two threads than on one.
+    /// The size goes through `omp_set_num_threads`, not `omp_set_dynamic`, so that OpenBLAS
+    /// (built on OpenMP) asks for the same team: its level-3 threads wait for each other and
+    /// never finish when OpenMP grants fewer threads than it asked for. The load is read at
+    /// most every 100 ms. Team sizes never change results beyond the reassociation of
+    /// parallel reductions.
+    static let loadAdaptiveTeams = """
+    #include <omp.h>
+    #include <stdatomic.h>
+    #include <time.h>
+    static int braid_user_teams;
+    __attribute__((constructor)) static void braid_read_omp_environment(void) {
+        braid_user_teams = getenv("OMP_NUM_THREADS") != NULL || getenv("OMP_DYNAMIC") != NULL;
+    }
+    static _Atomic int braid_free_procs_cached;
+    static _Atomic long long braid_free_procs_at_ms = -1000000;
+    static int braid_free_procs(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        const long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        if (now - atomic_load_explicit(&braid_free_procs_at_ms, memory_order_relaxed) < 100) {
+            return atomic_load_explicit(&braid_free_procs_cached, memory_order_relaxed);
+        }
+        int n = omp_get_num_procs();
+        double avg[3];
+        const int load = getloadavg(avg, 3) == 3 ? (int)(avg[2] + 0.1) : 0;
+        n = load >= n ? 1 : n - load;
+        atomic_store_explicit(&braid_free_procs_cached, n, memory_order_relaxed);
+        atomic_store_explicit(&braid_free_procs_at_ms, now, memory_order_relaxed);
+        return n;
+    }
+    static int braid_teams_begin(void) {
+        const int was = omp_get_max_threads();
+        if (!braid_user_teams) {
+            const int free_procs = braid_free_procs();
+            if (free_procs < was) omp_set_num_threads(free_procs);
+        }
+        return was;
+    }
+
+    """
 
     /// The whole translation unit: native code plus the Python wrapper.
     public static func translationUnit(_ module: IRModule) throws -> String {
@@ -118,6 +167,22 @@ enum ParallelCost {
     static func work(_ m: MapScope) -> (trips: SymExpr, weight: Int) {
         let trips = m.ranges.reduce(SymExpr.one) { acc, r in acc * count(r) }
         return (trips, weight(m.body))
+    }
+
+    /// A parallel map whose size is only known at run time, as a branch on its work between
+    /// the parallel loop nest and the same nest as plain loops: small instances run on one
+    /// thread. An OpenMP `if` clause would do the same but still enters the runtime (about a
+    /// microsecond per region, measured); a small map inside a sequential loop (a row of
+    /// Gauss-Seidel, one step of a substitution) then spends more there than on its work.
+    static func sizedByWork(_ m: MapScope, _ l: CLowering) throws -> [CStmt]? {
+        guard m.schedule == .cpuParallel else { return nil }
+        let (trips, weight) = work(m)
+        guard trips.constant == nil else { return nil }
+        let n = l.sym(trips)
+        var plain = m
+        plain.schedule = .sequential
+        plain.reductions = [:]
+        return [.ifElse(condition: "(\(n)) * \(weight) >= \(threshold)", then: try l.map(m), orElse: try l.map(plain))]
     }
 
     static func count(_ r: SymRange) -> SymExpr {

@@ -266,3 +266,45 @@ def test_run_time_value_errors_say_what_numpy_says(tmp_path):
     with pytest.raises(ValueError, match="negative integer power"):
         mod.power(np.arange(3), -1)
     assert mod.power(np.arange(3), 2) == ref["power"](np.arange(3), 2)
+
+
+def test_calls_give_back_the_callers_openmp_team_size(tmp_path):
+    # Compiled functions size their teams to the machine's load while they run; the calling
+    # thread's own team size is restored afterwards, also when the call raises.
+    import ctypes
+
+    mod, _, _ = compile_module(tmp_path, "teams", "def total(x):\n    s = 0.0\n    for i in range(x.shape[0]):\n"
+                               "        s = s + x[i]\n    return s\n\n\ndef pick(x, i):\n    return x[i]\n",
+                               ["total(float64[:])", "pick(float64[:], int64)"])
+    gomp = ctypes.CDLL("libgomp.so.1")
+    x = np.random.default_rng(3).random(1_000_000)
+    before = gomp.omp_get_max_threads()
+    try:
+        for setting in (1, 2, 5):
+            gomp.omp_set_num_threads(setting)
+            np.testing.assert_allclose(mod.total(x), np.sum(x), rtol=1e-9)
+            assert gomp.omp_get_max_threads() == setting
+        with pytest.raises(IndexError):
+            mod.pick(x, x.shape[0])  # the native code's error exit restores it too
+        assert gomp.omp_get_max_threads() == 5
+    finally:
+        gomp.omp_set_num_threads(before)
+
+
+def test_batched_blas_inside_parallel_maps_on_any_team_size(tmp_path):
+    # OpenBLAS called from a parallel map over a batch, with teams of one and two threads
+    # (its own threads must never wait for threads OpenMP did not start).
+    import ctypes
+
+    src = "def bmm(a, b):\n    return a @ b\n"
+    mod, _, _ = compile_module(tmp_path, "bmm", src, ["bmm(float32[:,:,:], float32[:,:,:])"])
+    gomp = ctypes.CDLL("libgomp.so.1")
+    rng = np.random.default_rng(5)
+    a, b = rng.random((16, 96, 64), dtype=np.float32), rng.random((16, 64, 80), dtype=np.float32)
+    before = gomp.omp_get_max_threads()
+    try:
+        for setting in (1, 2):
+            gomp.omp_set_num_threads(setting)
+            np.testing.assert_allclose(mod.bmm(a, b), a @ b, rtol=1e-4)
+    finally:
+        gomp.omp_set_num_threads(before)
