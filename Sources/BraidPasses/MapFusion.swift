@@ -13,8 +13,10 @@ import BraidIR
 /// and running `a(p); b(p)` for each `p` in order computes the same values.
 ///
 /// A transient array becomes a scalar private to a map when every access to it in the whole
-/// program lies directly in that map's body (outside nested loops) with one subscript
-/// pattern that separates iterations, and the first access is an unconditional write.
+/// program lies in that map's body with one subscript pattern that separates iterations,
+/// the writes directly in the body (outside nested loops) and the first access an
+/// unconditional write; reads may sit in nested loops (the row maximum read by every
+/// element of its row).
 public struct MapFusion: Pass {
     public let name = "map-fusion"
     public init() {}
@@ -41,8 +43,10 @@ public struct MapFusion: Pass {
                 }
                 if case .map(let b) = n, case .map(let a)? = out.last, let fused = Self.fuse(a, b, p) {
                     out[out.count - 1] = .map(fused)
-                    remarks.append(Remark(b.loc, pass: name, .fused,
-                                          "fused with the loop nest of line \(a.loc.line) (same iteration space, element-wise dependences only)"))
+                    let how = a.params.count == b.params.count
+                        ? "same iteration space, element-wise dependences only"
+                        : "over their common outer loops; each outer iteration uses only what it wrote"
+                    remarks.append(Remark(b.loc, pass: name, .fused, "fused with the loop nest of line \(a.loc.line) (\(how))"))
                     changed = true
                 } else {
                     out.append(n)
@@ -60,7 +64,34 @@ public struct MapFusion: Pass {
     }
 
     /// `a` followed by `b` as one map, or `nil` when that is not provably equal.
+    ///
+    /// Maps whose dimensions differ by one (a row reduction `red[i, j] = max(x[i, j, :])` and
+    /// the elementwise `e[i, j, k] = exp(x[i, j, k] - red[i, j])` after it) fuse over their
+    /// common leading loops when those have the same ranges: the deeper map becomes an inner
+    /// map of its last dimension, and the same-space test below then proves that outer
+    /// iteration `p` of `b` uses only what outer iteration `p` of `a` wrote. Each row is then
+    /// reduced, transformed and normalized while it is in cache (softmax, layer norms).
     static func fuse(_ a: MapScope, _ b: MapScope, _ p: Program) -> MapScope? {
+        if a.params.count == b.params.count { return fuseSameSpace(a, b, p) }
+        let d = min(a.params.count, b.params.count)
+        guard d >= 1, max(a.params.count, b.params.count) == d + 1,
+              let outerA = nest(a, outer: d), let outerB = nest(b, outer: d) else { return nil }
+        return fuseSameSpace(outerA, outerB, p)
+    }
+
+    /// `m` as a map over its first `outer` parameters around a sequential map over the rest;
+    /// `nil` for a map that combines reductions across its iterations.
+    static func nest(_ m: MapScope, outer: Int) -> MapScope? {
+        if m.params.count == outer { return m }
+        guard m.reductions.isEmpty else { return nil }
+        let inner = MapScope(params: Array(m.params[outer...]), ranges: Array(m.ranges[outer...]), schedule: .sequential,
+                             body: m.body, locals: m.locals, loc: m.loc)
+        return MapScope(params: Array(m.params[..<outer]), ranges: Array(m.ranges[..<outer]), schedule: m.schedule,
+                        body: [.map(inner)], loc: m.loc)
+    }
+
+    /// `a` followed by `b`, both over the same iteration space, as one map.
+    static func fuseSameSpace(_ a: MapScope, _ b: MapScope, _ p: Program) -> MapScope? {
         let same = equalSizes(p)
         func canonical(_ r: SymRange) -> SymRange {
             SymRange(r.start.substituting(same), r.end.substituting(same), step: r.step.substituting(same))
@@ -124,6 +155,7 @@ public struct MapFusion: Pass {
         guard !candidates.isEmpty else { return false }
         var chosen: [String: [Subscript]] = [:]
         var chosenLoc: [String: SourceLocation] = [:]
+        var chosenMap: [String: [String]] = [:]
         func visit(_ nodes: [Node]) {
             for n in nodes {
                 switch n {
@@ -133,13 +165,17 @@ public struct MapFusion: Pass {
                     var byName: [String: [Access]] = [:]
                     for a in facts.accesses where candidates.contains(a.memlet.data) { byName[a.memlet.data, default: []].append(a) }
                     for (name, acc) in byName where acc.count == total[name] && chosen[name] == nil {
+                        // Reads may sit in loops nested in the map when they use the same
+                        // element (no inner variable in the subscript); writes may not.
                         let s = acc[0].memlet.subset
-                        guard acc.allSatisfy({ $0.memlet.subset == s && $0.innerVariables.isEmpty }),
+                        let inner = Set(acc.flatMap(\.innerVariables))
+                        guard acc.allSatisfy({ $0.memlet.subset == s && ($0.innerVariables.isEmpty || !$0.isWrite) }),
                               acc[0].isWrite, acc[0].unconditional, acc[0].wcr == nil,
                               s.allSatisfy({ if case .index(.sym) = $0 { return true } else { return false } }),
-                              separatesIterations([s], params: m.params, variant: written) else { continue }
+                              separatesIterations([s], params: m.params, variant: written.union(inner)) else { continue }
                         chosen[name] = s
                         chosenLoc[name] = m.loc
+                        chosenMap[name] = m.params
                     }
                     visit(m.body)
                 case .forLoop(let f): visit(f.body)
@@ -157,7 +193,7 @@ public struct MapFusion: Pass {
         program.body = rewriteBlocks(program.body) { nodes in
             nodes.map { n in
                 guard case .map(var m) = n else { return n }
-                let names = TreeFacts(m.body).accesses.filter { chosen[$0.memlet.data] != nil && $0.innerVariables.isEmpty }.map(\.memlet.data)
+                let names = TreeFacts(m.body).accesses.filter { chosenMap[$0.memlet.data] == m.params }.map(\.memlet.data)
                 for name in Set(names).sorted() where !m.locals.contains(name) { m.locals.append(name) }
                 return .map(m)
             }

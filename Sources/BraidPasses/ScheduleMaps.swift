@@ -135,9 +135,20 @@ public struct ScheduleMaps: Pass {
         }
         walk(m.body, loopVars: [])
         if let problem { return .failure(Dependence(message: problem)) }
-        // A container written by the map may only be read at exactly the written element.
+        // A container written by the map may only be read at exactly the written element, or
+        // at elements of the same iteration: every access to it holds, for each parameter, one
+        // dimension with the same `c*param + invariant` (a row written then read by inner loops).
+        let variant = loopVariables(m.body).union(writes.keys).union(locals).union(reductions.keys)
+        var separated: [String: Bool] = [:]
+        func sameIteration(_ data: String) -> Bool {
+            if let known = separated[data] { return known }
+            let subsets = writes[data]!.map(\.subset) + reads.filter { $0.0.data == data }.map(\.0.subset)
+            let ok = separatesIterations(subsets, params: m.params, variant: variant)
+            separated[data] = ok
+            return ok
+        }
         for (r, line) in reads where writes[r.data] != nil {
-            if !writes[r.data]!.contains(r) {
+            if !writes[r.data]!.contains(r) && !sameIteration(r.data) {
                 let w = writes[r.data]!.map(show).sorted().joined(separator: ", ")
                 return .failure(Dependence(message: "\(show(r)) read at line \(line) may be written by another iteration (written as \(w) at line \(writeLines[r.data]!))"))
             }
