@@ -158,6 +158,7 @@ extension FunctionLowerer {
             guard vs.count == ts.count else {
                 throw Diagnostic(target.loc, "cannot unpack \(vs.count) values into \(ts.count) names")
             }
+            if loopDepth > 0, try rotateArrays(ts, vs, loc: loc) { return }
             // Python evaluates the whole right-hand side before it binds any target: values
             // that read variables are taken first (`a, b = a + b, a * b`; `x, y = y, x`).
             let taken = ts.count > 1 ? try vs.map { try takeForUnpacking($0, targets: ts, loc: loc) } : vs
@@ -181,6 +182,38 @@ extension FunctionLowerer {
         default:
             throw Diagnostic(target.loc, "cannot assign to this expression")
         }
+    }
+
+    /// `A, B = B, A` inside a loop (double buffering): the names trade arrays. Each name keeps
+    /// its storage and the contents move instead (through copies taken first), which is the
+    /// same as long as no other name views these arrays. Only for whole temporaries of one
+    /// shape and dtype, bound to the target names; `false` leaves the statement to `assign`.
+    func rotateArrays(_ targets: [PyExpr], _ values: [Value], loc: SourceLocation) throws -> Bool {
+        guard targets.count == values.count, targets.count > 1 else { return false }
+        var names: [String] = []
+        var storage: [ArrayView] = []
+        for t in targets {
+            guard case .name(let n) = t.kind, case .array(let l)? = env[n], let v = l.asView,
+                  let i = containerIndex[v.container], containers[i].isTransient, !containers[i].isDynamic, v.isWhole(of: containers[i]) else {
+                return false
+            }
+            names.append(n)
+            storage.append(v)
+        }
+        guard Set(storage.map(\.container)).count == storage.count else { return false }
+        var sources: [ArrayView] = []
+        for v in values {
+            guard case .array(let l) = v, let view = l.asView, storage.contains(where: { $0.container == view.container }),
+                  view.isWhole(of: container(view.container)) else { return false }
+            sources.append(view)
+        }
+        guard Set(sources.map(\.container)).count == sources.count,
+              storage.allSatisfy({ $0.shape == storage[0].shape && $0.dtype == storage[0].dtype }) else { return false }
+        for (n, v) in zip(names, storage) where try otherNamesViewing(v.container, besides: n, loc: loc) { return false }
+        // Every value is copied before any target is written.
+        let copies = try sources.map { try materializeNew(Lazy(node: .view($0), shape: $0.shape, dtype: $0.dtype), hint: "rotated", loc: loc) }
+        for (target, copy) in zip(storage, copies) { try store(.array(copy), into: target, loc: loc) }
+        return true
     }
 
     func writableArgument(_ name: String) -> Bool { true }

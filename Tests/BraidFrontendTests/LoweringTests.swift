@@ -375,9 +375,24 @@ N, M = br.symbol("N"), br.symbol("M")
             x = a.copy()
             y = b.copy()
             for t in range(T):
-                x, y = y, x
+                x = y
+                y[0] = 1.0
         """)
         #expect(d?.message.contains("alias") == true)
+    }
+
+    @Test func swappingBuffersInALoopMovesContentsThroughCopies() throws {
+        // `x, y = y, x` keeps each name's storage: both values are copied, then written back.
+        let ir = try lowerIR(header + """
+        @br.program
+        def s(a: br.float64[N], b: br.float64[N], T: br.int64):
+            x = a.copy()
+            y = b.copy()
+            for t in range(T):
+                x, y = y, x
+            return x, y
+        """)
+        #expect(ir.contains("rotated"))
     }
 
     @Test func rebindingAParameterInALoopCopiesItFirst() throws {

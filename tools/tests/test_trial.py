@@ -134,6 +134,26 @@ def early_returns(x, edges):
         out[i] = compute_bin(x[i], edges)
         c[i] = classify(x[i] * 2 - 0.5)
     return out, c
+
+#pythran export double_buffering(float64[:], int)
+def double_buffering(a0, T):
+    A = a0.copy()
+    B = np.zeros_like(A)
+    for t in range(T):
+        B[1:-1] = 0.5 * (A[:-2] + A[2:])
+        A, B = B, A
+    C = a0.copy()
+    for t in range(T):
+        Cn = C.copy()
+        C[1:-1] = Cn[1:-1] + 0.1 * (Cn[2:] - 2 * Cn[1:-1] + Cn[:-2])
+    x = 1.0
+    y = 2.0
+    for t in range(T):
+        x, y = y, x + y
+    s = a0
+    for t in range(T):
+        s = s * 0.5 + 1.0
+    return A, B, C, x, y, s
 '''
 
 
@@ -182,6 +202,11 @@ def test_comprehensions_over_run_time_ranges(idioms):
 
 def test_helpers_with_early_returns(idioms):
     check(*idioms, "early_returns", np.array([0.0, 0.3, 0.99, 1.0, 0.5]), np.linspace(0, 1, 5))
+
+
+@pytest.mark.parametrize("steps", [0, 1, 5])
+def test_double_buffering_by_swapping_names_in_a_loop(idioms, steps):
+    check(*idioms, "double_buffering", np.sin(np.arange(8.0)), steps)
 
 
 def build(tmp_path, name, text):
