@@ -38,6 +38,9 @@ struct ModuleContext {
     /// Module-level names whose defining statement holds a construct Braid rejects (e.g.
     /// `MASK = 0xFFFFFFFFFFFFFFFF`): an error only if compiled code reads the name.
     var constantProblems: [String: Diagnostic] = [:]
+    /// Module-level tuples of numbers (`COEFFS = (1.0, 2.0, 3.0)`): compiled code reads them as
+    /// the tuple display itself (tuples cannot change, so every read sees the same values).
+    var tupleConstants: [String: PyExpr] = [:]
 
     init(module: PyModule, signatures: [String]) throws {
         file = module.file
@@ -116,6 +119,7 @@ struct ModuleContext {
                 break  // module-level code other than definitions does not run in compiled modules
             }
         }
+        for (name, f) in functions { functions[name] = withTupleConstants(f) }
         // Entry points: decorated programs, then export comments, then command-line signatures.
         var seen = Set<String>()
         for name in functionOrder {
@@ -307,6 +311,13 @@ struct ModuleContext {
             bindImported(n, module, path)
             return
         }
+        for n in targets.flatMap(Self.targetNames) { tupleConstants[n] = nil }
+        if targets.count == 1, case .name(let n) = targets[0].kind, let t = foldTuple(value) {
+            tupleConstants[n] = t
+            constants[n] = nil
+            constantProblems[n] = nil
+            return
+        }
         // `X = Y = 0.5` binds every target; anything else a name is bound to (a tuple, a list,
         // an array, a call) stays a Python value that compiled code cannot read.
         let folded = foldConstant(value)
@@ -389,6 +400,32 @@ struct ModuleContext {
         default:
             return nil
         }
+    }
+
+    /// `(1.0, 2.0, (3, 4))`: a tuple display whose elements are constants, folded.
+    private func foldTuple(_ e: PyExpr) -> PyExpr? {
+        guard case .tuple(let elts) = e.kind else { return nil }
+        var folded: [PyExpr] = []
+        for x in elts {
+            if let c = foldConstant(x) {
+                folded.append(PyExpr(.constant(c), x.loc))
+            } else if let t = foldTuple(x) {
+                folded.append(t)
+            } else {
+                return nil
+            }
+        }
+        return PyExpr(.tuple(folded), e.loc)
+    }
+
+    /// `f` with its reads of module-level tuples replaced by their displays.
+    private func withTupleConstants(_ f: PyFunctionDef) -> PyFunctionDef {
+        let table = tupleConstants.filter { !f.localNames.contains($0.key) }
+        guard !table.isEmpty, !f.referencedNames.isDisjoint(with: table.keys) else { return f }
+        var g = f
+        g.defaults = f.defaults.map { $0.replacingNames(table) }
+        g.body = f.body.map { $0.replacingNames(table) }
+        return g
     }
 
     /// `K += 1` at module level: still a constant when both sides are.
@@ -868,5 +905,70 @@ enum ExportSignature {
             }
         }
         return .array(d, rank: dims.count)
+    }
+}
+
+// MARK: - Replacing reads of module-level names
+
+extension PyStmt {
+    /// This statement with reads of the names in `table` replaced by their expressions (in
+    /// nested functions too, unless they bind the name themselves).
+    func replacingNames(_ table: [String: PyExpr]) -> PyStmt {
+        func e(_ x: PyExpr) -> PyExpr { x.replacingNames(table) }
+        func block(_ ss: [PyStmt]) -> [PyStmt] { ss.map { $0.replacingNames(table) } }
+        let k: PyStmtKind
+        switch kind {
+        case .functionDef(var f):
+            let inner = table.filter { !f.localNames.contains($0.key) }
+            f.defaults = f.defaults.map(e)
+            f.body = f.body.map { $0.replacingNames(inner) }
+            k = .functionDef(f)
+        case .assign(let targets, let value): k = .assign(targets: targets.map(e), value: e(value))
+        case .augAssign(let target, let op, let value): k = .augAssign(target: e(target), op: op, value: e(value))
+        case .annAssign(let target, let annotation, let value): k = .annAssign(target: e(target), annotation: annotation, value: value.map(e))
+        case .exprStmt(let x): k = .exprStmt(e(x))
+        case .return(let x): k = .return(x.map(e))
+        case .for(let target, let iter, let body, let orelse): k = .for(target: target, iter: e(iter), body: block(body), orelse: block(orelse))
+        case .while(let test, let body, let orelse): k = .while(test: e(test), body: block(body), orelse: block(orelse))
+        case .if(let test, let body, let orelse): k = .if(test: e(test), body: block(body), orelse: block(orelse))
+        case .assert(let test, let msg): k = .assert(test: e(test), msg: msg.map(e))
+        case .import, .importFrom, .pass, .break, .continue, .unsupported: k = kind
+        }
+        return PyStmt(k, loc)
+    }
+}
+
+extension PyExpr {
+    /// This expression with reads of the names in `table` replaced by their expressions. Store
+    /// targets keep their names (a name assigned in a function is local there, and the caller
+    /// filters those out), so only reads change.
+    func replacingNames(_ table: [String: PyExpr]) -> PyExpr {
+        func r(_ x: PyExpr) -> PyExpr { x.replacingNames(table) }
+        let k: PyExprKind
+        switch kind {
+        case .name(let n):
+            guard let replacement = table[n] else { return self }
+            return PyExpr(replacement.kind, loc)
+        case .constant, .unsupported: return self
+        case .attribute(let base, let attr): k = .attribute(r(base), attr)
+        case .subscript(let base, let index): k = .subscript(r(base), r(index))
+        case .slice(let lower, let upper, let step): k = .slice(lower: lower.map(r), upper: upper.map(r), step: step.map(r))
+        case .tuple(let es): k = .tuple(es.map(r))
+        case .list(let es): k = .list(es.map(r))
+        case .binOp(let a, let op, let b): k = .binOp(r(a), op, r(b))
+        case .unaryOp(let op, let a): k = .unaryOp(op, r(a))
+        case .boolOp(let op, let es): k = .boolOp(op, es.map(r))
+        case .compare(let first, let ops, let rest): k = .compare(r(first), ops, rest.map(r))
+        case .call(let fn, let args, let keywords):
+            k = .call(r(fn), args: args.map(r), keywords: keywords.map { PyKeyword(arg: $0.arg, value: r($0.value)) })
+        case .ifExp(let test, let body, let orelse): k = .ifExp(test: r(test), body: r(body), orelse: r(orelse))
+        case .comprehension(let element, let target, let iter, let generator):
+            var bound = Set<String>()
+            target.collectNames(into: &bound)
+            let inner = table.filter { !bound.contains($0.key) }
+            k = .comprehension(element: element.replacingNames(inner), target: target, iter: r(iter), generator: generator)
+        case .starred(let a): k = .starred(r(a))
+        }
+        return PyExpr(k, loc)
     }
 }

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("COEFFS = (1.0, 2.0)\n", "COEFFS", "module-level 'COEFFS' is a tuple"),
+        ("COEFFS = (1.0, np.ones(2))\n", "COEFFS", "module-level 'COEFFS' is a tuple"),
         ("W = np.ones(3)\n", "W", "module-level 'W' is the result of a call"),
         ("K = 2\nif True:\n    K = 3\n", "K", "assigned inside a module-level if"),
         ("K = 2\nK = np.float32(3)\n", "K", "module-level 'K' is the result of a call"),
@@ -224,6 +224,29 @@ import Testing
         #expect(ctx.constants["pi"] == .float(Double.pi))
         #expect(ctx.constants["newaxis"] == PyConstant.none)
         #expect(ctx.fromImports["trapz"] == nil)
+    }
+
+    @Test func moduleTuplesOfNumbersAreReadAsTheirDisplays() throws {
+        let ir = try lowerIR("""
+            import numpy as np
+            W = (0.25, 0.5, 0.25)
+
+            #pythran export f(float64[:])
+            def f(x):
+                s = 0.0
+                for w in W:
+                    s += w
+                return W[0] * x[:-2] + W[2] * x[2:], s
+
+            #pythran export g(float64[:])
+            def g(x):
+                W = 3.0
+                return x * W
+            """)
+        #expect(ir.contains("mul(0.25, x[_i1])"))
+        #expect(ir.contains("mul(x[_i1], W)") || ir.contains("mul(x[_i1], 3.0)"))
+        let d = diagnostic("import numpy as np\nW = [0.25, 0.5]\n\n#pythran export f(float64[:])\ndef f(x):\n    return x * W[0]\n")
+        #expect(d?.message.contains("module-level 'W' is a list") == true)  // lists can change: not inlined
     }
 
     @Test func foldingFollowsPythonArithmetic() {

@@ -53,7 +53,7 @@ def test_module_constant_expressions_match_cpython(tmp_path):
 
 
 def test_tuple_module_constant_is_a_located_error(tmp_path):
-    text = "import numpy as np\nCOEFFS = (1.0, 2.0)\n\n#pythran export f(float64[:])\ndef f(x):\n    return x * COEFFS[0]\n"
+    text = "import numpy as np\nCOEFFS = (1.0, np.ones(2))\n\n#pythran export f(float64[:])\ndef f(x):\n    return x * COEFFS[0]\n"
     r, src = build(tmp_path, "tup", text)
     assert r.returncode == 1
     assert f"{src}:2:10: error: module-level 'COEFFS' is a tuple" in r.stderr
