@@ -212,6 +212,10 @@ extension FunctionLowerer {
     /// as `np.sum(A, axis=0)` but in the operands' dtype.
     func builtinSum(_ v: Value, start: Value, loc: SourceLocation) throws -> Value {
         if case .scalar = v { throw Diagnostic(loc, "sum() needs an iterable (an array or a tuple), not a scalar") }
+        // A tuple or list holding an array: Python adds its items in order (start + v0 + v1 ...).
+        if case .tuple(let items) = v, items.contains(where: { if case .scalar = $0 { return false } else { return true } }) {
+            return try items.reduce(start) { try arith(.add, $0, try compactedValue($1, loc: loc), loc: loc) }
+        }
         let l = try lazy(v, loc: loc)
         guard let n = l.shape.first else {
             throw Diagnostic(loc, "sum() of a 0-d array: iterating over a 0-d array raises TypeError in Python; use np.sum")

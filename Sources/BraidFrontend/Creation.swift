@@ -203,6 +203,56 @@ extension FunctionLowerer {
         return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
     }
 
+    /// `np.repeat(a, counts, axis=None)` with a count per element (or slice along the axis):
+    /// the result's length along the axis is the sum of the counts, known when it runs.
+    func repeatByCounts(_ v: Value, _ countsValue: Value, axis: Int?, loc: SourceLocation) throws -> Value {
+        var x = try lazy(try compactedValue(v, loc: loc), loc: loc)
+        if axis == nil { x = try lazy(try reshape(.array(x), [.int(-1)], loc: loc), loc: loc) }
+        let ax = try normalizedAxes([axis ?? 0], rank: x.shape.count, loc: loc)[0]
+        var counts = try lazy(try compactedValue(countsValue, loc: loc), loc: loc)
+        guard counts.shape.count == 1, counts.dtype.isInteger || counts.dtype.isBool else {
+            throw Diagnostic(loc, "repeat(): repeats must be an integer or a 1-D array of integers")
+        }
+        _ = try agree(counts.shape[0], x.shape[ax], loc: loc, broadcasting: true)
+        if counts.asView == nil { counts = try materializeNew(counts, hint: "counts", loc: loc) }
+        if x.asView == nil { x = try materializeNew(x, hint: "repeated", loc: loc) }
+        let n = x.shape[ax]
+        let single = counts.shape[0] == .one
+        let countAt: (SymExpr) -> ScalarExpr = { i in .cast(counts.element(at: [single ? .zero : i]), .int64) }
+        // Negative counts raise ValueError, as NumPy.
+        try emitMap([counts.shape[0]], loc: loc) { i in
+            emit(.branch(Branch(condition: .binary(.lt, countAt(i[0]), .symbol(.zero), .bool), then: [.fail(.invalidValue, loc)], orElse: [], loc: loc)))
+        }
+        guard case .scalar(let total, _) = try reduce(.add, .array(Lazy(node: .cast(single ? Lazy(node: .scalar(countAt(.zero)), shape: [], dtype: .int64) : counts), shape: [n], dtype: .int64)),
+                                                      axes: nil, keepdims: false, loc: loc, resultType: .int64) else {
+            throw Diagnostic(loc, "internal: repeat total")
+        }
+        var shape = x.shape
+        shape[ax] = symbolicValue(total, loc: loc)
+        let out = try newArray("repeat", x.dtype, shape, loc: loc)
+        markWritten(out.container)
+        // One sequential pass: slice i of x is written counts[i] times.
+        let next = newScalar("next", .int64)
+        emitTasklet(.point(next, []), .symbol(.zero), loc: loc)
+        let rest = x.shape.indices.filter { $0 != ax }
+        try emitLoops([n], loc: loc) { i in
+            let r = fresh("r")
+            let copy = try nested {
+                try emitLoops(rest.map { x.shape[$0] }, loc: loc) { j in
+                    var src = j, dst = j
+                    src.insert(i[0], at: ax)
+                    dst.insert(.sym(next), at: ax)
+                    emitTasklet(out.memlet(at: dst), x.element(at: src), loc: loc)
+                }
+                emitTasklet(.point(next, []), .symbol(.sym(next) + 1), loc: loc)
+            }
+            let k = newScalar("times", .int64)
+            emitTasklet(.point(k, []), countAt(i[0]), loc: loc)
+            emit(.forLoop(ForLoop(variable: r, range: SymRange(.zero, .sym(k)), body: copy, loc: loc)))
+        }
+        return .array(Lazy(node: .view(out), shape: out.shape, dtype: out.dtype))
+    }
+
     /// `np.repeat(a, repeats, axis=None)` with one repeat count for every element.
     func repeatElements(_ v: Value, _ count: SymExpr, axis: Int?, loc: SourceLocation) throws -> Value {
         var l = try lazy(v, loc: loc)

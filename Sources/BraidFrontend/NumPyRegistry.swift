@@ -193,11 +193,11 @@ public enum NumPyRegistry {
             let axes = try a.get(1, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc) }
             return try l.flip(try a.require(0, "m"), axes: axes, loc: a.loc)
         }
-        r["repeat"] = NumPyFunction(family: .manipulation, summary: "repeat(a, repeats, axis=None), one count for all") { l, a in
+        r["repeat"] = NumPyFunction(family: .manipulation, summary: "repeat(a, repeats, axis=None): one count for all, or a count per element (data-dependent length)") { l, a in
             try a.check(maxPositional: 3, allowed: ["axis"])
             let axis = try a.get(2, "axis").flatMap { l.isNone($0) ? nil : try l.intList($0, loc: a.loc).first }
             guard case .scalar = try a.require(1, "repeats") else {
-                throw Diagnostic(a.loc, "repeat() with an array of counts is not supported yet; pass one integer")
+                return try l.repeatByCounts(try a.require(0, "a"), try a.require(1, "repeats"), axis: axis, loc: a.loc)
             }
             return try l.repeatElements(try a.require(0, "a"), try l.symbolicArgument(try a.require(1, "repeats"), loc: a.loc), axis: axis, loc: a.loc)
         }

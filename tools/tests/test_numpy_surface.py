@@ -936,3 +936,34 @@ def test_split_into_unequal_sections_raises(small_functions):
 def test_median_and_quantiles_along_an_axis(small_functions):
     check(*small_functions, "med", np.array([[1.0, np.nan, 3.0, 0.0], [2.0, 5.0, -1.0, 4.0], [0.5, 0.25, 9.0, 7.0]]),
           np.arange(12, dtype=np.float32).reshape(4, 3) % 5, np.arange(24).reshape(2, 3, 4) % 7)
+
+
+REPEATS = '''
+import numpy as np
+#pythran export rep(float64[:,:], int64[:], int32[:])
+def rep(A, c, d):
+    return (np.repeat(A[0], c[:A.shape[1]]), np.repeat(A, c[:A.shape[0]], axis=0), np.repeat(A, d, axis=1), np.repeat(np.arange(3), np.array([2, 0, 1])),
+            np.repeat(A[0], np.array([3])), np.repeat(A, c[:A.size]))
+
+#pythran export sum_of_arrays(float64[:], float64[:])
+def sum_of_arrays(x, y):
+    return sum([x, y, x * 2]), sum((x[:2], y[1:3]), 1.0)
+'''
+
+
+@pytest.fixture(scope="module")
+def repeats(tmp_path_factory):
+    return build_pair(tmp_path_factory.mktemp("repeats"), "repeats", REPEATS)
+
+
+def test_repeat_with_a_count_per_element(repeats):
+    check(*repeats, "rep", np.arange(6.0).reshape(2, 3), np.array([1, 0, 3, 2, 1, 1]), np.array([2, 1, 0], np.int32))
+
+
+def test_repeat_with_a_negative_count_raises(repeats):
+    with pytest.raises(ValueError):
+        repeats[0].rep(np.arange(6.0).reshape(2, 3), np.array([1, -1, 3, 2, 1, 1]), np.array([2, 1, 0], np.int32))
+
+
+def test_builtin_sum_of_a_list_of_arrays(repeats):
+    check(*repeats, "sum_of_arrays", np.arange(4.0), np.linspace(0, 1, 4))
