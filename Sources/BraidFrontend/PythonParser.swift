@@ -552,10 +552,10 @@ private struct ASTConverter {
     /// The mirror of one expression node; `depth` is the nesting depth of its children.
     func expressionKind(_ node: PyRef, _ loc: SourceLocation, depth: Int) throws -> PyExprKind {
         guard let nodeClass = ExpressionClass(node.typeName) else {
-            // A list comprehension is its list, anywhere; a generator only at module level (in
-            // compiled code it would turn NumPy's errors for generators, e.g. np.stack(gen), into
-            // results).
-            if node.typeName == "ListComp" || (node.typeName == "GeneratorExp" && problems.atModuleLevel),
+            // A comprehension over constants is unrolled: a list comprehension into its list, a
+            // generator into a tuple at module level and, in functions, into a generator over
+            // the items (still one, so np.stack(gen) stays an error as in NumPy).
+            if node.typeName == "ListComp" || node.typeName == "GeneratorExp",
                let unrolled = try unrolledComprehension(node, loc, depth) {
                 return unrolled
             }
@@ -697,38 +697,156 @@ private struct ASTConverter {
     /// tuple or list of constants, a string, or `range` of integer literals (at most 64 items);
     /// nil for anything else, which stays unsupported.
     func unrolledComprehension(_ node: PyRef, _ loc: SourceLocation, _ depth: Int) throws -> PyExprKind? {
-        let generators = try list(node, "generators", loc)
-        guard generators.count == 1, let generator = generators.first,
-              try list(generator, "ifs", loc).isEmpty, optional(generator, "is_async")?.int ?? 0 == 0,
-              case .name(let variable) = try expression(generator, "target", loc, depth: depth).kind else { return nil }
-        let iterable = try expression(generator, "iter", loc, depth: depth)
-        var items: [PyConstant] = []
+        // Every `for` over a literal sequence, a string or a constant range (inner ones may use
+        // outer targets), every `if` a constant once the targets are substituted: at most 64 items.
+        var bindings: [[(String, PyConstant)]] = [[]]
+        for generator in try list(node, "generators", loc) {
+            guard optional(generator, "is_async")?.int ?? 0 == 0,
+                  case .name(let variable) = try expression(generator, "target", loc, depth: depth).kind else { return nil }
+            let iterable = try expression(generator, "iter", loc, depth: depth)
+            let conditions = try expressions(generator, "ifs", loc, depth: depth)
+            var next: [[(String, PyConstant)]] = []
+            for b in bindings {
+                guard let items = Self.constantItems(b.reduce(iterable) { $0.substituting($1.0, with: $1.1) }) else { return nil }
+                for item in items {
+                    let nb = b + [(variable, item)]
+                    var keep = true
+                    for c in conditions {
+                        guard let truth = Self.constantTruth(nb.reduce(c) { $0.substituting($1.0, with: $1.1) }) else { return nil }
+                        keep = keep && truth
+                    }
+                    if keep { next.append(nb) }
+                    if next.count > 64 { return nil }
+                }
+            }
+            bindings = next
+        }
+        let element = try expression(node, "elt", loc, depth: depth)
+        let unrolled = bindings.map { b in b.reduce(element) { $0.substituting($1.0, with: $1.1) } }
+        if node.typeName == "ListComp" { return .list(unrolled) }
+        if problems.atModuleLevel { return .tuple(unrolled) }
+        // In a function, a generator stays a generator (valid only where one is consumed):
+        // `(v for v in [item, ...])` over the unrolled items.
+        let item = PyExpr(.name("$item"), loc)
+        return .comprehension(element: item, target: item, iter: PyExpr(.list(unrolled), loc), generator: true)
+    }
+
+    /// The items of a literal tuple/list of constants, a string, or a range of int constants.
+    static func constantItems(_ iterable: PyExpr) -> [PyConstant]? {
         switch iterable.kind {
         case .tuple(let es), .list(let es):
+            var items: [PyConstant] = []
             for e in es {
-                guard case .constant(let c) = e.kind else { return nil }
+                guard let c = constantValue(e) else { return nil }
                 items.append(c)
             }
+            return items
         case .constant(.string(let text)):
-            items = text.map { .string(String($0)) }
+            return text.map { .string(String($0)) }
         case .call(let fn, let args, let keywords):
             guard case .name("range") = fn.kind, keywords.isEmpty, (1...3).contains(args.count) else { return nil }
             var bounds: [Int] = []
             for a in args {
-                guard case .constant(.int(let v)) = a.kind else { return nil }
+                guard case .int(let v)? = constantValue(a) else { return nil }
                 bounds.append(v)
             }
             let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1)
                 : (bounds[0], bounds[1], bounds.count == 3 ? bounds[2] : 1)
             guard step != 0, (stop - start) / step <= 64 else { return nil }
-            items = Array(stride(from: start, to: stop, by: step)).map { .int($0) }
+            return Array(stride(from: start, to: stop, by: step)).map { .int($0) }
         default:
             return nil
         }
-        guard items.count <= 64 else { return nil }
-        let element = try expression(node, "elt", loc, depth: depth)
-        let unrolled = items.map { element.substituting(variable, with: $0) }
-        return node.typeName == "ListComp" ? .list(unrolled) : .tuple(unrolled)
+    }
+
+    /// A constant expression of ints, floats and bools (literals, unary and binary arithmetic,
+    /// comparisons, and/or), evaluated as Python does; nil for anything else.
+    static func constantValue(_ e: PyExpr) -> PyConstant? {
+        func number(_ c: PyConstant) -> Double? {
+            switch c {
+            case .int(let v): return Double(v)
+            case .float(let v): return v
+            case .bool(let b): return b ? 1 : 0
+            default: return nil
+            }
+        }
+        func truth(_ c: PyConstant) -> Bool? {
+            switch c {
+            case .bool(let b): return b
+            case .int(let v): return v != 0
+            case .float(let v): return v != 0
+            case .string(let s): return !s.isEmpty
+            case .none: return false
+            default: return nil
+            }
+        }
+        switch e.kind {
+        case .constant(let c): return c
+        case .unaryOp(let op, let a):
+            guard let x = constantValue(a) else { return nil }
+            switch (op, x) {
+            case (.not, _): return truth(x).map { .bool(!$0) }
+            case (.uSub, .int(let v)): return v == Int.min ? nil : .int(-v)
+            case (.uSub, .float(let v)): return .float(-v)
+            case (.uAdd, .int), (.uAdd, .float): return x
+            default: return nil
+            }
+        case .boolOp(let op, let values):
+            // Python returns the deciding operand.
+            var last: PyConstant? = nil
+            for v in values {
+                guard let x = constantValue(v), let t = truth(x) else { return nil }
+                last = x
+                if op == .and && !t || op == .or && t { return x }
+            }
+            return last
+        case .compare(let first, let ops, let rest):
+            guard var left = constantValue(first) else { return nil }
+            for (op, r) in zip(ops, rest) {
+                guard let right = constantValue(r), let a = number(left), let b = number(right) else { return nil }
+                let holds: Bool
+                switch op {
+                case .eq: holds = a == b
+                case .notEq: holds = a != b
+                case .lt: holds = a < b
+                case .ltE: holds = a <= b
+                case .gt: holds = a > b
+                case .gtE: holds = a >= b
+                default: return nil
+                }
+                if !holds { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
+        case .binOp(let a, let op, let b):
+            guard case .int(let x)? = constantValue(a), case .int(let y)? = constantValue(b) else { return nil }
+            switch op {
+            case .add: let (r, o) = x.addingReportingOverflow(y); return o ? nil : .int(r)
+            case .sub: let (r, o) = x.subtractingReportingOverflow(y); return o ? nil : .int(r)
+            case .mult: let (r, o) = x.multipliedReportingOverflow(by: y); return o ? nil : .int(r)
+            case .mod where y != 0:
+                let r = x % y
+                return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+            case .floorDiv where y != 0 && !(x == Int.min && y == -1):
+                let q = x / y
+                return .int(q * y != x && (x < 0) != (y < 0) ? q - 1 : q)
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The Python truth of a constant expression (nil when it is not one).
+    static func constantTruth(_ e: PyExpr) -> Bool? {
+        switch constantValue(e) {
+        case .bool(let b)?: return b
+        case .int(let v)?: return v != 0
+        case .float(let v)?: return v != 0
+        case .string(let s)?: return !s.isEmpty
+        case .none?: return false
+        default: return nil
+        }
     }
 
     /// `Int.min` if `operand` is the literal `9223372036854775808`: its negation is the one

@@ -448,8 +448,8 @@ func unsupportedParameterKindsAreRecordedOnTheFunction(source: String, expected:
 
 @Test(arguments: [
     "(s for s in names)",                    // not a literal sequence
-    "[s for s in ('a', 'b') if s]",          // a condition
-    "[a + b for a in (1, 2) for b in (3,)]", // two loops
+    "[s for s in ('a', 'b') if f(s)]",       // a condition that is not a constant
+    "[a + b for a in (1, 2) for b in x]",    // an inner loop over a name
     "[s for s in range(1000)]",              // too many items
     "{s: 1 for s in 'ab'}",                  // not a list or generator
 ])
@@ -464,7 +464,13 @@ func otherComprehensionsStayUnsupported(source: String) throws {
     let module = try parse("def f(x):\n    a = [x * i for i in (1, 2)]\n    return (x * i for i in (1, 2))\n")
     let body = try #require(module.body.first?.functionDef?.body)
     #expect(render(body[0].value) == "List(Mult(x, int(1)), Mult(x, int(2)))")
-    #expect(render(body[1].value) == "GeneratorExp(Mult(x, i), i, Tuple(int(1), int(2)))")
+    #expect(render(body[1].value) == "GeneratorExp($item, $item, List(Mult(x, int(1)), Mult(x, int(2))))")
+}
+
+@Test func nestedComprehensionsWithConstantConditionsUnroll() throws {
+    #expect(render(try expression("[a + b for a in (1, 2) for b in (3,)]")) == "List(Add(int(1), int(3)), Add(int(2), int(3)))")
+    #expect(render(try expression("[(i, j) for i in (-1, 0, 1) for j in range(i, 1) if i != 0 or j != 0]"))
+            == "List(Tuple(int(-1), int(-1)), Tuple(int(-1), int(0)))")
 }
 
 @Test func inFunctionsComprehensionsOverRunTimeRangesAreKept() throws {

@@ -235,6 +235,22 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'life_neighbours': """\
+# trial: entry=life signature=life(int64[:,:], int)
+import numpy as np
+
+def life(grid, steps):
+    g = grid.copy()
+    for _ in range(steps):
+        n = sum(np.roll(np.roll(g, i, 0), j, 1) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i != 0 or j != 0))
+        g = ((n == 3) | ((g == 1) & (n == 2))).astype(np.int64)
+    return g
+
+def inputs():
+    g = np.zeros((6, 6), dtype=np.int64)
+    g[1, 2] = g[2, 3] = g[3, 1] = g[3, 2] = g[3, 3] = 1
+    return g, 4
+""",
     'dace_define_local': """\
 # trial: entry=locals_demo
 import numpy as np
