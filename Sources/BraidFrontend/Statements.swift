@@ -152,6 +152,20 @@ extension FunctionLowerer {
         case .name(let n):
             try bindName(n, value, loc: target.loc)
         case .tuple(let ts), .list(let ts):
+            // An array unpacks along its first axis (a, b = np.percentile(x, [25, 75])): views of its rows.
+            if case .array(let l) = try compactedValue(value, loc: loc), let n = l.shape.first {
+                if let c = n.constant, c != ts.count {
+                    throw Diagnostic(target.loc, "cannot unpack an array of \(c) rows into \(ts.count) names (Python raises ValueError)")
+                }
+                _ = try agree(n, .int(ts.count), loc: target.loc, broadcasting: false)
+                let view = try viewOf(.array(l), loc: loc)
+                let rows: [Value] = (0..<ts.count).map { k in
+                    let r = view.reindexed(shape: Array(view.shape.dropFirst()), [.int(k)] + ArrayView.placeholders(view.shape.count - 1))
+                    return r.shape.isEmpty ? .scalar(.load(r.memlet(at: []), r.dtype), weak: false) : .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
+                }
+                try assign(target, .tuple(rows), loc: loc)
+                return
+            }
             guard case .tuple(let vs) = value else {
                 throw Diagnostic(target.loc, "cannot unpack a \(value.kindName) into \(ts.count) names; unpack a tuple")
             }

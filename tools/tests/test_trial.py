@@ -154,6 +154,14 @@ def double_buffering(a0, T):
     for t in range(T):
         s = s * 0.5 + 1.0
     return A, B, C, x, y, s
+
+#pythran export unpack_arrays(float64[:,:], float64[:])
+def unpack_arrays(X, v):
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    a, b = v[:2]
+    r0, r1, r2 = X[:3]
+    r1[0] = -1.0
+    return q3 - q1, a * b, r0 + r2, X
 '''
 
 
@@ -207,6 +215,15 @@ def test_helpers_with_early_returns(idioms):
 @pytest.mark.parametrize("steps", [0, 1, 5])
 def test_double_buffering_by_swapping_names_in_a_loop(idioms, steps):
     check(*idioms, "double_buffering", np.sin(np.arange(8.0)), steps)
+
+
+def test_unpacking_an_array_along_its_first_axis(idioms):
+    check(*idioms, "unpack_arrays", np.sin(np.arange(30.0)).reshape(10, 3), np.array([2.0, 3.0]))
+
+
+def test_unpacking_an_array_of_another_length_raises(idioms):
+    with pytest.raises(ValueError):
+        idioms[0].unpack_arrays(np.sin(np.arange(30.0)).reshape(10, 3), np.array([2.0]))
 
 
 def build(tmp_path, name, text):
