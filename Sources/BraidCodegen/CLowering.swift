@@ -389,9 +389,11 @@ public final class CLowering {
         case .mul: return narrow("(\(x) * \(y))", t)
         case .div: return "(\(x) / \(y))"
         case .floorDiv:
+            if ot.isUnsignedInteger { return "((\(dialect.typeName(t)))braid_ufloordiv((uint64_t)(\(x)), (uint64_t)(\(y))))" }
             if ot.isInteger { return "((\(dialect.typeName(t)))braid_floordiv((int64_t)(\(x)), (int64_t)(\(y))))" }
             return "\(math("floor", ot))(\(x) / \(y))"
         case .mod:
+            if ot.isUnsignedInteger { return "((\(dialect.typeName(t)))braid_umod((uint64_t)(\(x)), (uint64_t)(\(y))))" }
             if ot.isInteger { return "((\(dialect.typeName(t)))braid_mod((int64_t)(\(x)), (int64_t)(\(y))))" }
             return ot == .float32 ? "braid_fmodf(\(x), \(y))" : "braid_fmod(\(x), \(y))"
         case .pow:
@@ -404,8 +406,14 @@ public final class CLowering {
         case .bitAnd: return narrow("(\(x) & \(y))", t)
         case .bitOr: return narrow("(\(x) | \(y))", t)
         case .bitXor: return narrow("(\(x) ^ \(y))", t)
-        case .shl: return narrow("(\(x) << \(y))", t)
-        case .shr: return narrow("(\(x) >> \(y))", t)
+        // NumPy: a count outside [0, bits) shifts everything out (0, or -1 for >> of a negative
+        // value); C leaves it undefined. Counts below 64 give NumPy's result after narrowing.
+        case .shl, .shr:
+            let name = (op == .shl ? "shl" : "shr")
+            if t.isUnsignedInteger {
+                return "((\(dialect.typeName(t)))braid_u\(name)((uint64_t)(\(x)), (int64_t)(\(y))))"
+            }
+            return "((\(dialect.typeName(t)))braid_\(name)((int64_t)(\(x)), (int64_t)(\(y))))"
         case .eq: return "(\(x) == \(y))"
         case .ne: return "(\(x) != \(y))"
         case .lt: return "(\(x) < \(y))"
@@ -494,8 +502,14 @@ public final class CLowering {
 
     /// C helpers every generated translation unit includes (Python integer semantics, NaN-propagating min/max).
     public static let prelude = """
-    static inline int64_t braid_floordiv(int64_t a, int64_t b) { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
-    static inline int64_t braid_mod(int64_t a, int64_t b) { if (b == 0) return 0; int64_t r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+    static inline int64_t braid_floordiv(int64_t a, int64_t b) { if (b == 0) return 0; if (b == -1) return (int64_t)(0 - (uint64_t)a); int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+    static inline int64_t braid_mod(int64_t a, int64_t b) { if (b == 0 || b == -1) return 0; int64_t r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+    static inline uint64_t braid_ufloordiv(uint64_t a, uint64_t b) { return b == 0 ? 0 : a / b; }
+    static inline uint64_t braid_umod(uint64_t a, uint64_t b) { return b == 0 ? 0 : a % b; }
+    static inline int64_t braid_shl(int64_t a, int64_t b) { return (uint64_t)b < 64 ? (int64_t)((uint64_t)a << b) : 0; }
+    static inline int64_t braid_shr(int64_t a, int64_t b) { return (uint64_t)b < 64 ? a >> b : (a < 0 ? -1 : 0); }
+    static inline uint64_t braid_ushl(uint64_t a, int64_t b) { return (uint64_t)b < 64 ? a << b : 0; }
+    static inline uint64_t braid_ushr(uint64_t a, int64_t b) { return (uint64_t)b < 64 ? a >> b : 0; }
     static inline int64_t braid_imin(int64_t a, int64_t b) { return a < b ? a : b; }
     static inline int64_t braid_imax(int64_t a, int64_t b) { return a > b ? a : b; }
     static inline uint64_t braid_umin(uint64_t a, uint64_t b) { return a < b ? a : b; }

@@ -26,8 +26,14 @@ enum OpenCLRuntime {
         #define UINT64_MAX ((ulong)0xFFFFFFFFFFFFFFFFUL)
 
         /* Python integer semantics and NumPy's NaN-propagating maximum/minimum. */
-        long braid_floordiv(long a, long b) { if (b == 0) return 0; long q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
-        long braid_mod(long a, long b) { if (b == 0) return 0; long r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+        long braid_floordiv(long a, long b) { if (b == 0) return 0; if (b == -1) return (long)(0 - (ulong)a); long q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+        long braid_mod(long a, long b) { if (b == 0 || b == -1) return 0; long r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+        ulong braid_ufloordiv(ulong a, ulong b) { return b == 0 ? 0 : a / b; }
+        ulong braid_umod(ulong a, ulong b) { return b == 0 ? 0 : a % b; }
+        long braid_shl(long a, long b) { return (ulong)b < 64 ? (long)((ulong)a << b) : 0; }
+        long braid_shr(long a, long b) { return (ulong)b < 64 ? a >> b : (a < 0 ? -1 : 0); }
+        ulong braid_ushl(ulong a, long b) { return (ulong)b < 64 ? a << b : 0; }
+        ulong braid_ushr(ulong a, long b) { return (ulong)b < 64 ? a >> b : 0; }
         long braid_imin(long a, long b) { return a < b ? a : b; }
         long braid_imax(long a, long b) { return a > b ? a : b; }
         ulong braid_umin(ulong a, ulong b) { return a < b ? a : b; }
