@@ -264,6 +264,9 @@ extension FunctionLowerer {
 
     func lookupName(_ n: String, loc: SourceLocation) throws -> Value {
         if let v = env[n] { return v }
+        if let (other, at) = splitAliases[n] {
+            throw Diagnostic(loc, "'\(n)' is the same array as '\(other)' after the loop that binds '\(other) = \(n)' at line \(at.line), which Braid compiles as a copy; bind '\(other) = \(n).copy()' in the loop, or do not use '\(n)' after the loop body")
+        }
         if let (other, at) = staleNames[n] {
             throw Diagnostic(loc, "'\(n)' refers to the array '\(other)' had before it was rebound at line \(at.line); Braid reuses that array's storage, so bind '\(n)' to a copy (\(n) = \(other).copy()) if it is needed afterwards")
         }

@@ -48,10 +48,17 @@ final class FunctionLowerer {
     var loopCopies: [[(container: String, writes: Int, name: String, loc: SourceLocation)]] = []
     /// Names whose array was overwritten by another name's rebinding (name -> that name, where).
     var staleNames: [String: (String, SourceLocation)] = [:]
+    /// Names that, after a loop, would be the same array as another name which the loop gave
+    /// a copy instead (name -> (other name, where it was bound)): using them is an error.
+    var splitAliases: [String: (String, SourceLocation)] = [:]
     /// How many times each container has been written so far.
     var writeCounts: [String: Int] = [:]
     /// Names written in place somewhere in the function (`x[...] = v`, `x += v`).
     var inPlaceTargets: Set<String> = []
+    /// The lines of the in-place writes to each name (as `inPlaceTargets`).
+    var inPlaceLines: [String: [Int]] = [:]
+    /// Where the loops being lowered start (outermost first).
+    var loopStarts: [SourceLocation] = []
     /// Scalar containers that hold Python scalars (weak in NumPy 2 promotion).
     var weakScalars: Set<String> = []
 
@@ -143,6 +150,7 @@ final class FunctionLowerer {
     func lowerOnce() throws -> Program {
         let f = entry.function
         inPlaceTargets = Self.inPlaceTargets(f)
+        inPlaceLines = Self.inPlaceLines(f)
         var params: [String] = []
         for (k, (arg, type)) in zip(f.args, entry.paramTypes).enumerated() {
             let name = unique(arg.name)
@@ -224,6 +232,23 @@ final class FunctionLowerer {
     }
 
     /// Names used as the base of an in-place write: `x[...] = v`, `x[...] += v`, `x += v`.
+    /// The lines of the statements writing into each name in place (see `inPlaceTargets`).
+    static func inPlaceLines(_ f: PyFunctionDef) -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        func walk(_ stmts: [PyStmt]) {
+            for s in stmts {
+                switch s.kind {
+                case .for(_, _, let b, let o), .while(_, let b, let o), .if(_, let b, let o): walk(b); walk(o)
+                default:
+                    let probe = PyFunctionDef(name: "", args: [], defaults: [], body: [s], decorators: [], returns: nil, loc: s.loc)
+                    for n in inPlaceTargets(probe) { out[n, default: []].append(s.loc.line) }
+                }
+            }
+        }
+        walk(f.body)
+        return out
+    }
+
     static func inPlaceTargets(_ f: PyFunctionDef) -> Set<String> {
         var out: Set<String> = []
         func base(_ e: PyExpr) {

@@ -33,9 +33,11 @@ extension FunctionLowerer {
         case .while(let test, let body, let orelse):
             guard orelse.isEmpty else { throw Diagnostic(s.loc, "'while ... else' is not supported; use a flag variable") }
             loopDepth += 1
+            loopStarts.append(s.loc)
             var cond = ScalarExpr.literal(.bool(true), .bool)
             let pre = try nested { cond = try condition(test) }
             let inner = try lowerLoopBody(body)
+            loopStarts.removeLast()
             loopDepth -= 1
             if pre.isEmpty {
                 // The condition re-reads its containers every iteration.
@@ -270,6 +272,7 @@ extension FunctionLowerer {
             return
         }
         staleNames[n] = nil
+        splitAliases[n] = nil
         switch value {
         case .scalar(.symbol(let sym), _) where assignCounts[n] == 1 && isStableSymbolic(sym):
             // Assigned once from sizes, parameters or loop variables (`n = A.shape[0]`):
@@ -408,6 +411,15 @@ extension FunctionLowerer {
         for c in loopCopies.last! where (writeCounts[c.container] ?? 0) != c.writes {
             throw Diagnostic(c.loc, "'\(c.name)' is rebound inside a loop to an array that is modified afterwards, so the two would share their elements; bind '\(c.name)' to a copy (\(c.name) = x.copy()) or modify the array before binding it")
         }
+        // In Python the other names of a copied array still share it with the rebound name
+        // after the body (and the loop); here they do not, so they cannot be used afterwards.
+        for c in loopCopies.last! {
+            for (name, v) in env where name != c.name {
+                guard case .array(let other) = v, other.views.contains(where: { $0.container == c.container }) else { continue }
+                env[name] = nil
+                splitAliases[name] = (c.name, c.loc)
+            }
+        }
         return inner
     }
 
@@ -417,7 +429,12 @@ extension FunctionLowerer {
     func copyableInLoop(_ n: String, _ l: Lazy, loc: SourceLocation) -> Bool {
         guard let v = l.asView, let i = containerIndex[v.container] else { return true }
         if i >= freshContainersStart { return true }
-        guard let start = loopBodyStarts.last, i >= start, !inPlaceTargets.contains(n) else { return false }
+        // A name written in place only before the outermost loop (frontier[src] = True, then
+        // frontier = nxt in the loop) cannot make the two arrays' contents differ afterwards.
+        let writtenOnlyBefore = inlineStack.isEmpty && loopStarts.first.map { first in
+            (inPlaceLines[n] ?? []).allSatisfy { $0 < first.line }
+        } ?? false
+        guard let start = loopBodyStarts.last, i >= start, !inPlaceTargets.contains(n) || writtenOnlyBefore else { return false }
         loopCopies[loopCopies.count - 1].append((v.container, writeCounts[v.container] ?? 0, n, loc))
         return true
     }
@@ -798,7 +815,9 @@ extension FunctionLowerer {
         let saved = env[v]
         env[v] = .scalar(.symbol(.sym(p)), weak: false)
         loopDepth += 1
+        loopStarts.append(loc)
         let inner = try lowerLoopBody(body)
+        loopStarts.removeLast()
         loopDepth -= 1
         emit(.forLoop(ForLoop(variable: p, range: range, body: inner, loc: loc)))
         // After the loop Python's variable keeps its last value; reading it is rare and

@@ -252,6 +252,36 @@ def test_unsupported_iterations_are_located_errors(tmp_path, body, line, col, me
 # next to CPython on its own inputs. The first line names the entry and, for the plain-file
 # dialect without export comments, the --signature to build with.
 PROGRAMS = {
+    'bfs_frontier': """\
+# trial: entry=bfs_levels
+import numpy as np
+
+#pythran export bfs_levels(int64[:,:], int)
+def bfs_levels(adj, src):
+    n = adj.shape[0]
+    level = np.full(n, -1, dtype=np.int64)
+    level[src] = 0
+    frontier = np.zeros(n, dtype=np.bool_)
+    frontier[src] = True
+    d = 0
+    while frontier.any():
+        d += 1
+        nxt = np.zeros(n, dtype=np.bool_)
+        for u in range(n):
+            if frontier[u]:
+                for v in range(n):
+                    if adj[u, v] != 0 and level[v] < 0:
+                        level[v] = d
+                        nxt[v] = True
+        frontier = nxt
+    return level
+
+def inputs():
+    a = np.zeros((6, 6), dtype=np.int64)
+    for u, v in [(0, 1), (1, 2), (2, 3), (0, 4), (4, 3)]:
+        a[u, v] = a[v, u] = 1
+    return a, 0
+""",
     'life_neighbours': """\
 # trial: entry=life signature=life(int64[:,:], int)
 import numpy as np
@@ -544,3 +574,13 @@ def test_sizes_related_only_at_run_time_are_checked_when_called(tmp_path):
     compiled = load_module(tmp_path / "dace_reshape_symbols.abi3.so", "dace_reshape_symbols")
     with pytest.raises(ValueError, match="shapes do not agree"):
         compiled.flatten_rows(np.ones((2, 4, 3)), np.ones(5))
+
+
+def test_a_loop_copy_whose_other_name_is_used_after_the_loop_is_an_error(tmp_path):
+    # In Python f and nxt are one array after the loop; Braid copies nxt into f's storage,
+    # so writing nxt afterwards would not show in f: rejected at the use.
+    text = ("import numpy as np\n\n#pythran export f(float64[:], int)\ndef f(x, T):\n    f = x.copy()\n"
+            "    for t in range(T):\n        nxt = f * 2.0\n        f = nxt\n    nxt[0] = -100.0\n    return f, nxt\n")
+    r = build(tmp_path, "split", text)
+    assert r.returncode == 1
+    assert "split.py:9:5: error: 'nxt' is the same array as 'f' after the loop" in r.stderr, r.stderr
