@@ -194,7 +194,7 @@ final class FunctionLowerer {
         }
         try lowerBlock(f.body)
         for s in copiedSources where (writeCounts[s.container] ?? 0) != s.writes {
-            throw Diagnostic(s.loc, "'\(s.name)' is rebound to arrays of different shapes, so it gets its own copy of this array, but the array is also modified in place later; give the rebound name a fresh array (\(s.name) = x.copy())")
+            throw Diagnostic(s.loc, "'\(s.name)' gets its own copy of this array here (it is rebound later inside a loop, or to arrays of other shapes), but the array is also modified in place afterwards, which in Python would show through '\(s.name)'; give the rebound name a fresh array (\(s.name) = x.copy())")
         }
         let body = blocks.removeLast()
         var program = Program(name: f.name, params: params, pythonParamNames: f.args.map(\.name), defaults: defaults, symbols: symbols,

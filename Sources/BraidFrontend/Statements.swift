@@ -374,6 +374,11 @@ extension FunctionLowerer {
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop to an array of another shape or dtype (\(l.dtype.rawValue)[\(l.shape.map(\.description).joined(separator: ", "))] vs \(ov.dtype.rawValue)[\(ov.shape.map(\.description).joined(separator: ", "))]); \(advice)")
         }
         let shared = try otherNamesViewing(ov.container, besides: n, loc: loc)
+        if shared, !ownedNames.contains(inlinePrefix + n), !dynamicNames.contains(inlinePrefix + n) {
+            // c2 = c, then c2 = c2 * 2 in a loop: c2 gets storage of its own from its first
+            // binding on (a copy, checked against later writes to c), so c keeps its elements.
+            throw DynamicRestart(name: inlinePrefix + n, owned: true)
+        }
         guard !shared else {
             throw Diagnostic(loc, "'\(n)' is rebound inside a loop while another name still refers to its array; \(advice)")
         }

@@ -162,6 +162,31 @@ def unpack_arrays(X, v):
     r0, r1, r2 = X[:3]
     r1[0] = -1.0
     return q3 - q1, a * b, r0 + r2, X
+
+def bump(v):
+    v += 1.0
+    return v.sum()
+
+#pythran export aliases(float64[:,:], float64[:])
+def aliases(A, x):
+    y = x
+    x += 1.0
+    z = x[::2]
+    x[0] = 9.0
+    B = A.T
+    A[0, 1] = 5.0
+    a = b = np.zeros(3)
+    a[0] = 7.0
+    s = bump(x[1:])
+    rows = []
+    w = A[1]
+    for i in range(A.shape[1]):
+        A[1, i] = -A[1, i]
+    c = x.copy()
+    c2 = c
+    for t in range(2):
+        c2 = c2 * 2.0
+    return y, z, B, a, b, s, x, w, c, c2
 '''
 
 
@@ -224,6 +249,10 @@ def test_unpacking_an_array_along_its_first_axis(idioms):
 def test_unpacking_an_array_of_another_length_raises(idioms):
     with pytest.raises(ValueError):
         idioms[0].unpack_arrays(np.sin(np.arange(30.0)).reshape(10, 3), np.array([2.0]))
+
+
+def test_names_sharing_arrays_and_rebinding_a_shared_name_in_a_loop(idioms):
+    check(*idioms, "aliases", np.arange(6.0).reshape(2, 3), np.arange(5.0))
 
 
 def build(tmp_path, name, text):
