@@ -31,6 +31,8 @@ extension FunctionLowerer {
             switch b {
             case .module(let m) where m == "numpy.mgrid" || m == "numpy.ogrid":
                 return try indexGrid(index, sparse: m == "numpy.ogrid")
+            case .module(let m) where m == "numpy.r_" || m == "numpy.c_":
+                return try indexConcatenate(index, columns: m == "numpy.c_")
             case .array(let l):
                 let view = try l.asView ?? materializeNew(l, hint: "tmp", loc: base.loc).asView!
                 return try self.index(view, index)
@@ -76,6 +78,25 @@ extension FunctionLowerer {
             var result: Value? = nil
             for (op, r) in zip(ops, rest) {
                 let right = try lowerExpr(r)
+                // Tuples (shapes) compare as Python tuples: one bool, equal lengths and items.
+                if case .tuple(let p) = left, case .tuple(let q) = right {
+                    guard op == .eq || op == .notEq else {
+                        throw Diagnostic(e.loc, "tuples are compared with == and != here; compare their items for ordering")
+                    }
+                    var equal: Value = .scalar(.literal(.bool(p.count == q.count), .bool), weak: false)
+                    if p.count == q.count {
+                        for (x, y) in zip(p, q) {
+                            guard case .scalar = x, case .scalar = y else {
+                                throw Diagnostic(e.loc, "tuples of arrays cannot be compared with ==; compare the arrays with np.array_equal")
+                            }
+                            equal = try arith(.and, equal, try arith(.eq, x, y, loc: e.loc), loc: e.loc)
+                        }
+                    }
+                    let c = op == .eq ? equal : try unaryOp(.not, equal, loc: e.loc)
+                    result = try result.map { try arith(.and, $0, c, loc: e.loc) } ?? c
+                    left = right
+                    continue
+                }
                 // x.dtype == np.float32: dtypes are known here, so the comparison is a constant.
                 if case .dtype(let p) = left, case .dtype(let q) = right, op == .eq || op == .notEq {
                     let c = Value.scalar(.literal(.bool((p == q) == (op == .eq)), .bool), weak: false)

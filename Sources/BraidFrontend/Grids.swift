@@ -97,4 +97,45 @@ extension FunctionLowerer {
         }
         return .array(Lazy(node: .view(out), shape: shape, dtype: t))
     }
+
+    /// `np.r_[...]` (1-D pieces joined: arrays, numbers, and slices as in np.mgrid, e.g. 0:10:2
+    /// or 0:1:5j) and `np.c_[...]` (1-D pieces as columns, 2-D pieces along the last axis).
+    func indexConcatenate(_ index: PyExpr, columns: Bool) throws -> Value {
+        let name = columns ? "c_" : "r_"
+        var items: [PyExpr]
+        if case .tuple(let ts) = index.kind { items = ts } else { items = [index] }
+        var parts: [Value] = []
+        for item in items {
+            if case .slice = item.kind {
+                let ax = try gridAxis(item, grid: name)
+                let t: DType = ax.isFloat ? .float64 : .int64
+                parts.append(try generate(name, t, [ax.size], loc: item.loc) { idx in ax.value(idx[0], t) })
+                continue
+            }
+            let v = try compactedValue(try lowerExpr(item), loc: item.loc)
+            switch v {
+            case .scalar, .array: parts.append(v)
+            default: throw Diagnostic(item.loc, "np.\(name)[...] takes arrays, numbers and slices (not a \(v.kindName))")
+            }
+        }
+        guard !parts.isEmpty else { throw Diagnostic(index.loc, "np.\(name)[] needs at least one item") }
+        let pieces = try parts.map { try lazy($0, loc: index.loc) }
+        if columns {
+            // 1-D pieces (and numbers) become columns; 2-D pieces join along their last axis.
+            let cols = try pieces.map { p -> Value in
+                switch p.shape.count {
+                case 0: return try reshape(.array(p), [.one, .one], loc: index.loc)
+                case 1: return try reshape(.array(p), [.int(-1), .one], loc: index.loc)
+                case 2: return .array(p)
+                default: throw Diagnostic(index.loc, "np.c_[...] is supported for 1-D and 2-D pieces")
+                }
+            }
+            return try concatenate(cols, axis: 1, newAxis: false, loc: index.loc)
+        }
+        guard pieces.allSatisfy({ $0.shape.count <= 1 }) || pieces.allSatisfy({ $0.shape.count == pieces[0].shape.count }) else {
+            throw Diagnostic(index.loc, "np.r_[...] joins pieces of one number of dimensions (numbers count as 1-D)")
+        }
+        let flat = try pieces.map { p -> Value in p.shape.isEmpty ? try reshape(.array(p), [.one], loc: index.loc) : .array(p) }
+        return try concatenate(flat, axis: 0, newAxis: false, loc: index.loc)
+    }
 }

@@ -187,6 +187,11 @@ def aliases(A, x):
     for t in range(2):
         c2 = c2 * 2.0
     return y, z, B, a, b, s, x, w, c, c2
+
+#pythran export index_tricks_and_shapes(float64[:], float64[:,:])
+def index_tricks_and_shapes(x, A):
+    return (np.r_[x, x[:2]], np.c_[x, x * 2], np.r_[0.0, x, 5], np.r_[0:10:3], np.r_[x, 0:1:4j], np.c_[A, A[:, 0]], np.r_[A, A],
+            A.shape == (A.shape[0], A.shape[1]), A.shape != (3, 3), x.shape == A.shape, A.shape == (2, 3))
 '''
 
 
@@ -253,6 +258,11 @@ def test_unpacking_an_array_of_another_length_raises(idioms):
 
 def test_names_sharing_arrays_and_rebinding_a_shared_name_in_a_loop(idioms):
     check(*idioms, "aliases", np.arange(6.0).reshape(2, 3), np.arange(5.0))
+
+
+def test_r_c_index_tricks_and_shape_tuple_comparisons(idioms):
+    # A.shape == (a, b) is one Python bool, not an elementwise array.
+    check(*idioms, "index_tricks_and_shapes", np.arange(3.0), np.arange(6.0).reshape(3, 2))
 
 
 def build(tmp_path, name, text):
