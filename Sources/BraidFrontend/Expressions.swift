@@ -40,6 +40,26 @@ extension FunctionLowerer {
                 let view = try compacted(x, mask: m, loc: base.loc).asView!
                 return try self.index(view, index)
             case .tuple(let vs):
+                if case .slice(let lo, let hi, let st) = index.kind {
+                    // A slice of a tuple (A.shape[1:], A.shape[::-1]) with constant bounds, as Python's.
+                    func constant(_ x: PyExpr?) throws -> Int? {
+                        guard let x else { return nil }
+                        guard case .scalar(.symbol(.int(let k)), _) = try lowerExpr(x) else {
+                            throw Diagnostic(x.loc, "a tuple is sliced with integer constants here")
+                        }
+                        return k
+                    }
+                    let step = try constant(st) ?? 1
+                    guard step != 0 else { throw Diagnostic(index.loc, "slice step cannot be zero") }
+                    let n = vs.count
+                    func clamp(_ k: Int?, _ dflt: Int) -> Int {
+                        guard var k else { return dflt }
+                        if k < 0 { k += n }
+                        return step > 0 ? min(max(k, 0), n) : min(max(k, -1), n - 1)
+                    }
+                    let start = clamp(try constant(lo), step > 0 ? 0 : n - 1), stop = clamp(try constant(hi), step > 0 ? n : -1)
+                    return .tuple(Array(stride(from: start, to: stop, by: step)).map { vs[$0] })
+                }
                 guard case .scalar(.symbol(.int(let k)), _) = try lowerExpr(index), (-vs.count..<vs.count).contains(k) else {
                     throw Diagnostic(index.loc, "tuples can only be indexed by an integer constant in range")
                 }
@@ -51,6 +71,18 @@ extension FunctionLowerer {
             return .tuple(try es.map { try lowerExpr($0) })
         case .binOp(let a, let op, let b):
             var x = try lowerExpr(a), y = try lowerExpr(b)
+            // Python sequences (tuples such as shapes, and lists): + joins, * by an int repeats.
+            switch (x, y) {
+            case (.tuple(let p), .tuple(let q)):
+                guard op == .add else { throw Diagnostic(e.loc, "tuples and lists support only + here (Python raises TypeError otherwise); for elementwise arithmetic use np.array(...)") }
+                return .tuple(p + q)
+            case (.tuple(let p), .scalar(let k, _)), (.scalar(let k, _), .tuple(let p)):
+                guard op == .mult, case .symbol(.int(let n)) = k else {
+                    throw Diagnostic(e.loc, "arithmetic between a tuple or list and a number is not elementwise in Python (it raises TypeError, or repeats with * and an integer constant); use np.array(...)")
+                }
+                return .tuple(Array([[Value]](repeating: p, count: max(n, 0)).joined()))
+            default: break
+            }
             // x[mask] with an array (not the same mask's selection): the selection is a new array.
             switch (x, y) {
             case (.masked, .scalar), (.scalar, .masked): break

@@ -192,6 +192,15 @@ def aliases(A, x):
 def index_tricks_and_shapes(x, A):
     return (np.r_[x, x[:2]], np.c_[x, x * 2], np.r_[0.0, x, 5], np.r_[0:10:3], np.r_[x, 0:1:4j], np.c_[A, A[:, 0]], np.r_[A, A],
             A.shape == (A.shape[0], A.shape[1]), A.shape != (3, 3), x.shape == A.shape, A.shape == (2, 3))
+
+#pythran export tuple_arithmetic(float64[:,:,:])
+def tuple_arithmetic(A):
+    s = A.shape + (1,)
+    z = np.zeros(s)
+    t = (0,) * 2
+    u = [1, 2] + [3]
+    return (z, np.zeros(A.shape[::-1]), len(s), np.ones(t[0] + 1), np.array(A.shape[1:]), np.array(A.shape[:-1]), np.array(A.shape[-2:]),
+            np.array(u), np.array(2 * (A.shape[0],)), len(A.shape[5:]), np.array(A.shape[::2]), np.array(A.shape[-1:0:-1]))
 '''
 
 
@@ -263,6 +272,11 @@ def test_names_sharing_arrays_and_rebinding_a_shared_name_in_a_loop(idioms):
 def test_r_c_index_tricks_and_shape_tuple_comparisons(idioms):
     # A.shape == (a, b) is one Python bool, not an elementwise array.
     check(*idioms, "index_tricks_and_shapes", np.arange(3.0), np.arange(6.0).reshape(3, 2))
+
+
+def test_shape_tuples_join_repeat_and_slice_as_python_tuples(idioms):
+    # A.shape + (1,) is (2, 3, 4, 1), not an elementwise sum.
+    check(*idioms, "tuple_arithmetic", np.ones((2, 3, 4)))
 
 
 def build(tmp_path, name, text):
