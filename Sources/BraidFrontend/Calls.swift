@@ -1,3 +1,4 @@
+import Foundation
 import BraidIR
 
 /// Arguments of a call, after lowering, with Python's positional/keyword rules.
@@ -183,6 +184,13 @@ extension FunctionLowerer {
             if x.dtype.isInteger || x.dtype.isBool { return .scalar(cast(x, .int64), weak: true) }
             try failUnless(.binary(.lt, .call(.abs, [cast(x, .float64)], .float64), .literal(.float(.infinity), .float64), .bool), loc: a.loc)
             return try scalarResult(.cast(.call(.rint, [cast(x, .float64)], .float64), .int64), .int64, loc: a.loc)
+        case "float" where { if case .string? = a.get(0, "x") { return true } else { return false } }():
+            // float('inf'), float('-inf'), float('nan'), float('1e3'): a Python float.
+            guard case .string(let text)? = a.get(0, "x"), let d = Double(text.trimmingCharacters(in: .whitespaces).lowercased()
+                .replacingOccurrences(of: "infinity", with: "inf")) else {
+                throw Diagnostic(a.loc, "float() of this string raises ValueError in Python")
+            }
+            return .scalar(.literal(.float(d), .float64), weak: true)
         case "float", "int", "bool", "complex":
             let t: DType = name == "float" ? .float64 : name == "int" ? .int64 : name == "bool" ? .bool : .complex128
             guard case .scalar(let x, _) = try a.require(0, "x") else {

@@ -201,6 +201,16 @@ def tuple_arithmetic(A):
     u = [1, 2] + [3]
     return (z, np.zeros(A.shape[::-1]), len(s), np.ones(t[0] + 1), np.array(A.shape[1:]), np.array(A.shape[:-1]), np.array(A.shape[-2:]),
             np.array(u), np.array(2 * (A.shape[0],)), len(A.shape[5:]), np.array(A.shape[::2]), np.array(A.shape[-1:0:-1]))
+
+#pythran export float_strings(float64[:])
+def float_strings(x):
+    best = float("inf")
+    worst = float("-inf")
+    for v in x:
+        if v < best:
+            best = v
+        worst = max(worst, v)
+    return best, worst, float("nan"), float(" 1e3 ")
 '''
 
 
@@ -277,6 +287,10 @@ def test_r_c_index_tricks_and_shape_tuple_comparisons(idioms):
 def test_shape_tuples_join_repeat_and_slice_as_python_tuples(idioms):
     # A.shape + (1,) is (2, 3, 4, 1), not an elementwise sum.
     check(*idioms, "tuple_arithmetic", np.ones((2, 3, 4)))
+
+
+def test_float_of_inf_and_nan_strings(idioms):
+    check(*idioms, "float_strings", np.array([3.0, -1.0, 2.0]))
 
 
 def build(tmp_path, name, text):
