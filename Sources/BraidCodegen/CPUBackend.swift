@@ -293,33 +293,10 @@ enum BLAS {
             // x @ B is B^T x; with B transposed it is B x.
             return guarded(la.lengths[0], .expr("cblas_\(p)gemv(CblasRowMajor, \(trans(!tb)), \(lb.lengths[0]), \(lb.lengths[1]), 1.0, \(lb.pointer), \(ld(lb.strides[0])), \(la.pointer), \(la.strides[0]), \(beta), \(lc.pointer), \(lc.strides[0]))"))
         default:
-            return try dot(la, lb, c, accumulate: acc, type: t, l)
+            let dot = "cblas_\(p)dot(\(la.lengths[0]), \(la.pointer), \(la.strides[0]), \(lb.pointer), \(lb.strides[0]))"
+            let out = try l.lvalue(c)
+            return [.assign(lhs: out, rhs: acc ? "\(out) + \(dot)" : dot)]
         }
-    }
-}
-
-extension BLAS {
-    /// A dot product of two vectors as an inline SIMD reduction rather than `cblas_?dot`:
-    /// OpenBLAS built on OpenMP starts a parallel region for every call above a few thousand
-    /// elements, and a dot inside a sequential loop (forward substitution, Levinson-Durbin)
-    /// then pays a fork and a join per iteration, far more than the memory-bound sum itself.
-    /// One thread, partial sums per SIMD lane in the operands' own type, as BLAS accumulates.
-    static func dot(_ a: Layout, _ b: Layout, _ c: Memlet, accumulate: Bool, type t: DType, _ l: CLowering) throws -> [CStmt] {
-        let ty = l.dialect.typeName(t)
-        let n = a.lengths[0]
-        func at(_ v: Layout) -> String {
-            let base = v.pointer.contains(" ") ? "(\(v.pointer))" : v.pointer
-            return v.strides[0] == "1" ? "\(base)[braid_k]" : "\(base)[braid_k * (\(v.strides[0]))]"
-        }
-        let out = try l.lvalue(c)
-        let sum = "braid_dot"
-        return [.block([
-            .decl(type: ty, name: sum, initializer: "0"),
-            .forLoop(pragmas: ["omp simd reduction(+:\(sum))"],
-                     variable: "braid_k", start: "0", end: n, step: "1",
-                     body: [.assign(lhs: sum, rhs: "\(sum) + \(at(a)) * \(at(b))")]),
-            .assign(lhs: out, rhs: accumulate ? "\(out) + \(sum)" : sum),
-        ])]
     }
 }
 

@@ -40,11 +40,10 @@ public struct ScheduleMaps: Pass {
                 } else if !insideParallel && m.schedule == schedule {
                     parallel = true
                 } else if insideParallel && schedule == .cpuParallel && m.schedule == .sequential,
-                          m.params.count == 1, loopVariables(m.body).isEmpty, !TreeFacts(m.body).hasWhile, !TreeFacts(m.body).hasLibraryNode,
+                          m.params.count == 1, loopVariables(m.body).isEmpty, !TreeFacts(m.body).hasWhile,
                           let reductions = try? Self.check(m, p).get(), !reductions.isEmpty {
                     // A one-dimensional reduction inside a parallel map runs on one thread, in
-                    // SIMD lanes (partial results per lane, as NumPy's pairwise sums). Library
-                    // calls have loops of their own, which may not nest in a SIMD loop.
+                    // SIMD lanes (partial results per lane, as NumPy's pairwise sums).
                     m.schedule = .simd
                     m.reductions = reductions
                     changed = true
