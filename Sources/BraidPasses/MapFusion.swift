@@ -75,8 +75,12 @@ public struct MapFusion: Pass {
         if a.params.count == b.params.count { return fuseSameSpace(a, b, p) }
         let d = min(a.params.count, b.params.count)
         guard d >= 1, max(a.params.count, b.params.count) == d + 1,
-              let outerA = nest(a, outer: d), let outerB = nest(b, outer: d) else { return nil }
-        return fuseSameSpace(outerA, outerB, p)
+              let outerA = nest(a, outer: d), let outerB = nest(b, outer: d),
+              let fused = fuseSameSpace(outerA, outerB, p) else { return nil }
+        // Only when the fused rows can run in parallel: otherwise the deeper map would run as
+        // one small parallel loop per row.
+        guard case .success = ScheduleMaps.check(fused, p) else { return nil }
+        return fused
     }
 
     /// `m` as a map over its first `outer` parameters around a sequential map over the rest;

@@ -88,3 +88,33 @@ import BraidIR
         #expect(remarks.contains { $0.kind == .sequential && $0.message.contains("B[0, j") })
     }
 }
+
+extension RowFusionTests {
+    /// `s[i] = 2 * x[i, 0]` over rows, then a map over N x M whose iterations all write z[0]:
+    /// their common rows could fuse element-wise, but the fused rows would not be independent
+    /// (the deeper map would become one small parallel loop per row), so they stay apart.
+    @Test func rowsThatCannotRunInParallelDoNotFuse() throws {
+        let N = SymExpr.sym("N"), M = SymExpr.sym("M"), i = SymExpr.sym("i"), j = SymExpr.sym("j")
+        let here = SourceLocation(file: "rows.py", line: 3, column: 5)
+        func load(_ d: String, _ idx: [SymExpr]) -> ScalarExpr { .load(.point(d, idx.map { .sym($0) }), .float64) }
+        let a = MapScope(params: ["i"], ranges: [SymRange(.zero, N)], schedule: .sequential, body: [
+            .tasklet(Tasklet(output: .point("s", [.sym(i)]), value: .binary(.mul, .literal(.float(2), .float64), load("x", [i, .zero]), .float64), loc: here)),
+        ], loc: here)
+        let b = MapScope(params: ["i", "j"], ranges: [SymRange(.zero, N), SymRange(.zero, M)], schedule: .sequential, body: [
+            .tasklet(Tasklet(output: .point("z", [.sym(.zero)]), value: .binary(.mul, load("s", [i]), load("x", [i, j]), .float64), loc: here)),
+        ], loc: here)
+        var p = Program(
+            name: "rows", params: ["x", "s", "z"], defaults: [:], symbols: ["N", "M"],
+            containers: [
+                Container(name: "x", dtype: .float64, shape: [N, M], role: .argument(index: 0), storage: .hostHeap),
+                Container(name: "s", dtype: .float64, shape: [N], role: .argument(index: 1), storage: .hostHeap, isWritten: true),
+                Container(name: "z", dtype: .float64, shape: [.one], role: .argument(index: 2), storage: .hostHeap, isWritten: true),
+            ],
+            results: [], shapeAssertions: [], body: [.map(a), .map(b)], loc: here)
+        // The element-wise part of the test alone would fuse them.
+        #expect(MapFusion.fuseSameSpace(MapFusion.nest(a, outer: 1)!, MapFusion.nest(b, outer: 1)!, p) != nil)
+        let (changed, _, _) = try applyExplained(MapFusion(), &p)
+        #expect(!changed)
+        #expect(p.body.count == 2)
+    }
+}
