@@ -91,6 +91,8 @@ final class FunctionLowerer {
     /// Inside an inlined program: its shape symbols, bound to the sizes of the arrays it was
     /// called with (`bins` of `bin_edges: float64[bins + 1]` called with `npt + 1` elements).
     var symbolBindings: [String: SymExpr] = [:]
+    /// Variables keeping the values of names bound to expressions of loop variables (r = i).
+    var loopValueShadows: [String: String] = [:]
     /// The block in which each named scalar variable's container was created.
     var scalarBlocks: [String: Int] = [:]
     /// Counts of true elements computed for masks in the current straight-line code:

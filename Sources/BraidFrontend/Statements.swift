@@ -278,6 +278,12 @@ extension FunctionLowerer {
             // Assigned once from sizes, parameters or loop variables (`n = A.shape[0]`):
             // the name is that symbolic value, so it can size arrays and bound loops.
             env[n] = value
+            // A value of loop variables is also kept in a variable, for reads after the loop.
+            if sym.freeSymbols.contains(where: { loopRanges[$0] != nil && !symbols.contains($0) }) {
+                let shadow = newScalar(n, .int64, named: true)
+                emitTasklet(.point(shadow, []), .symbol(sym), loc: loc)
+                loopValueShadows[inlinePrefix + n] = shadow
+            }
         case .scalar(let e, let weak):
             let dtype = scalarVariableType(e.dtype, weak: weak)
             var currentWeak = false
@@ -793,6 +799,7 @@ extension FunctionLowerer {
             let locals = mapLocals.removeLast()
             emit(.map(MapScope(params: params, ranges: ranges, schedule: .sequential, body: inner,
                                locals: locals, loc: loc)))
+            leaveLoopScope(params, loc: loc)
             return
         }
         // for i in range(...)
@@ -828,6 +835,7 @@ extension FunctionLowerer {
         // After the loop Python's variable keeps its last value; reading it is rare and
         // not modelled: restore the previous binding so a stale read is an error, not a wrong value.
         env[v] = saved
+        leaveLoopScope([p], loc: loc)
     }
 
     /// `for v in x` (rows of an array), `for i, v in enumerate(x)`, `for a, b in zip(x, y)`,
@@ -949,6 +957,20 @@ extension FunctionLowerer {
             return (n, { p in PyExpr(.subscript(x, p), loc) })
         default:
             throw Diagnostic(loc, "cannot iterate over a \(v.kindName); iterate over range(...), an array, enumerate(...), zip(...) or \(ctx.braidAliasName).map[...]")
+        }
+    }
+
+    /// After a loop over `variables`: names whose values were expressions of them (r = i) read
+    /// the variable that kept their last value instead; without one they cannot be read.
+    func leaveLoopScope(_ variables: [String], loc: SourceLocation) {
+        for (name, value) in env {
+            guard case .scalar(.symbol(let sym), _) = value, sym.freeSymbols.contains(where: variables.contains) else { continue }
+            if let shadow = loopValueShadows[inlinePrefix + name] {
+                env[name] = readScalarContainer(shadow)
+            } else {
+                env[name] = nil
+                staleNames[name] = (name, loc)
+            }
         }
     }
 

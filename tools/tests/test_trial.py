@@ -211,6 +211,20 @@ def float_strings(x):
             best = v
         worst = max(worst, v)
     return best, worst, float("nan"), float(" 1e3 ")
+
+#pythran export found_index(float64[:], float64)
+def found_index(x, t):
+    found = False
+    for i in range(x.shape[0]):
+        if x[i] > t:
+            r = i
+            found = True
+            break
+    if found:
+        out = r * 2
+    else:
+        out = -1
+    return out, found
 '''
 
 
@@ -291,6 +305,11 @@ def test_shape_tuples_join_repeat_and_slice_as_python_tuples(idioms):
 
 def test_float_of_inf_and_nan_strings(idioms):
     check(*idioms, "float_strings", np.array([3.0, -1.0, 2.0]))
+
+
+@pytest.mark.parametrize("t", [0.4, 1.4])
+def test_a_loop_index_kept_in_a_name_is_read_after_the_loop(idioms, t):
+    check(*idioms, "found_index", np.array([0.1, 0.5, 0.9]), t)
 
 
 def build(tmp_path, name, text):
