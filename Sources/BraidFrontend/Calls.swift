@@ -307,7 +307,7 @@ extension FunctionLowerer {
             throw Diagnostic(loc, "\(name)() got an unexpected keyword argument '\(k)'")
         }
         // A return is supported as the helper's last statement (possibly after loops/branches that don't return).
-        var body = foldEarlyReturns(f.body)
+        var body = foldEarlyReturns(foldLoopReturns(f.body))
         var returnExpr: PyExpr? = nil
         var hasReturn = false
         if let last = body.last, case .return(let e) = last.kind {
@@ -413,6 +413,51 @@ extension FunctionLowerer {
                 // Symbols the arguments do not determine stay the caller's.
                 _ = try agree(e, a, loc: loc, broadcasting: false)
             }
+        }
+        return out
+    }
+
+    /// A loop of a helper that returns from inside its body (not from a loop nested in it):
+    /// each `return v` there becomes `$ret = v; $found = True; break`, and the loop is followed
+    /// by `if $found: return $ret` (then folded with the statements after it).
+    func foldLoopReturns(_ stmts: [PyStmt]) -> [PyStmt] {
+        var out: [PyStmt] = []
+        for s in stmts {
+            let body: [PyStmt]
+            switch s.kind {
+            case .for(_, _, let b, let o) where o.isEmpty: body = b
+            case .while(_, let b, let o) where o.isEmpty: body = b
+            case .if(let t, let b, let o):
+                out.append(PyStmt(.if(test: t, body: foldLoopReturns(b), orelse: foldLoopReturns(o)), s.loc))
+                continue
+            default:
+                out.append(s)
+                continue
+            }
+            guard containsReturn(body), !returnsInLoops(body) else { out.append(s); continue }
+            argumentCounter += 1
+            let found = PyExpr(.name("$found\(argumentCounter)"), s.loc), value = PyExpr(.name("$ret\(argumentCounter)"), s.loc)
+            func rewrite(_ stmts: [PyStmt]) -> [PyStmt] {
+                stmts.flatMap { t -> [PyStmt] in
+                    switch t.kind {
+                    case .return(let v):
+                        return [PyStmt(.assign(targets: [value], value: v ?? PyExpr(.constant(.none), t.loc)), t.loc),
+                                PyStmt(.assign(targets: [found], value: PyExpr(.constant(.bool(true)), t.loc)), t.loc),
+                                PyStmt(.break, t.loc)]
+                    case .if(let c, let b, let o): return [PyStmt(.if(test: c, body: rewrite(b), orelse: rewrite(o)), t.loc)]
+                    default: return [t]
+                    }
+                }
+            }
+            let loop: PyStmt
+            switch s.kind {
+            case .for(let target, let iter, _, _): loop = PyStmt(.for(target: target, iter: iter, body: rewrite(body), orelse: []), s.loc)
+            case .while(let test, _, _): loop = PyStmt(.while(test: test, body: rewrite(body), orelse: []), s.loc)
+            default: loop = s
+            }
+            out.append(PyStmt(.assign(targets: [found], value: PyExpr(.constant(.bool(false)), s.loc)), s.loc))
+            out.append(loop)
+            out.append(PyStmt(.if(test: found, body: [PyStmt(.return(value), s.loc)], orelse: []), s.loc))
         }
         return out
     }

@@ -225,6 +225,30 @@ def found_index(x, t):
     else:
         out = -1
     return out, found
+
+def first_negative(x):
+    for i in range(x.shape[0]):
+        if x[i] < 0:
+            return i
+    return -1
+
+def first_above(x, t):
+    k = 0
+    while k < x.shape[0]:
+        if x[k] > t:
+            return x[k] * 2.0
+        k += 1
+    return 0.0
+
+def find_row(A, v):
+    for r in range(A.shape[0]):
+        if np.all(A[r] == v):
+            return r
+    return -1
+
+#pythran export loop_returns(float64[:], float64[:,:])
+def loop_returns(x, A):
+    return first_negative(x), first_negative(-np.abs(x) - 1), first_above(x, 0.5), first_above(x, 10.0), find_row(A, A[1]), find_row(A, A[0] + 100)
 '''
 
 
@@ -310,6 +334,10 @@ def test_float_of_inf_and_nan_strings(idioms):
 @pytest.mark.parametrize("t", [0.4, 1.4])
 def test_a_loop_index_kept_in_a_name_is_read_after_the_loop(idioms, t):
     check(*idioms, "found_index", np.array([0.1, 0.5, 0.9]), t)
+
+
+def test_helpers_returning_from_inside_loops(idioms):
+    check(*idioms, "loop_returns", np.array([0.3, 0.9, -1.0, 2.0]), np.arange(6.0).reshape(3, 2))
 
 
 def build(tmp_path, name, text):
