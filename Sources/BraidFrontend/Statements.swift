@@ -28,10 +28,16 @@ extension FunctionLowerer {
         case .return(let e):
             try lowerReturn(e, loc: s.loc)
         case .for(let target, let iter, let body, let orelse):
-            guard orelse.isEmpty else { throw Diagnostic(s.loc, "'for ... else' is not supported; use a flag variable") }
+            guard orelse.isEmpty else {
+                try lowerBlock(loopElse(PyStmt(.for(target: target, iter: iter, body: body, orelse: []), s.loc), body, orelse, loc: s.loc))
+                return
+            }
             try lowerFor(target, iter, body, loc: s.loc)
         case .while(let test, let body, let orelse):
-            guard orelse.isEmpty else { throw Diagnostic(s.loc, "'while ... else' is not supported; use a flag variable") }
+            guard orelse.isEmpty else {
+                try lowerBlock(loopElse(PyStmt(.while(test: test, body: body, orelse: []), s.loc), body, orelse, loc: s.loc))
+                return
+            }
             loopDepth += 1
             loopStarts.append(s.loc)
             var cond = ScalarExpr.literal(.bool(true), .bool)
@@ -836,6 +842,30 @@ extension FunctionLowerer {
         // not modelled: restore the previous binding so a stale read is an error, not a wrong value.
         env[v] = saved
         leaveLoopScope([p], loc: loc)
+    }
+
+    /// `for ... else` / `while ... else`: a flag cleared by each `break` of this loop (not of
+    /// loops inside it), and the else block run when the flag is still set.
+    func loopElse(_ loop: PyStmt, _ body: [PyStmt], _ orelse: [PyStmt], loc: SourceLocation) throws -> [PyStmt] {
+        argumentCounter += 1
+        let flag = PyExpr(.name("$nobreak\(argumentCounter)"), loc)
+        func rewrite(_ stmts: [PyStmt]) -> [PyStmt] {
+            stmts.flatMap { t -> [PyStmt] in
+                switch t.kind {
+                case .break: return [PyStmt(.assign(targets: [flag], value: PyExpr(.constant(.bool(false)), t.loc)), t.loc), t]
+                case .if(let c, let b, let o): return [PyStmt(.if(test: c, body: rewrite(b), orelse: rewrite(o)), t.loc)]
+                default: return [t]
+                }
+            }
+        }
+        let newLoop: PyStmt
+        switch loop.kind {
+        case .for(let target, let iter, _, _): newLoop = PyStmt(.for(target: target, iter: iter, body: rewrite(body), orelse: []), loop.loc)
+        case .while(let test, _, _): newLoop = PyStmt(.while(test: test, body: rewrite(body), orelse: []), loop.loc)
+        default: newLoop = loop
+        }
+        return [PyStmt(.assign(targets: [flag], value: PyExpr(.constant(.bool(true)), loc)), loc), newLoop,
+                PyStmt(.if(test: flag, body: orelse, orelse: []), loc)]
     }
 
     /// `for v in x` (rows of an array), `for i, v in enumerate(x)`, `for a, b in zip(x, y)`,

@@ -249,6 +249,32 @@ def find_row(A, v):
 #pythran export loop_returns(float64[:], float64[:,:])
 def loop_returns(x, A):
     return first_negative(x), first_negative(-np.abs(x) - 1), first_above(x, 0.5), first_above(x, 10.0), find_row(A, A[1]), find_row(A, A[0] + 100)
+
+#pythran export loop_else(float64[:], float64)
+def loop_else(x, t):
+    idx = -1
+    for i in range(x.shape[0]):
+        if x[i] > t:
+            idx = i
+            break
+    else:
+        idx = -2
+    n = 0
+    k = 0
+    while k < 3:
+        k += 1
+        if x[0] > 100.0:
+            break
+    else:
+        n = 10
+    primes = 0
+    for c in range(2, 20):
+        for d in range(2, c):
+            if c % d == 0:
+                break
+        else:
+            primes += 1
+    return idx, n, primes
 '''
 
 
@@ -338,6 +364,11 @@ def test_a_loop_index_kept_in_a_name_is_read_after_the_loop(idioms, t):
 
 def test_helpers_returning_from_inside_loops(idioms):
     check(*idioms, "loop_returns", np.array([0.3, 0.9, -1.0, 2.0]), np.arange(6.0).reshape(3, 2))
+
+
+@pytest.mark.parametrize("t", [0.4, 1.4])
+def test_for_else_and_while_else(idioms, t):
+    check(*idioms, "loop_else", np.array([0.1, 0.5, 0.9]), t)
 
 
 def build(tmp_path, name, text):
