@@ -972,6 +972,22 @@ extension FunctionLowerer {
                 return (n, { p in PyExpr(.binOp(s, .add, PyExpr(.binOp(p, .mult, st), loc)), loc) })
             }
         }
+        // np.ndindex(shape) / np.ndindex(d0, d1, ...): index tuples in C order.
+        if case .call(let fn, let args, let kws) = iter.kind, case .attribute(let base, "ndindex") = fn.kind,
+           case .name(let m) = base.kind, env[m] == nil, ctx.numpyAliases.contains(m), kws.isEmpty {
+            let dims = try args.flatMap { try shapeArgument(try lowerExpr($0), loc: $0.loc) }
+            let total = dims.reduce(SymExpr.one, *)
+            var strides: [SymExpr] = []
+            var stride = SymExpr.one
+            for d in dims.reversed() { strides.insert(stride, at: 0); stride = stride * d }
+            let dimNames = dims.map { bound(.scalar(.symbol($0), weak: false)) }
+            let strideNames = strides.map { bound(.scalar(.symbol($0), weak: false)) }
+            return (total, { p in
+                PyExpr(.tuple(dims.indices.map { k in
+                    PyExpr(.binOp(PyExpr(.binOp(p, .floorDiv, strideNames[k]), loc), .mod, dimNames[k]), loc)
+                }), loc)
+            })
+        }
         var v = try compactedValue(try lowerExpr(iter), loc: loc)
         switch v {
         case .tuple(let vs):

@@ -275,6 +275,19 @@ def loop_else(x, t):
         else:
             primes += 1
     return idx, n, primes
+
+#pythran export nd_indices(float64[:,:], float64[:,:,:])
+def nd_indices(A, T):
+    s = 0.0
+    for i, j in np.ndindex(A.shape):
+        s += A[i, j] * (i + 2 * j)
+    t = 0.0
+    for idx in np.ndindex(T.shape):
+        t += T[idx] * idx[2]
+    c = 0
+    for k in np.ndindex(3, 2):
+        c += k[0] * 10 + k[1]
+    return s, t, c
 '''
 
 
@@ -369,6 +382,10 @@ def test_helpers_returning_from_inside_loops(idioms):
 @pytest.mark.parametrize("t", [0.4, 1.4])
 def test_for_else_and_while_else(idioms, t):
     check(*idioms, "loop_else", np.array([0.1, 0.5, 0.9]), t)
+
+
+def test_loops_over_np_ndindex(idioms):
+    check(*idioms, "nd_indices", np.arange(6.0).reshape(2, 3), np.arange(24.0).reshape(2, 3, 4))
 
 
 def build(tmp_path, name, text):
