@@ -48,12 +48,19 @@ public enum CPUBackend {
     }
 
     /// Team sizes follow the machine's load for the duration of each call, unless the user
-    /// set `OMP_NUM_THREADS` or `OMP_DYNAMIC`: the team is what OpenMP's dynamic adjustment
-    /// (libgomp's rule) would give, the processors that the 15-minute load average leaves
-    /// free, at least one. Without it, a machine whose cores are already busy (other
-    /// processes, a shared CI host) makes every region wait at its barrier for threads that
-    /// are not running while the others spin; measured on a 2-core host with a load of 3-4,
-    /// programs with regions inside time loops ran 2-10x slower on two threads than on one.
+    /// set `OMP_NUM_THREADS` or `OMP_DYNAMIC`: the team leaves out the processors that other
+    /// processes keep busy, at least one thread. Without it, a machine whose cores are already
+    /// busy (other processes, a shared CI host) makes every region wait at its barrier for
+    /// threads that are not running while the others spin; measured on a 2-core host with a
+    /// load of 3-4, programs with regions inside time loops ran 2-10x slower on two threads
+    /// than on one.
+    ///
+    /// The load of the others is the kernel's count of runnable threads (`/proc/loadavg`)
+    /// minus this process's own runnable threads (`/proc/self/task/*/stat`), smoothed over
+    /// about a second. Load averages would not do: they lag by a minute and count this
+    /// process's own threads, so a program that keeps both cores busy would soon see a full
+    /// machine and shrink its own team. Without `/proc` the team is every processor.
+    ///
     /// The size goes through `omp_set_num_threads`, not `omp_set_dynamic`, so that OpenBLAS
     /// (built on OpenMP) asks for the same team: its level-3 threads wait for each other and
     /// never finish when OpenMP grants fewer threads than it asked for. The load is read at
@@ -61,28 +68,72 @@ public enum CPUBackend {
     /// parallel reductions.
     static let loadAdaptiveTeams = """
     #include <omp.h>
-    #include <stdatomic.h>
+    #include <dirent.h>
+    #include <math.h>
+    #include <pthread.h>
     #include <time.h>
     static int braid_user_teams;
     __attribute__((constructor)) static void braid_read_omp_environment(void) {
         braid_user_teams = getenv("OMP_NUM_THREADS") != NULL || getenv("OMP_DYNAMIC") != NULL;
     }
-    static _Atomic int braid_free_procs_cached;
-    static _Atomic long long braid_free_procs_at_ms = -1000000;
+    /* Runnable threads of the whole machine, or -1 without /proc. */
+    static int braid_machine_runnable(void) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        int running = -1;
+        if (f == NULL) return -1;
+        if (fscanf(f, "%*f %*f %*f %d/%*d", &running) != 1) running = -1;
+        fclose(f);
+        return running;
+    }
+    /* Runnable threads of this process (the calling thread included). */
+    static int braid_own_runnable(void) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        int running = 0;
+        if (d == NULL) return 1;
+        while ((e = readdir(d)) != NULL) {
+            char path[64], text[512];
+            FILE *f;
+            size_t n;
+            if (e->d_name[0] == '.') continue;
+            snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+            f = fopen(path, "r");
+            if (f == NULL) continue;
+            n = fread(text, 1, sizeof text - 1, f);
+            fclose(f);
+            text[n] = 0;
+            const char *close = strrchr(text, ')');
+            if (close != NULL && close[1] == ' ' && close[2] == 'R') running++;
+        }
+        closedir(d);
+        return running > 0 ? running : 1;
+    }
+    static pthread_mutex_t braid_load_lock = PTHREAD_MUTEX_INITIALIZER;
+    static double braid_others_load = -1.0;
+    static long long braid_load_at_ms;
     static int braid_free_procs(void) {
         struct timespec ts;
+        const int procs = omp_get_num_procs();
+        int free_procs;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         const long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        if (now - atomic_load_explicit(&braid_free_procs_at_ms, memory_order_relaxed) < 100) {
-            return atomic_load_explicit(&braid_free_procs_cached, memory_order_relaxed);
+        pthread_mutex_lock(&braid_load_lock);
+        if (braid_others_load < 0 || now - braid_load_at_ms >= 100) {
+            const int machine = braid_machine_runnable();
+            if (machine >= 0) {
+                int others = machine - braid_own_runnable();
+                if (others < 0) others = 0;
+                /* Exponential smoothing with a time constant of one second. */
+                const double w = braid_others_load < 0 ? 0.0 : exp(-(double)(now - braid_load_at_ms) / 1000.0);
+                braid_others_load = w * (braid_others_load < 0 ? 0.0 : braid_others_load) + (1.0 - w) * others;
+            } else {
+                braid_others_load = 0.0;
+            }
+            braid_load_at_ms = now;
         }
-        int n = omp_get_num_procs();
-        double avg[3];
-        const int load = getloadavg(avg, 3) == 3 ? (int)(avg[2] + 0.1) : 0;
-        n = load >= n ? 1 : n - load;
-        atomic_store_explicit(&braid_free_procs_cached, n, memory_order_relaxed);
-        atomic_store_explicit(&braid_free_procs_at_ms, now, memory_order_relaxed);
-        return n;
+        free_procs = procs - (int)(braid_others_load + 0.5);
+        pthread_mutex_unlock(&braid_load_lock);
+        return free_procs < 1 ? 1 : free_procs;
     }
     static int braid_teams_begin(void) {
         const int was = omp_get_max_threads();

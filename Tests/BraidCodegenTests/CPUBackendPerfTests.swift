@@ -38,6 +38,10 @@ private func forwardSubstitution(dtype: DType = .float64) -> Program {
         let c = try CPUBackend.nativeCode(IRModule(name: "dot_demo", sourceFile: "dot_demo.py", programs: [forwardSubstitution()]))
         #expect(c.contains("braid_user_teams = getenv(\"OMP_NUM_THREADS\") != NULL || getenv(\"OMP_DYNAMIC\") != NULL;"))
         #expect(!c.contains("omp_set_dynamic"))
+        // The others' load: the machine's runnable threads less this process's own, not a
+        // load average (which lags and counts this process's own busy threads).
+        #expect(c.contains("fopen(\"/proc/loadavg\", \"r\")") && c.contains("opendir(\"/proc/self/task\")"))
+        #expect(!c.contains("getloadavg"))
         let entry = try #require(c.range(of: "int braid_native_dot_demo(")).upperBound
         let body = c[entry...]
         let begin = try #require(body.range(of: "const int braid_threads = braid_teams_begin();"))
