@@ -136,8 +136,8 @@ extension FunctionLowerer {
             switch v {
             case .array(let l):
                 guard let first = l.shape.first else { throw Diagnostic(a.loc, "len() of a 0-d array") }
-                return .scalar(.symbol(first), weak: false)
-            case .tuple(let vs): return .scalar(.symbol(.int(vs.count)), weak: false)
+                return .scalar(.symbol(first), weak: true)
+            case .tuple(let vs): return .scalar(.symbol(.int(vs.count)), weak: true)
             default: throw Diagnostic(a.loc, "len() needs an array or a tuple")
             }
         case "min", "max":

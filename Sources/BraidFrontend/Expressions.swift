@@ -323,10 +323,12 @@ extension FunctionLowerer {
         if let (other, at) = staleNames[n] {
             throw Diagnostic(loc, "'\(n)' refers to the array '\(other)' had before it was rebound at line \(at.line); Braid reuses that array's storage, so bind '\(n)' to a copy (\(n) = \(other).copy()) if it is needed afterwards")
         }
-        if let bound = symbolBindings[n] { return .scalar(.symbol(bound), weak: false) }
+        // Sizes are Python ints under CPython (a symbol is bound to one), so they are weak:
+        // x / N of a float32 array stays float32, k + N of an int32 array int32.
+        if let bound = symbolBindings[n] { return .scalar(.symbol(bound), weak: true) }
         if ctx.symbols.contains(n) {
             if !symbols.contains(n) { symbols.append(n) }
-            return .scalar(.symbol(.sym(n)), weak: false)
+            return .scalar(.symbol(.sym(n)), weak: true)
         }
         if let c = ctx.constants[n] { return try constant(c, loc: loc) }
         if ctx.functions[n] != nil { return .function(n) }
@@ -370,9 +372,10 @@ extension FunctionLowerer {
             return try attribute(.array(try compacted(x, mask: m, loc: loc)), attr, loc: loc)
         case .array(let l):
             switch attr {
-            case "shape": return .tuple(l.shape.map { .scalar(.symbol($0), weak: false) })
-            case "ndim": return .scalar(.symbol(.int(l.shape.count)), weak: false)
-            case "size": return .scalar(.symbol(l.shape.reduce(SymExpr.one, *)), weak: false)
+            // Python ints in NumPy: weak in arithmetic with arrays.
+            case "shape": return .tuple(l.shape.map { .scalar(.symbol($0), weak: true) })
+            case "ndim": return .scalar(.symbol(.int(l.shape.count)), weak: true)
+            case "size": return .scalar(.symbol(l.shape.reduce(SymExpr.one, *)), weak: true)
             case "dtype": return .dtype(l.dtype)
             case "T": return try transpose(base, axes: nil, loc: loc)
             case "real", "imag": return try complexPart(base, attr, loc: loc)
