@@ -798,7 +798,7 @@ extension FunctionLowerer {
                 let p = unique(v)
                 params.append(p)
                 loopRanges[p] = ranges[params.count - 1]
-                env[v] = .scalar(.symbol(.sym(p)), weak: false)
+                env[v] = .scalar(.symbol(.sym(p)), weak: true)
             }
             mapLocals.append([])
             let inner = try nested { try lowerBlock(body) }
@@ -831,7 +831,7 @@ extension FunctionLowerer {
         let p = unique(v)
         loopRanges[p] = range
         let saved = env[v]
-        env[v] = .scalar(.symbol(.sym(p)), weak: false)
+        env[v] = .scalar(.symbol(.sym(p)), weak: true)  // a Python int under CPython
         loopDepth += 1
         loopStarts.append(loc)
         let inner = try lowerLoopBody(body)
