@@ -56,6 +56,18 @@ public enum ModuleSource {
         case 8: return "ValueError: a value NumPy rejects (an integer to a negative integer power, a bin count below 1, a non-finite range, ...)";
     """
 
+    /// `<complex.h>` without its `I` macro, and `CMPLX`/`CMPLXF` where the C library lacks them.
+    static let complexHeader = """
+        #include <complex.h>
+        #undef I  /* complex.h's imaginary unit would shadow Python names such as the symbol I */
+        #ifndef CMPLX
+        #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
+        #endif
+        #ifndef CMPLXF
+        #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
+        #endif
+        """
+
     /// Standard headers and helpers for C targets (after `<Python.h>`).
     public static let cHeaders = """
     #include <stdint.h>
@@ -63,14 +75,7 @@ public enum ModuleSource {
     #include <stdlib.h>
     #include <string.h>
     #include <math.h>
-    #include <complex.h>
-    #undef I  /* complex.h's imaginary unit would shadow Python names such as the symbol I */
-    #ifndef CMPLX
-    #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
-    #endif
-    #ifndef CMPLXF
-    #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
-    #endif
+    \(complexHeader)
 
     static void *braid_alloc(size_t bytes)
     {

@@ -65,14 +65,7 @@ enum OpenCLRuntime {
     #include <stdlib.h>
     #include <string.h>
     #include <math.h>
-    #include <complex.h>
-    #undef I  /* complex.h's imaginary unit would shadow Python names such as the symbol I */
-    #ifndef CMPLX
-    #define CMPLX(r, i) ((double _Complex)((double)(r) + _Complex_I * (double)(i)))
-    #endif
-    #ifndef CMPLXF
-    #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
-    #endif
+    \(ModuleSource.complexHeader)
     #include <pthread.h>
     #define CL_TARGET_OPENCL_VERSION 120
     #include <CL/cl.h>

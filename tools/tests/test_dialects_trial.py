@@ -1,7 +1,6 @@
 """End to end, files as DaCe and Pythran users write them: module-level constant expressions,
 DaCe storage and schedule hints, compared against the same source run by CPython."""
 
-import importlib.util
 import subprocess
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 
 import braid
 from test_corpus import braid_binary
+from test_frontend_dialects import load
 
 
 def build(tmp_path, name, text):
@@ -16,13 +16,6 @@ def build(tmp_path, name, text):
     src.write_text(text)
     r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path)], capture_output=True, text=True)
     return r, src
-
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 CONSTANTS = """\
