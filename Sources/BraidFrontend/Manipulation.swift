@@ -22,8 +22,7 @@ enum ManipulationRegistry {
             try a.check(maxPositional: 3, allowed: ["axis1", "axis2"])
             let x = try a.require(0, "a")
             let rank = try l.lazy(x, loc: a.loc).shape.count
-            let i = try l.normalizedAxes(try l.intList(try a.require(1, "axis1"), loc: a.loc), rank: rank, loc: a.loc)
-            let j = try l.normalizedAxes(try l.intList(try a.require(2, "axis2"), loc: a.loc), rank: rank, loc: a.loc)
+            let i = try l.axesArgument(a, 1, "axis1", rank: rank), j = try l.axesArgument(a, 2, "axis2", rank: rank)
             guard i.count == 1, j.count == 1 else { throw Diagnostic(a.loc, "swapaxes() takes two integer axes") }
             var perm = Array(0..<rank)
             perm.swapAt(i[0], j[0])
@@ -33,8 +32,7 @@ enum ManipulationRegistry {
             try a.check(maxPositional: 3, allowed: ["source", "destination"])
             let x = try a.require(0, "a")
             let rank = try l.lazy(x, loc: a.loc).shape.count
-            let src = try l.normalizedAxes(try l.intList(try a.require(1, "source"), loc: a.loc), rank: rank, loc: a.loc)
-            let dst = try l.normalizedAxes(try l.intList(try a.require(2, "destination"), loc: a.loc), rank: rank, loc: a.loc)
+            let src = try l.axesArgument(a, 1, "source", rank: rank), dst = try l.axesArgument(a, 2, "destination", rank: rank)
             guard src.count == dst.count, Set(src).count == src.count, Set(dst).count == dst.count else {
                 throw Diagnostic(a.loc, "moveaxis(): source and destination must be distinct axes, as many of each")
             }
@@ -974,5 +972,12 @@ extension FunctionLowerer {
             result = try arith(.or, result, try arith(.and, try arith(.ne, x, x, loc: loc), try arith(.ne, y, y, loc: loc), loc: loc), loc: loc)
         }
         return result
+    }
+}
+
+extension FunctionLowerer {
+    /// A required axis argument (an int or a tuple of ints), normalized for an array of `rank`.
+    func axesArgument(_ a: CallArgs, _ position: Int, _ name: String, rank: Int) throws -> [Int] {
+        try normalizedAxes(try intList(try a.require(position, name), loc: a.loc), rank: rank, loc: a.loc)
     }
 }

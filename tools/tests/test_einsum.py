@@ -302,22 +302,22 @@ def checked_general(A, B, x):
 """
 
 
+def built(tmp_path_factory, stem, source):
+    """The compiled module of `source`, named `stem`."""
+    d = tmp_path_factory.mktemp(stem)
+    r = run("build", write(d, f"{stem}.py", source), "-o", d)
+    assert r.returncode == 0, r.stderr
+    return load(d / f"{stem}.abi3.so")
+
+
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("einsum-programs")
-    f = write(d, "einprog.py", PROGRAMS)
-    r = run("build", f, "-o", d)
-    assert r.returncode == 0, r.stderr
-    return load(d / "einprog.abi3.so")
+    return built(tmp_path_factory, "einprog", PROGRAMS)
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    d = tmp_path_factory.mktemp("einsum-mixed")
-    f = write(d, "einmixed.py", MIXED)
-    r = run("build", f, "-o", d)
-    assert r.returncode == 0, r.stderr
-    return load(d / "einmixed.abi3.so")
+    return built(tmp_path_factory, "einmixed", MIXED)
 
 
 def test_diagonal_is_a_writeable_view(programs):

@@ -8,24 +8,12 @@ import numpy as np
 import pytest
 
 from test_corpus import braid_binary
-
-SOURCE = '''
-import numpy as np
-
-#pythran export pick(float64[:], int)
-def pick(x, k):
-    y = x * 2.0
-    return y[k] + x[-1]
-
-#pythran export pairs(float64[:], float64[:])
-def pairs(x, y):
-    return x[1:] * y[:-1]
-'''
+from test_opencl_checks import CHECKED_SOURCE
 
 
 def test_run_time_checks_on_the_hls_target(tmp_path):
     src = tmp_path / "hls_checks.py"
-    src.write_text(SOURCE)
+    src.write_text(CHECKED_SOURCE)
     r = subprocess.run([str(braid_binary()), "build", str(src), "-o", str(tmp_path), "--target", "hls"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -42,3 +30,6 @@ def test_run_time_checks_on_the_hls_target(tmp_path):
     np.testing.assert_allclose(m.pairs(x, x[::-1].copy()), x[1:] * x[::-1][:-1])
     with pytest.raises(ValueError):
         m.pairs(x, np.ones(3))
+    np.testing.assert_allclose(m.gather(x, np.array([4, 0, -1])), x[[4, 0, -1]] + 1.0)
+    with pytest.raises(IndexError):
+        m.gather(x, np.array([0, 7]))
