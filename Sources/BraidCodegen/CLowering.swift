@@ -248,7 +248,8 @@ public final class CLowering {
         guard let wcr = t.wcr else { return .assign(lhs: lhs, rhs: value) }
         switch wcr {
         case .add: return .assign(lhs: lhs, rhs: narrow("\(lhs) + \(value)", type))
-        case .mul: return .assign(lhs: lhs, rhs: narrow("\(lhs) * \(value)", type))
+        case .mul: return .assign(lhs: lhs, rhs: type.isComplex ? complexProduct(lhs, value, type)
+                                                                : narrow("\(lhs) * \(value)", type))
         case .max: return .assign(lhs: lhs, rhs: try minMax(.max, lhs, value, type))
         case .min: return .assign(lhs: lhs, rhs: try minMax(.min, lhs, value, type))
         }
@@ -386,7 +387,7 @@ public final class CLowering {
         switch op {
         case .add: return narrow("(\(x) + \(y))", t)
         case .sub: return narrow("(\(x) - \(y))", t)
-        case .mul: return narrow("(\(x) * \(y))", t)
+        case .mul: return ot.isComplex ? complexProduct(x, y, ot) : narrow("(\(x) * \(y))", t)
         case .div: return "(\(x) / \(y))"
         case .floorDiv:
             if ot.isUnsignedInteger { return "((\(dialect.typeName(t)))braid_ufloordiv((uint64_t)(\(x)), (uint64_t)(\(y))))" }
@@ -397,6 +398,7 @@ public final class CLowering {
             if ot.isInteger { return "((\(dialect.typeName(t)))braid_mod((int64_t)(\(x)), (int64_t)(\(y))))" }
             return ot == .float32 ? "braid_fmodf(\(x), \(y))" : "braid_fmod(\(x), \(y))"
         case .pow:
+            if ot.isComplex, isTwo(b) { return complexProduct(x, x, ot) }
             if case .symbol(.int(2)) = b { return "(\(x) * \(x))" }
             if case .literal(.float(2), _) = b { return "(\(x) * \(x))" }
             if case .literal(.int(2), _) = b { return narrow("(\(x) * \(x))", t) }
@@ -435,6 +437,20 @@ public final class CLowering {
         if t.isComplex { throw BackendError(program.loc, "maximum/minimum of complex numbers is not supported") }
         if t == .uint64 { return "braid_u\(n)(\(x), \(y))" }
         return "((\(dialect.typeName(t)))braid_i\(n)((int64_t)(\(x)), (int64_t)(\(y))))"
+    }
+
+    /// The exponent 2, whatever type the frontend cast it to.
+    func isTwo(_ e: ScalarExpr) -> Bool {
+        switch e {
+        case .literal(.int(2), _), .literal(.float(2), _), .literal(.complex(2, 0), _), .symbol(.int(2)): return true
+        case .cast(let a, _): return isTwo(a)
+        default: return false
+        }
+    }
+
+    /// A complex product as NumPy computes it (`braid_cmul` of the C headers), not C's `*`.
+    func complexProduct(_ x: String, _ y: String, _ t: DType) -> String {
+        "\(t == .complex64 ? "braid_cmulf" : "braid_cmul")(\(x), \(y))"
     }
 
     /// |z| as sqrt(re^2 + im^2) where that neither overflows nor underflows (within about an

@@ -66,6 +66,17 @@ public enum ModuleSource {
         #ifndef CMPLXF
         #define CMPLXF(r, i) ((float _Complex)((float)(r) + _Complex_I * (float)(i)))
         #endif
+        /* NumPy's complex product: the textbook formula. C's `*` adds Annex G's recovery of
+           infinities (a call to __muldc3 when both parts are NaN), which NumPy does not do and
+           which keeps loops of complex products from vectorizing. */
+        static inline double _Complex braid_cmul(double _Complex a, double _Complex b)
+        {
+            return CMPLX(creal(a) * creal(b) - cimag(a) * cimag(b), creal(a) * cimag(b) + cimag(a) * creal(b));
+        }
+        static inline float _Complex braid_cmulf(float _Complex a, float _Complex b)
+        {
+            return CMPLXF(crealf(a) * crealf(b) - cimagf(a) * cimagf(b), crealf(a) * cimagf(b) + cimagf(a) * crealf(b));
+        }
         """
 
     /// Standard headers and helpers for C targets (after `<Python.h>`).

@@ -28,3 +28,30 @@ def test_complex_casts_match_numpy(tmp_path):
     for g, r in zip(got, want):
         np.testing.assert_array_equal(g, r)
         assert np.asarray(g).dtype == np.asarray(r).dtype
+
+
+PRODUCTS = '''
+import numpy as np
+
+#pythran export products(complex128[:], complex128[:], complex64[:], complex64[:])
+def products(a, b, c, d):
+    e = a.copy()
+    e *= b
+    return a * b, a ** 2, c * d, e
+'''
+
+
+def test_complex_products_follow_numpy_not_annex_g(tmp_path):
+    # NumPy multiplies complex numbers by the textbook formula: (inf+infj)*(1+0j) is nan+nanj, where
+    # C's `*` (Annex G) recovers inf+infj. Finite products must agree too.
+    compiled, reference = build_pair(tmp_path, "complex_products", PRODUCTS)
+    inf, nan = np.inf, np.nan
+    a = np.array([complex(inf, inf), complex(inf, 0), 1 + 2j, -0.5 + 3j, complex(nan, 1), 0j])
+    b = np.array([1 + 0j, 0j, 3 - 1j, 2 + 2j, 1 + 1j, complex(inf, inf)])
+    c, d = a.astype(np.complex64), b.astype(np.complex64)
+    with np.errstate(all="ignore"):
+        want = reference.products(a, b, c, d)
+        got = compiled.products(a, b, c, d)
+    for g, r in zip(got, want):
+        np.testing.assert_array_equal(g, r)
+        assert g.dtype == r.dtype
