@@ -85,6 +85,9 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
             if coeffs[m] == nil { order.append(m) }
             coeffs[m, default: 0] &+= c
         }
+        if let merged = collapseDivMod(coeffs, order) {
+            return makeSum(merged + [.int(constant)])
+        }
         var out: [SymExpr] = []
         for m in order.sorted(by: { $0.description < $1.description }) {
             let c = coeffs[m]!
@@ -93,6 +96,43 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
         }
         if constant != 0 || out.isEmpty { out.append(.int(constant)) }
         return out.count == 1 ? out[0] : .add(out)
+    }
+
+    /// Finds one pair of terms `c*d*k*(q // d) + c*k*(q % d)` among the sum's
+    /// (monomial, coefficient) pairs and returns the sum's terms with that pair
+    /// replaced by `c*k*q`, or `nil` when no pair matches.
+    ///
+    /// Sound for every integer `q` and every `d != 0`: Python's `//` and `%` satisfy
+    /// `(q // d)*d + q % d == q` (floor division with the remainder taking the
+    /// divisor's sign), and multiplying both sides by `c*k` keeps the equality. With
+    /// `d == 0` neither side's division is defined, so nothing is lost. `k` is any
+    /// product of other factors; `d` may be a constant, a symbol, a product or a sum.
+    /// Coefficients must match exactly; nothing is collapsed partially.
+    fileprivate static func collapseDivMod(_ coeffs: [SymExpr: Int], _ order: [SymExpr]) -> [SymExpr]? {
+        let sortedTerms = order.sorted(by: { $0.description < $1.description }).filter { coeffs[$0] != 0 }
+        for m in sortedTerms {
+            let c = coeffs[m]!
+            let fs = m.factors
+            for (idx, f) in fs.enumerated() {
+                guard case .mod(let q, let d) = f else { continue }
+                var rest = fs
+                rest.remove(at: idx)
+                let (dc, dm) = d.coefficientAndMonomial
+                guard dc != 0 else { continue }
+                let dFactors = dm == .one ? [] : dm.factors
+                let partner = makeProduct([.floorDiv(q, d)] + rest + dFactors)
+                guard partner != m, let pc = coeffs[partner] else { continue }
+                let (want, overflow) = c.multipliedReportingOverflow(by: dc)
+                guard !overflow, pc == want else { continue }
+                var out: [SymExpr] = []
+                for t in sortedTerms where t != m && t != partner {
+                    out.append(makeProduct([.int(coeffs[t]!), t]))
+                }
+                out.append(makeProduct([.int(c), q] + rest))
+                return out
+            }
+        }
+        return nil
     }
 
     fileprivate static func makeProduct(_ parts: [SymExpr]) -> SymExpr {
