@@ -70,39 +70,68 @@ extension FunctionLowerer {
                 try emitMap([blocks], loc: loc) { blk in
                     let lo = blk[0] * .int(2) * width
                     let mid = SymExpr.minimum(lo + width, n), hi = SymExpr.minimum(lo + .int(2) * width, n)
+                    // A bidirectional merge: the front takes the smallest remaining element
+                    // (the left one on ties), the back the largest (the right one on ties), so
+                    // the two halves are the stable order's and two independent dependency
+                    // chains run side by side. Each step is branch-free: non-short-circuit & and |
+                    // pick the run, and the element is loaded from the picked position.
+                    let len = hi - lo, half = SymExpr.floorDivide(len, .int(2))
                     let i = newScalar("left", .int64), j = newScalar("right", .int64)
+                    let i2 = newScalar("left_back", .int64), j2 = newScalar("right_back", .int64)
                     emitTasklet(.point(i, []), .symbol(lo), loc: loc)
                     emitTasklet(.point(j, []), .symbol(mid), loc: loc)
-                    let iv = SymExpr.sym(i), jv = SymExpr.sym(j)
-                    let k = fresh("k")
-                    loopRanges[k] = SymRange(lo, hi)
-                    // Loads stay inside the row even when one run is used up.
-                    let x = ScalarExpr.load(vals.memlet(at: at(.minimum(iv, hi - .one))), t)
-                    let y = ScalarExpr.load(vals.memlet(at: at(.minimum(jv, hi - .one))), t)
-                    var less = ScalarExpr.binary(.lt, y, x, .bool)
-                    if t.isFloat {
-                        // y < x, with NaN greater than every number.
-                        less = .binary(.or, less, .binary(.and, .binary(.ne, x, x, .bool), .binary(.eq, y, y, .bool), .bool), .bool)
+                    emitTasklet(.point(i2, []), .symbol(mid - .one), loc: loc)
+                    emitTasklet(.point(j2, []), .symbol(hi - .one), loc: loc)
+                    let one = ScalarExpr.literal(.int(1), .int64)
+                    func pick(_ take: ScalarExpr, _ a: SymExpr, _ b: SymExpr) -> ScalarExpr {
+                        // b when take, else a: a + (b - a) * take.
+                        .binary(.add, .symbol(a), .binary(.mul, .binary(.sub, .symbol(b), .symbol(a), .int64), .cast(take, .int64), .int64), .int64)
                     }
-                    let takeRight = ScalarExpr.binary(.and, .binary(.lt, .symbol(jv), .symbol(hi), .bool),
-                                                      .binary(.or, .binary(.ge, .symbol(iv), .symbol(mid), .bool), less, .bool), .bool)
-                    let kk = SymExpr.sym(k)
-                    // Branch-free: the comparison picks the element and advances one run.
-                    let body = nested {
-                        let r = newScalar("take_right", .bool)
-                        emitTasklet(.point(r, []), takeRight, loc: loc)
-                        let rv = ScalarExpr.load(.point(r, []), .bool)
-                        emitTasklet(tmp.memlet(at: at(kk)), .select(rv, y, x, t), loc: loc)
+                    func copy(from src: SymExpr, to dst: SymExpr) {
+                        emitTasklet(tmp.memlet(at: at(dst)), .load(vals.memlet(at: at(src)), t), loc: loc)
                         if let pos, let tmpPos {
-                            let pi = ScalarExpr.load(pos.memlet(at: at(.minimum(iv, hi - .one))), .int64)
-                            let pj = ScalarExpr.load(pos.memlet(at: at(.minimum(jv, hi - .one))), .int64)
-                            emitTasklet(tmpPos.memlet(at: at(kk)), .select(rv, pj, pi, .int64), loc: loc)
+                            emitTasklet(tmpPos.memlet(at: at(dst)), .load(pos.memlet(at: at(src)), .int64), loc: loc)
                         }
+                    }
+                    let iv = SymExpr.sym(i), jv = SymExpr.sym(j), i2v = SymExpr.sym(i2), j2v = SymExpr.sym(j2)
+                    // Loads stay inside the row even when one run is used up.
+                    func front(_ dst: SymExpr) {
+                        let x = ScalarExpr.load(vals.memlet(at: at(.minimum(iv, hi - .one))), t)
+                        let y = ScalarExpr.load(vals.memlet(at: at(.minimum(jv, hi - .one))), t)
+                        let r = newScalar("take_right", .bool), src = newScalar("source", .int64)
+                        emitTasklet(.point(r, []), .binary(.bitAnd, .binary(.lt, .symbol(jv), .symbol(hi), .bool),
+                                                           .binary(.bitOr, .binary(.ge, .symbol(iv), .symbol(mid), .bool), sortBefore(y, x, t), .bool), .bool), loc: loc)
+                        let rv = ScalarExpr.load(.point(r, []), .bool)
+                        emitTasklet(.point(src, []), pick(rv, iv, jv), loc: loc)
+                        copy(from: .minimum(.sym(src), hi - .one), to: dst)
                         let step = ScalarExpr.cast(rv, .int64)
                         emitTasklet(.point(j, []), .binary(.add, .symbol(jv), step, .int64), loc: loc)
-                        emitTasklet(.point(i, []), .binary(.sub, .binary(.add, .symbol(iv), .literal(.int(1), .int64), .int64), step, .int64), loc: loc)
+                        emitTasklet(.point(i, []), .binary(.sub, .binary(.add, .symbol(iv), one, .int64), step, .int64), loc: loc)
                     }
-                    emit(.forLoop(ForLoop(variable: k, range: SymRange(lo, hi), body: body, loc: loc)))
+                    func back(_ dst: SymExpr) {
+                        let x = ScalarExpr.load(vals.memlet(at: at(.maximum(i2v, lo))), t)
+                        let y = ScalarExpr.load(vals.memlet(at: at(.maximum(j2v, lo))), t)
+                        let l = newScalar("take_left", .bool), src = newScalar("source_back", .int64)
+                        emitTasklet(.point(l, []), .binary(.bitAnd, .binary(.ge, .symbol(i2v), .symbol(lo), .bool),
+                                                           .binary(.bitOr, .binary(.lt, .symbol(j2v), .symbol(mid), .bool), sortBefore(y, x, t), .bool), .bool), loc: loc)
+                        let lv = ScalarExpr.load(.point(l, []), .bool)
+                        emitTasklet(.point(src, []), pick(lv, j2v, i2v), loc: loc)
+                        copy(from: .maximum(.sym(src), lo), to: dst)
+                        let step = ScalarExpr.cast(lv, .int64)
+                        emitTasklet(.point(i2, []), .binary(.sub, .symbol(i2v), step, .int64), loc: loc)
+                        emitTasklet(.point(j2, []), .binary(.add, .binary(.sub, .symbol(j2v), one, .int64), step, .int64), loc: loc)
+                    }
+                    let k = fresh("k")
+                    loopRanges[k] = SymRange(.zero, half)
+                    let kk = SymExpr.sym(k)
+                    let body = nested {
+                        front(lo + kk)
+                        back(hi - .one - kk)
+                    }
+                    emit(.forLoop(ForLoop(variable: k, range: SymRange(.zero, half), body: body, loc: loc)))
+                    // An odd run pair leaves its middle element to the front.
+                    emit(.branch(Branch(condition: .binary(.ne, .symbol(len - .int(2) * half), .symbol(.zero), .bool),
+                                        then: nested { front(lo + half) }, orElse: [], loc: loc)))
                 }
                 try emitLoops([n], loc: loc) { k in
                     emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
@@ -120,6 +149,14 @@ extension FunctionLowerer {
 }
 
 extension FunctionLowerer {
+    /// `x` strictly before `y` in NumPy's sort order (NaN after every number), without
+    /// short-circuit operators: !(y <= x) holds when x < y or either is NaN, and x == x drops
+    /// a NaN x.
+    func sortBefore(_ x: ScalarExpr, _ y: ScalarExpr, _ t: DType) -> ScalarExpr {
+        guard t.isFloat else { return .binary(.lt, x, y, .bool) }
+        return .binary(.bitAnd, .unary(.not, .binary(.le, y, x, .bool), .bool), .binary(.eq, x, x, .bool), .bool)
+    }
+
     /// `x < y` in NumPy's sort order for type `t` (NaN after every number).
     func sortLess(_ x: ScalarExpr, _ y: ScalarExpr, _ t: DType) -> ScalarExpr {
         let lt = ScalarExpr.binary(.lt, x, y, .bool)
