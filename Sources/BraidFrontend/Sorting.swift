@@ -64,7 +64,9 @@ extension FunctionLowerer {
             let w = newScalar("width", .int64)
             emitTasklet(.point(w, []), .symbol(.one), loc: loc)
             let width = SymExpr.sym(w)
-            let pass = try nested {
+            // One pass merges runs of `width` from `src` into `dst`; passes alternate between
+            // `vals` and `tmp`, so no pass copies back.
+            func mergePass(_ src: ArrayView, _ srcPos: ArrayView?, into dst: ArrayView, _ dstPos: ArrayView?) throws {
                 // The merges of one pass are independent: a map over the pairs of runs.
                 let blocks = SymExpr.floorDivide(n + .int(2) * width - .one, .int(2) * width)
                 try emitMap([blocks], loc: loc) { blk in
@@ -87,36 +89,39 @@ extension FunctionLowerer {
                         // b when take, else a: a + (b - a) * take.
                         .binary(.add, .symbol(a), .binary(.mul, .binary(.sub, .symbol(b), .symbol(a), .int64), .cast(take, .int64), .int64), .int64)
                     }
-                    func copy(from src: SymExpr, to dst: SymExpr) {
-                        emitTasklet(tmp.memlet(at: at(dst)), .load(vals.memlet(at: at(src)), t), loc: loc)
-                        if let pos, let tmpPos {
-                            emitTasklet(tmpPos.memlet(at: at(dst)), .load(pos.memlet(at: at(src)), .int64), loc: loc)
+                    func copy(from from: SymExpr, to to: SymExpr) {
+                        emitTasklet(dst.memlet(at: at(to)), .load(src.memlet(at: at(from)), t), loc: loc)
+                        if let srcPos, let dstPos {
+                            emitTasklet(dstPos.memlet(at: at(to)), .load(srcPos.memlet(at: at(from)), .int64), loc: loc)
                         }
                     }
                     let iv = SymExpr.sym(i), jv = SymExpr.sym(j), i2v = SymExpr.sym(i2), j2v = SymExpr.sym(j2)
-                    // Loads stay inside the row even when one run is used up.
-                    func front(_ dst: SymExpr) {
-                        let x = ScalarExpr.load(vals.memlet(at: at(.minimum(iv, hi - .one))), t)
-                        let y = ScalarExpr.load(vals.memlet(at: at(.minimum(jv, hi - .one))), t)
-                        let r = newScalar("take_right", .bool), src = newScalar("source", .int64)
+                    // Loads stay inside [lo, hi) even when one run is used up. The front's left
+                    // position needs no clamp: after k front steps it is at most lo + k, and the
+                    // front takes at most ceil(len / 2) steps; likewise the back's right position
+                    // is at least mid - 1 >= lo. The picked position is one that was checked.
+                    func front(_ place: SymExpr) {
+                        let x = ScalarExpr.load(src.memlet(at: at(iv)), t)
+                        let y = ScalarExpr.load(src.memlet(at: at(.minimum(jv, hi - .one))), t)
+                        let r = newScalar("take_right", .bool), from = newScalar("source", .int64)
                         emitTasklet(.point(r, []), .binary(.bitAnd, .binary(.lt, .symbol(jv), .symbol(hi), .bool),
                                                            .binary(.bitOr, .binary(.ge, .symbol(iv), .symbol(mid), .bool), sortBefore(y, x, t), .bool), .bool), loc: loc)
                         let rv = ScalarExpr.load(.point(r, []), .bool)
-                        emitTasklet(.point(src, []), pick(rv, iv, jv), loc: loc)
-                        copy(from: .minimum(.sym(src), hi - .one), to: dst)
+                        emitTasklet(.point(from, []), pick(rv, iv, jv), loc: loc)
+                        copy(from: .sym(from), to: place)
                         let step = ScalarExpr.cast(rv, .int64)
                         emitTasklet(.point(j, []), .binary(.add, .symbol(jv), step, .int64), loc: loc)
                         emitTasklet(.point(i, []), .binary(.sub, .binary(.add, .symbol(iv), one, .int64), step, .int64), loc: loc)
                     }
-                    func back(_ dst: SymExpr) {
-                        let x = ScalarExpr.load(vals.memlet(at: at(.maximum(i2v, lo))), t)
-                        let y = ScalarExpr.load(vals.memlet(at: at(.maximum(j2v, lo))), t)
-                        let l = newScalar("take_left", .bool), src = newScalar("source_back", .int64)
+                    func back(_ place: SymExpr) {
+                        let x = ScalarExpr.load(src.memlet(at: at(.maximum(i2v, lo))), t)
+                        let y = ScalarExpr.load(src.memlet(at: at(j2v)), t)
+                        let l = newScalar("take_left", .bool), from = newScalar("source_back", .int64)
                         emitTasklet(.point(l, []), .binary(.bitAnd, .binary(.ge, .symbol(i2v), .symbol(lo), .bool),
                                                            .binary(.bitOr, .binary(.lt, .symbol(j2v), .symbol(mid), .bool), sortBefore(y, x, t), .bool), .bool), loc: loc)
                         let lv = ScalarExpr.load(.point(l, []), .bool)
-                        emitTasklet(.point(src, []), pick(lv, j2v, i2v), loc: loc)
-                        copy(from: .maximum(.sym(src), lo), to: dst)
+                        emitTasklet(.point(from, []), pick(lv, j2v, i2v), loc: loc)
+                        copy(from: .sym(from), to: place)
                         let step = ScalarExpr.cast(lv, .int64)
                         emitTasklet(.point(i2, []), .binary(.sub, .symbol(i2v), step, .int64), loc: loc)
                         emitTasklet(.point(j2, []), .binary(.add, .binary(.sub, .symbol(j2v), one, .int64), step, .int64), loc: loc)
@@ -133,13 +138,24 @@ extension FunctionLowerer {
                     emit(.branch(Branch(condition: .binary(.ne, .symbol(len - .int(2) * half), .symbol(.zero), .bool),
                                         then: nested { front(lo + half) }, orElse: [], loc: loc)))
                 }
-                try emitLoops([n], loc: loc) { k in
-                    emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
-                    if let pos, let tmpPos {
-                        emitTasklet(pos.memlet(at: at(k[0])), .load(tmpPos.memlet(at: at(k[0])), .int64), loc: loc)
+            }
+            let pass = try nested {
+                try mergePass(vals, pos, into: tmp, tmpPos)
+                emitTasklet(.point(w, []), .symbol(.int(2) * width), loc: loc)
+                let second = try nested {
+                    try mergePass(tmp, tmpPos, into: vals, pos)
+                    emitTasklet(.point(w, []), .symbol(.int(2) * width), loc: loc)
+                }
+                // An odd number of passes leaves the result in `tmp`: copy it back once.
+                let copyBack = try nested {
+                    try emitLoops([n], loc: loc) { k in
+                        emitTasklet(vals.memlet(at: at(k[0])), .load(tmp.memlet(at: at(k[0])), t), loc: loc)
+                        if let pos, let tmpPos {
+                            emitTasklet(pos.memlet(at: at(k[0])), .load(tmpPos.memlet(at: at(k[0])), .int64), loc: loc)
+                        }
                     }
                 }
-                emitTasklet(.point(w, []), .symbol(.int(2) * width), loc: loc)
+                emit(.branch(Branch(condition: .binary(.lt, .symbol(width), .symbol(n), .bool), then: second, orElse: copyBack, loc: loc)))
             }
             emit(.whileLoop(WhileLoop(condition: .binary(.lt, .symbol(width), .symbol(n), .bool), body: pass, loc: loc)))
         }
