@@ -155,19 +155,31 @@ public enum CPUBackend {
         return PyExtensionEmitter.translationUnitPrelude + (try nativeCode(module)) + PyExtensionEmitter.emit(spec)
     }
 
-    /// SIMD variants of libm's one-argument functions (glibc's libmvec, linked through `-lm`):
-    /// declaring them lets the C compiler vectorize loops that call them, as NumPy's own
-    /// SIMD loops are vectorized. libmvec documents at most 4 ulp of error (NumPy's SIMD
-    /// functions are not correctly rounded either); special values fall back to scalar code.
+    /// The libm functions glibc's libmvec (2.35 and later, x86-64) has SIMD variants of, for
+    /// `double` and `float` and every x86 vector ISA (SSE4, AVX, AVX2, AVX-512), with their
+    /// argument counts. `pow` is among them: a loop computing `x**3` (which stays a `pow`
+    /// call, as NumPy's power ufunc calls it) vectorizes only with it.
+    static let vectorMathFunctions: [(name: String, arguments: Int)] =
+        ["exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh",
+         "acosh", "atanh", "exp2", "expm1", "log10", "log2", "log1p", "cbrt"].map { ($0, 1) }
+        + ["pow", "atan2", "hypot"].map { ($0, 2) }
+
+    /// SIMD declarations of `vectorMathFunctions` (glibc's libmvec, linked through `-lm`,
+    /// whose linker script adds libmvec as needed): declaring them lets the C compiler
+    /// vectorize loops that call them, as NumPy's own SIMD loops are vectorized. glibc's
+    /// `<math.h>` declares them only under `-ffast-math`, which Braid cannot use (it drops
+    /// NaN and infinity semantics). libmvec documents at most 4 ulp of error (NumPy's SIMD
+    /// functions are not correctly rounded either); lanes holding special values (NaN,
+    /// infinities, zeros, overflow and underflow) are recomputed by the scalar function.
     static let vectorMath: String = {
         let libmvec = ["/lib/x86_64-linux-gnu/libmvec.so.1", "/usr/lib/x86_64-linux-gnu/libmvec.so.1"]
         guard libmvec.contains(where: { FileManager.default.fileExists(atPath: $0) }) else { return "" }
-        let names = ["exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh",
-                     "acosh", "atanh", "exp2", "expm1", "log10", "log2", "log1p", "cbrt"]
         var out = "#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 35)\n"
-        for n in names {
-            out += "#pragma omp declare simd notinbranch\ndouble \(n)(double);\n"
-            out += "#pragma omp declare simd notinbranch\nfloat \(n)f(float);\n"
+        for (n, arity) in vectorMathFunctions {
+            let doubles = Array(repeating: "double", count: arity).joined(separator: ", ")
+            let floats = Array(repeating: "float", count: arity).joined(separator: ", ")
+            out += "#pragma omp declare simd notinbranch\ndouble \(n)(\(doubles));\n"
+            out += "#pragma omp declare simd notinbranch\nfloat \(n)f(\(floats));\n"
         }
         return out + "#endif\n"
     }()
