@@ -18,6 +18,7 @@ public enum Pipeline {
                 MapFusion(),
                 LoopToMap(),
                 ScheduleMaps(schedule: .cpuParallel),
+                ReductionInterchange(),
             ]
         case .mpi:
             return [
