@@ -193,6 +193,7 @@ public final class CLowering {
             if let custom = dialect.lowerMap, let lowered = try custom(m, self) { return comment + lowered }
             return comment + (try map(m))
         case .forLoop(let f):
+            if let appended = try branchlessSelection(f) { return lineComment(f.loc) + appended }
             let body = try stmts(f.body)
             let innermost = !containsLoop(f.body)
             return lineComment(f.loc) + [.forLoop(pragmas: [], variable: f.variable, start: sym(f.range.start),
@@ -210,6 +211,86 @@ public final class CLowering {
         case .allocate(let a):
             return lineComment(a.loc) + reallocation(a)
         }
+    }
+
+    /// A selection loop (`y = x[mask]`, `np.flatnonzero`) without a branch per element:
+    ///
+    ///     for i: if (cond) { y[k] = x[i]; k = k + 1; }
+    ///
+    /// becomes
+    ///
+    ///     if (k < n_y) for i: { y[k] = x[i]; k += cond; if (k >= n_y) break; }
+    ///
+    /// A data-dependent branch mispredicts on random masks (NumPy's selection is branch-free);
+    /// the loop's exit is predictable. Every write lands at k < n_y (the length of each array it
+    /// appends to), and a write of an element that is not selected is overwritten by the next
+    /// selected one or is never read: the loop stops once the last selected element is written,
+    /// since n_y counts the same mask. Only for one loop level whose appended values are plain
+    /// reads (no index arrays, nothing that may trap), so reading an element that is not
+    /// selected is harmless.
+    func branchlessSelection(_ f: ForLoop) throws -> [CStmt]? {
+        guard f.body.count == 1, case .branch(let b) = f.body[0], b.orElse.isEmpty,
+              case .tasklet(let increment)? = b.then.last, increment.wcr == nil, increment.output.subset.isEmpty
+        else { return nil }
+        let k = increment.output.data
+        guard increment.value == .symbol(.sym(k) + 1), container(k).dtype == .int64, container(k).role == .transient,
+              b.condition.dtype == .bool else { return nil }
+        func plain(_ e: ScalarExpr) -> Bool {
+            switch e {
+            case .literal, .symbol: return true
+            case .load(let m, _):
+                return m.subset.allSatisfy { if case .index(.sym) = $0 { return true } else { return false } }
+            case .cast(let a, let t): return !t.isComplex && plain(a)
+            default: return false
+            }
+        }
+        var length: SymExpr?
+        var writes: [Tasklet] = []
+        for n in b.then.dropLast() {
+            guard case .tasklet(let t) = n, t.wcr == nil, plain(t.value),
+                  case .index(.sym(.sym(k)))? = t.output.subset.first,
+                  t.output.subset.dropFirst().allSatisfy({ if case .index(.sym(let e)) = $0 { return !e.freeSymbols.contains(k) } else { return false } })
+            else { return nil }
+            let c = container(t.output.data)
+            guard c.isDynamic, let n0 = c.shape.first, length == nil || length == n0 else { return nil }
+            length = n0
+            writes.append(t)
+        }
+        guard let n = length, !writes.isEmpty else { return nil }
+        var readNames = Set<String>()
+        b.condition.visitLoads { readNames.insert($0.data) }
+        for t in writes { t.value.visitLoads { readNames.insert($0.data) } }
+        guard writes.allSatisfy({ !readNames.contains($0.output.data) }), !n.freeSymbols.contains(k),
+              !n.freeSymbols.contains(f.variable) else { return nil }
+        let end = "braid_sel_n"
+        let body: [CStmt] = try writes.map { try tasklet($0) } + [
+            .assign(lhs: k, rhs: "\(k) + (int64_t)(\(try expr(b.condition)))"),
+            .ifElse(condition: "\(k) >= \(end)", then: [.break], orElse: []),
+        ]
+        // The arrays and the counter are shadowed by block-local copies (restrict pointers): the
+        // function-scope names are shared with OpenMP regions, so their addresses escape and the
+        // C compiler would reload them after every store.
+        let arrays = (readNames.union(writes.map(\.output.data))).sorted().filter { a in
+            let c = container(a)
+            switch c.role {
+            case .transient, .argument: return !c.shape.isEmpty
+            case .result: return false
+            }
+        }
+        var outer: [CStmt] = [.decl(type: "const int64_t", name: end, initializer: "(\(sym(n)))"),
+                              .decl(type: "int64_t", name: "braid_sel_k", initializer: k)]
+        var inner: [CStmt] = [.decl(type: "int64_t", name: k, initializer: "braid_sel_k")]
+        for (i, a) in arrays.enumerated() {
+            let t = dialect.typeName(container(a).dtype)
+            outer.append(.decl(type: "\(t) *const", name: "braid_sel_\(i)", initializer: a))
+            inner.append(.decl(type: "\(t) *restrict const", name: a, initializer: "braid_sel_\(i)"))
+        }
+        inner.append(.ifElse(condition: "\(k) < \(end)", then: [
+            .forLoop(pragmas: [], variable: f.variable, start: sym(f.range.start), end: sym(f.range.end),
+                     step: sym(f.range.step), body: body),
+        ], orElse: []))
+        inner.append(.assign(lhs: "braid_sel_k", rhs: k))
+        return [.block(outer + [.block(inner), .assign(lhs: k, rhs: "braid_sel_k")])]
     }
 
     func containsLoop(_ nodes: [Node]) -> Bool {
@@ -258,11 +339,33 @@ public final class CLowering {
     // MARK: Memlets
 
     /// The C lvalue of a point memlet.
+    /// Whether a symbolic index divides (`//` or `%`) somewhere.
+    static func divides(_ e: SymExpr) -> Bool {
+        switch e {
+        case .int, .sym: return false
+        case .floorDiv, .mod: return true
+        case .add(let xs), .mul(let xs): return xs.contains(where: divides)
+        case .min(let a, let b), .max(let a, let b): return divides(a) || divides(b)
+        }
+    }
+
     public func lvalue(_ m: Memlet) throws -> String {
         let c = container(m.data)
         if c.isScalar {
             if case .result = c.role { return "(*\(c.name))" }
             return c.name
+        }
+        // Indices of a reshaped view ((lin // d) % e ...): the offset as one symbolic sum, in
+        // which (q // d) * d + q % d collapses to q, so a reshape of a C-order array costs no
+        // division per element.
+        let indices = m.subset.compactMap { s -> SymExpr? in if case .index(.sym(let e)) = s { return e } else { return nil } }
+        if indices.count == m.subset.count, indices.contains(where: Self.divides) {
+            var offset = SymExpr.zero, stride = SymExpr.one
+            for (k, e) in indices.enumerated().reversed() {
+                offset = offset + e * stride
+                stride = stride * c.shape[k]
+            }
+            return "\(c.name)[\(sym(offset))]"
         }
         var terms: [String] = []
         var strideText = ""
@@ -422,8 +525,8 @@ public final class CLowering {
         case .le: return "(\(x) <= \(y))"
         case .gt: return "(\(x) > \(y))"
         case .ge: return "(\(x) >= \(y))"
-        case .and: return "(\(x) && \(y))"
-        case .or: return "(\(x) || \(y))"
+        case .and: return eager(b, after: a) ? "((\(x)) & (\(y)))" : "(\(x) && \(y))"
+        case .or: return eager(b, after: a) ? "((\(x)) | (\(y)))" : "(\(x) || \(y))"
         case .max: return try minMax(.max, x, y, t)
         case .min: return try minMax(.min, x, y, t)
         }
@@ -437,6 +540,29 @@ public final class CLowering {
         if t.isComplex { throw BackendError(program.loc, "maximum/minimum of complex numbers is not supported") }
         if t == .uint64 { return "braid_u\(n)(\(x), \(y))" }
         return "((\(dialect.typeName(t)))braid_i\(n)((int64_t)(\(x)), (int64_t)(\(y))))"
+    }
+
+    /// Whether the right operand of `and`/`or` may be evaluated whether or not the left one
+    /// decides: both are booleans, and it reads only scalars and what the left operand reads, and calls
+    /// nothing (so it cannot read out of bounds or cost more than a comparison). `&` then
+    /// replaces `&&` and the loop has no branch per element (np.logical_and of two comparisons
+    /// of the same array vectorizes instead of mispredicting on random data).
+    func eager(_ y: ScalarExpr, after x: ScalarExpr) -> Bool {
+        guard x.dtype == .bool, y.dtype == .bool else { return false }
+        func simple(_ e: ScalarExpr) -> Bool {
+            switch e {
+            case .literal, .symbol, .load: return true
+            case .unary(_, let a, _), .cast(let a, _): return simple(a)
+            case .binary(let op, let a, let b, let t):
+                switch op {
+                case .floorDiv, .mod, .pow, .shl, .shr, .div: return false
+                default: return !t.isComplex && !a.dtype.isComplex && simple(a) && simple(b)
+                }
+            case .call, .select: return false
+            }
+        }
+        let before = Set(x.reads)
+        return simple(y) && y.reads.allSatisfy { $0.subset.isEmpty || before.contains($0) }
     }
 
     /// The exponent 2, whatever type the frontend cast it to.

@@ -822,17 +822,14 @@ extension FunctionLowerer {
             lin = lin + stride * .sym(ArrayView.placeholder(k))
             stride = stride * shape[k]
         }
-        var map: [SymExpr] = []
-        var oldStride = SymExpr.one
-        var strides: [SymExpr] = []
-        for d in view.shape.reversed() {
-            strides.append(oldStride)
-            oldStride = oldStride * d
-        }
-        strides.reverse()
-        for (j, d) in view.shape.enumerated() {
-            let q = SymExpr.floorDivide(lin, strides[j])
-            map.append(j == 0 ? q : .modulo(q, d))
+        // One size at a time from the last: old index j is (lin // (d_{j+1} ... d_n)) % d_j as
+        // successive divisions (equal since sizes are not negative), the form in which the
+        // flat offset of the old array collapses back to lin ((q // d) * d + q % d == q).
+        var map = [SymExpr](repeating: .zero, count: view.shape.count)
+        var q = lin
+        for j in view.shape.indices.reversed() {
+            map[j] = j == 0 ? q : .modulo(q, view.shape[j])
+            q = .floorDivide(q, view.shape[j])
         }
         let r = view.reindexed(shape: shape, map)
         return .array(Lazy(node: .view(r), shape: r.shape, dtype: r.dtype))
