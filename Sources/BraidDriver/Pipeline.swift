@@ -15,6 +15,7 @@ public enum Pipeline {
             return [
                 ExpandLibraryNodes(keepBLAS: true),
                 StrengthReduction(),
+                VersionBoundsChecks(),
                 MapFusion(),
                 LoopToMap(),
                 ScheduleMaps(schedule: .cpuParallel),
