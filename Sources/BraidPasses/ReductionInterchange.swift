@@ -143,7 +143,11 @@ public struct ReductionInterchange: Pass {
             for level in ns.levels {
                 let ranges: [SymRange]
                 switch level {
-                case .map(let inner): ranges = inner.ranges
+                case .map(let inner):
+                    guard inner.schedule == .sequential || inner.schedule == .simd else {
+                        return reject("a reduction loop runs \(inner.schedule.rawValue)")
+                    }
+                    ranges = inner.ranges
                 case .forLoop(let f): ranges = [f.range]
                 default: ranges = []
                 }
@@ -196,7 +200,8 @@ public struct ReductionInterchange: Pass {
             }
             laneNames.append(names)
         }
-        let full = SymExpr.floorDivide(r.end - r.start, .int(T))
+        // Whole tiles (none when the range is empty or shorter than a tile).
+        let full = SymExpr.maximum(.zero, SymExpr.floorDivide(r.end - r.start, .int(T)))
         func lane(_ l: Int) -> TreeRewriter {
             let value = r.start + .int(T) * .sym(pt) + .int(l)
             var sub: [String: SymExpr] = [p: value]
