@@ -11,6 +11,9 @@ public struct CDialect: Sendable {
     public var mapPragmas: @Sendable (MapScope, _ collapse: Int) -> [String]
     /// Pragmas placed inside the innermost loop of a map or a sequential loop (HLS pipelining).
     public var innerLoopPragmas: @Sendable (_ isInnermost: Bool) -> [String]
+    /// Pragmas placed before the loop of a map's last parameter when the map has several
+    /// (after the outer loop's `mapPragmas`, with the same `collapse`).
+    public var innerMapPragmas: @Sendable (MapScope, _ collapse: Int) -> [String] = { _, _ in [] }
     /// Whether math functions are type-generic (OpenCL, C++) instead of suffixed (`expf`).
     public var overloadedMath: Bool
     public var supportsComplex: Bool

@@ -4,7 +4,35 @@ import BraidIR
 /// C with OpenMP for multicore CPUs; matmuls that BLAS can run call OpenBLAS `cblas`,
 /// `np.linalg` nodes call LAPACK through `lapacke`.
 public enum CPUBackend {
-    public static let dialect = CDialect(
+    public static let dialect: CDialect = {
+        var d = baseDialect
+        d.innerMapPragmas = { m, collapse in innerSIMD(m, collapse) }
+        return d
+    }()
+
+    /// The innermost loop of a parallel map nest that is not collapsed runs its iterations in
+    /// SIMD lanes (`omp simd`): they are independent by the map's definition, and without the
+    /// pragma gcc, which sees the arrays through an OpenMP region's shared pointers and loses
+    /// their `restrict`, would not vectorize loops it cannot prove free of overlap (nbody's
+    /// `pow` over rows of a stride-3 array). Only maps without reductions or accumulating
+    /// writes, with no loop, break or library call inside.
+    static func innerSIMD(_ m: MapScope, _ collapse: Int) -> [String] {
+        guard m.schedule == .cpuParallel, m.params.count >= 2, m.reductions.isEmpty,
+              !(collapse > 1 && ParallelCost.containsLoop(m.body)), plainBody(m.body) else { return [] }
+        return ["omp simd"]
+    }
+
+    static func plainBody(_ nodes: [Node]) -> Bool {
+        nodes.allSatisfy { n in
+            switch n {
+            case .tasklet(let t): return t.wcr == nil
+            case .branch(let b): return plainBody(b.then) && plainBody(b.orElse)
+            default: return false
+            }
+        }
+    }
+
+    static let baseDialect = CDialect(
         name: "cpu",
         typeName: { $0.cType },
         pointerQualifier: "restrict",
