@@ -562,8 +562,26 @@ public final class CLowering {
             case .call, .select: return false
             }
         }
-        let before = Set(x.reads)
+        let before = Self.alwaysRead(x)
         return simple(y) && y.reads.allSatisfy { $0.subset.isEmpty || before.contains($0) }
+    }
+
+    /// The memlets an expression reads whatever its values: the right operands of `and`/`or`
+    /// and the arms of a select may be skipped (`x[i]` in `i < n and x[i] > 0`), so only
+    /// what is read before them counts.
+    static func alwaysRead(_ e: ScalarExpr) -> Set<Memlet> {
+        switch e {
+        case .literal, .symbol: return []
+        case .load(let m, _):
+            var out: Set<Memlet> = [m]
+            for case .index(.dynamic(let x)) in m.subset { out.formUnion(alwaysRead(x)) }
+            return out
+        case .unary(_, let a, _), .cast(let a, _): return alwaysRead(a)
+        case .binary(.and, let a, _, _), .binary(.or, let a, _, _): return alwaysRead(a)
+        case .binary(_, let a, let b, _): return alwaysRead(a).union(alwaysRead(b))
+        case .call(_, let args, _): return args.reduce(into: []) { $0.formUnion(alwaysRead($1)) }
+        case .select(let c, _, _, _): return alwaysRead(c)
+        }
     }
 
     /// The exponent 2, whatever type the frontend cast it to.

@@ -138,6 +138,12 @@ public struct ReductionInterchange: Pass {
         guard r.step == .one, Set(r.start.freeSymbols + r.end.freeSymbols).isDisjoint(with: m.params) else {
             return reject("the range of \(p) is strided or depends on another dimension")
         }
+        // Tiling renames p; another dimension's range that mentions p would lose its binding.
+        guard m.ranges.indices.allSatisfy({ i in
+            i == k || !(m.ranges[i].start.freeSymbols + m.ranges[i].end.freeSymbols + m.ranges[i].step.freeSymbols).contains(p)
+        }) else {
+            return reject("the range of another dimension depends on \(p)")
+        }
         let variant = written.union([p])
         for ns in nests {
             for level in ns.levels {

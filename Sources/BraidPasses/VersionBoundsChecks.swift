@@ -74,12 +74,14 @@ public struct VersionBoundsChecks: Pass {
         guard invariant(f.range.start), invariant(f.range.end) else { return nil }
         var conditions: [ScalarExpr] = []
         var nonNegative: Set<SymExpr> = []
+        var offsets: [SymExpr] = []
         var body: [Node] = []
         var dropped = 0
         for n in f.body {
             if case .branch(let b) = n, b.orElse.isEmpty, b.then.count == 1, case .fail(.indexOutOfBounds, _) = b.then[0],
                let bs = bounds(b.condition), let hoisted = hoist(bs, k, f.range, invariant) {
                 conditions += hoisted.conditions.filter { !conditions.contains($0) }
+                offsets += hoisted.offsets.filter { !offsets.contains($0) }
                 nonNegative.formUnion(hoisted.nonNegative)
                 dropped += 1
                 continue
@@ -87,6 +89,15 @@ public struct VersionBoundsChecks: Pass {
             body.append(n)
         }
         guard dropped > 0 else { return nil }
+        // The hoisted bounds are computed in int64: bounds and offsets within ±2^61 cannot
+        // overflow in them (a Python int near 2^63 takes the checked loop).
+        let limit = SymExpr.int(1 << 61)
+        for e in [f.range.start, f.range.end] + offsets where e.constant == nil {
+            for c in [ScalarExpr.binary(.lt, .symbol(e), .symbol(limit), .bool),
+                      .binary(.gt, .symbol(e), .symbol(.zero - limit), .bool)] where !conditions.contains(c) {
+                conditions.append(c)
+            }
+        }
         let rewriter = TreeRewriter(symbol: { dropWraps($0, nonNegative) })
         var fast = f
         fast.body = rewriter.nodes(body)
@@ -98,11 +109,13 @@ public struct VersionBoundsChecks: Pass {
     /// range, and the indices they prove not negative; nil when an index is not `k + c` or
     /// `c` (c and the limits loop-invariant).
     static func hoist(_ bs: [Bound], _ k: String, _ r: SymRange, _ invariant: (SymExpr) -> Bool)
-        -> (conditions: [ScalarExpr], nonNegative: [SymExpr])? {
+        -> (conditions: [ScalarExpr], nonNegative: [SymExpr], offsets: [SymExpr])? {
         var conditions: [ScalarExpr] = []
         var nonNegative: [SymExpr] = []
+        var offsets: [SymExpr] = []
         func extremes(_ e: SymExpr) -> (low: SymExpr, high: SymExpr)? {
             guard let (a, c) = e.linear(in: k), a == 0 || a == 1, invariant(c) else { return nil }
+            offsets.append(c)
             return a == 0 ? (c, c) : (r.start + c, r.end - 1 + c)
         }
         for b in bs {
@@ -117,7 +130,7 @@ public struct VersionBoundsChecks: Pass {
                 nonNegative.append(e)
             }
         }
-        return (conditions, nonNegative)
+        return (conditions, nonNegative, offsets)
     }
 
     /// `e` with each negative-index wrap `min(1, max(-i, 0))` of an index i known not to be

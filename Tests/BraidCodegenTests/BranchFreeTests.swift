@@ -100,4 +100,15 @@ private func code(_ p: Program) throws -> String {
         #expect(c.contains(" && "))
         #expect(!c.contains(") & ("))
     }
+
+    /// `i + 1 < N and x[i + 1] > 0 and x[i + 1] < 1`: the inner `and` may skip its read of
+    /// x[i + 1], so the outer one cannot count on it and keeps the short circuit too.
+    @Test func aReadTheLeftSideMaySkipDoesNotCount() throws {
+        let guarded = ScalarExpr.binary(.lt, .symbol(i + 1), .symbol(N), .bool)
+        let x1 = load("x", .sym(i + 1))
+        let lt1 = ScalarExpr.binary(.lt, x1, .literal(.float(1), .float64), .bool)
+        let c = try mask(.binary(.and, .binary(.and, guarded, gt0(x1), .bool), lt1, .bool))
+        #expect(!c.contains(") & ("))
+        #expect(c.contains("((i + 1 < N) && (x[i + 1] > 0.0)) && (x[i + 1] < 1.0)"))
+    }
 }

@@ -17,6 +17,13 @@ def window(x, a, b):
         s += x[k] * (k + 1)
     return s
 
+#pythran export shifted(float64[:], int)
+def shifted(x, c):
+    s = 0.0
+    for k in range(3):
+        s += x[k + c]
+    return s
+
 #pythran export csr(int32[:], int32[:], float64[:], float64[:], float64[:])
 def csr(rowptr, col, val, x, y):
     for i in range(y.shape[0]):
@@ -39,7 +46,7 @@ def test_window_matches_python(pair, a, b):
     assert compiled.window(x, a, b) == pytest.approx(reference.window(x, a, b), rel=1e-12)
 
 
-@pytest.mark.parametrize("a, b", [(0, 11), (-11, 0), (3, 40)])
+@pytest.mark.parametrize("a, b", [(0, 11), (-11, 0), (3, 40), (2**63 - 5, 2**63 - 1), (-2**63, -2**63 + 3)])
 def test_window_out_of_bounds_raises(pair, a, b):
     compiled, reference = pair
     x = np.linspace(-1.0, 2.0, 10)
@@ -47,6 +54,20 @@ def test_window_out_of_bounds_raises(pair, a, b):
         reference.window(x, a, b)
     with pytest.raises(IndexError):
         compiled.window(x, a, b)
+
+
+@pytest.mark.parametrize("c", [0, 7, -10, -3, 8, 2**63 - 2, -2**63, 2**62])
+def test_offsets_near_the_int64_limits_raise_instead_of_wrapping(pair, c):
+    # The hoisted bounds (k + c over the whole range) must not overflow into a false "in bounds".
+    compiled, reference = pair
+    x = np.linspace(-1.0, 2.0, 10)
+    try:
+        want = reference.shifted(x, c)
+    except IndexError:
+        with pytest.raises(IndexError):
+            compiled.shifted(x, c)
+    else:
+        assert compiled.shifted(x, c) == pytest.approx(want, rel=1e-12)
 
 
 def test_csr_rows_with_negative_and_past_the_end_pointers(pair):
