@@ -985,7 +985,8 @@ def report(paths: list[Path], out: Path, notes_text: list[str] | None = None) ->
     if triad:
         lines.append(f"- STREAM triad ({st.get('threads')} threads, {st.get('array_MiB', 0):.0f} MiB per array): "
                      f"{triad:.1f} GB/s, the best of the measurements "
-                     f"{', '.join(str(x) for x in st.get('all_GBps', [round(triad, 1)]))} GB/s (taken beside other work)")
+                     f"{', '.join(str(x) for x in st.get('all_GBps', [round(triad, 1)]))} GB/s"
+                     + (" (taken beside other work)" if data.get("shared_machine", True) else ""))
     lines.append("")
     lines.append("## Summary")
     lines.append("")
