@@ -401,7 +401,7 @@ public final class CLowering {
 
     public func sym(_ e: SymExpr) -> String {
         e.render(symbol: { self.symbolName($0) }, floorDiv: "braid_floordiv(", mod: "braid_mod(",
-                 min: "braid_imin", max: "braid_imax")
+                 min: "braid_imin", max: "braid_imax", negative: { "(int64_t)((\($0)) < 0)" })
     }
 
     func symbolName(_ s: String) -> String {

@@ -126,3 +126,26 @@ import Testing
         }
     }
 }
+
+@Suite struct NegativeWrapRenderingTests {
+    private func c(_ e: SymExpr) -> String {
+        e.render(symbol: { $0 }, floorDiv: "fd(", mod: "md(", min: "mn", max: "mx", negative: { "((\($0)) < 0)" })
+    }
+
+    /// The wrap of a negative index, min(1, max(-e, 0)), is 1 exactly when e < 0: rendered as
+    /// that comparison (also for e = k + 1); other mins of maxes keep their form.
+    @Test func wrapOfANegativeIndexIsAComparison() {
+        let k = SymExpr.sym("k"), n = SymExpr.sym("n")
+        let wrap = SymExpr.minimum(.one, .maximum(.zero - k, .zero))
+        #expect(c(k + wrap * n) == "k + ((k) < 0)*n" || c(k + wrap * n) == "((k) < 0)*n + k")
+        #expect(c(SymExpr.minimum(.one, .maximum(.zero - (k + 1), .zero))) == "((k + 1) < 0)")
+        #expect(c(SymExpr.minimum(.int(2), .maximum(.zero - k, .zero))).hasPrefix("mn("))
+        #expect(c(SymExpr.minimum(.one, .maximum(.zero - k, .one))).hasPrefix("mn("))
+        // Without the hook (the IR printer) nothing changes.
+        #expect(wrap.render(symbol: { $0 }, floorDiv: "//", mod: "%", min: "min", max: "max").hasPrefix("min("))
+        // Exhaustively equal to the definition over small integers.
+        for v in -5...5 {
+            #expect(wrap.evaluate(["k": v]) == (v < 0 ? 1 : 0))
+        }
+    }
+}
