@@ -502,7 +502,6 @@ public final class CLowering {
             if ot.isInteger { return "((\(dialect.typeName(t)))braid_mod((int64_t)(\(x)), (int64_t)(\(y))))" }
             return ot == .float32 ? "braid_fmodf(\(x), \(y))" : "braid_fmod(\(x), \(y))"
         case .pow:
-            if ot.isComplex, isTwo(b) { return complexProduct(x, x, ot) }
             if case .symbol(.int(2)) = b { return "(\(x) * \(x))" }
             if case .literal(.float(2), _) = b { return "(\(x) * \(x))" }
             if case .literal(.int(2), _) = b { return narrow("(\(x) * \(x))", t) }
@@ -581,15 +580,6 @@ public final class CLowering {
         case .binary(_, let a, let b, _): return alwaysRead(a).union(alwaysRead(b))
         case .call(_, let args, _): return args.reduce(into: []) { $0.formUnion(alwaysRead($1)) }
         case .select(let c, _, _, _): return alwaysRead(c)
-        }
-    }
-
-    /// The exponent 2, whatever type the frontend cast it to.
-    func isTwo(_ e: ScalarExpr) -> Bool {
-        switch e {
-        case .literal(.int(2), _), .literal(.float(2), _), .literal(.complex(2, 0), _), .symbol(.int(2)): return true
-        case .cast(let a, _): return isTwo(a)
-        default: return false
         }
     }
 

@@ -264,16 +264,22 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
     public var description: String { render(symbol: { $0 }, floorDiv: "//", mod: "%", min: "min", max: "max") }
 
     /// Renders the expression with caller-chosen spellings (C backends pass their own).
-    /// `negative`, when given, spells `min(1, max(-e, 0))` (1 when e < 0, else 0: the wrap of a
-    /// negative index) as a comparison of `e`, e.g. `((e) < 0)` in C, instead of a min of a max.
-    public func render(symbol: (String) -> String, floorDiv: String, mod: String,
-                       min: String, max: String, negative: ((String) -> String)? = nil) -> String {
-        func negated(_ a: SymExpr, _ b: SymExpr) -> SymExpr? {
-            guard a == .one, case .max(let p, let q) = b else { return nil }
+    /// `e` when this is `min(1, max(-e, 0))`: 1 when e < 0, else 0, the term by which the
+    /// frontend wraps a negative index `e` (`x[e + n * that]`).
+    public var negativeWrapOperand: SymExpr? {
+        guard case .min(let a, let b) = self else { return nil }
+        for (one, m) in [(a, b), (b, a)] where one == .one {
+            guard case .max(let p, let q) = m else { continue }
             if q == .zero { return SymExpr.zero - p }
             if p == .zero { return SymExpr.zero - q }
-            return nil
         }
+        return nil
+    }
+
+    /// `negative`, when given, spells a negative-index wrap (`negativeWrapOperand`) as a
+    /// comparison of its index, e.g. `((e) < 0)` in C, instead of a min of a max.
+    public func render(symbol: (String) -> String, floorDiv: String, mod: String,
+                       min: String, max: String, negative: ((String) -> String)? = nil) -> String {
         func r(_ e: SymExpr, _ parent: Int) -> String {
             // precedence: 1 sum, 2 product, 3 atom
             switch e {
@@ -304,7 +310,7 @@ public indirect enum SymExpr: Hashable, Sendable, CustomStringConvertible {
                 let s = "\(r(a, 2)) \(mod) \(r(b, 3))"
                 return parent > 1 ? "(\(s))" : s
             case .min(let a, let b):
-                if let negative, let x = negated(a, b) ?? negated(b, a) { return negative(r(x, 0)) }
+                if let negative, let x = e.negativeWrapOperand { return negative(r(x, 0)) }
                 return "\(min)(\(r(a, 0)), \(r(b, 0)))"
             case .max(let a, let b): return "\(max)(\(r(a, 0)), \(r(b, 0)))"
             }

@@ -137,23 +137,15 @@ public struct VersionBoundsChecks: Pass {
     /// negative replaced by 0.
     static func dropWraps(_ e: SymExpr, _ nonNegative: Set<SymExpr>) -> SymExpr {
         guard !nonNegative.isEmpty else { return e }
-        func wrapped(_ x: SymExpr, _ y: SymExpr) -> Bool {
-            guard x == .one, case .max(let p, let q) = y else { return false }
-            for (neg, zero) in [(p, q), (q, p)] where zero == .zero {
-                if nonNegative.contains(where: { SymExpr.zero - $0 == neg }) { return true }
-            }
-            return false
-        }
         func go(_ e: SymExpr) -> SymExpr {
+            if let i = e.negativeWrapOperand, nonNegative.contains(i) { return .zero }
             switch e {
             case .int, .sym: return e
             case .add(let xs): return xs.map(go).reduce(SymExpr.zero, +)
             case .mul(let xs): return xs.map(go).reduce(SymExpr.one, *)
             case .floorDiv(let a, let b): return .floorDivide(go(a), go(b))
             case .mod(let a, let b): return .modulo(go(a), go(b))
-            case .min(let a, let b):
-                if wrapped(a, b) || wrapped(b, a) { return .zero }
-                return .minimum(go(a), go(b))
+            case .min(let a, let b): return .minimum(go(a), go(b))
             case .max(let a, let b): return .maximum(go(a), go(b))
             }
         }

@@ -8,7 +8,7 @@ import pytest
 
 import braid
 from test_corpus import braid_binary
-from test_frontend_dialects import load
+from test_numpy_surface import build_pair
 
 
 def build(tmp_path, name, text):
@@ -37,10 +37,7 @@ def gauss(x, mu, sigma):
 
 
 def test_module_constant_expressions_match_cpython(tmp_path):
-    r, src = build(tmp_path, "consts", CONSTANTS)
-    assert r.returncode == 0, r.stderr
-    mod = load(tmp_path / "consts.abi3.so", "consts")
-    ref = load(src, "consts_ref")
+    mod, ref = build_pair(tmp_path, "consts", CONSTANTS)
     x = np.linspace(-2.0, 2.0, 11)
     np.testing.assert_allclose(mod.gauss(x, 0.7, 1.3), ref.gauss(x, 0.7, 1.3), rtol=1e-5, atol=1e-8)
 
@@ -69,10 +66,7 @@ def mv(A: dc.float64[N, M] @ dc.StorageType.CPU_Heap, x: dc.float64[M], out: dc.
 
 def test_storage_and_schedule_hints_match_cpython(tmp_path):
     braid.install_dace_alias()
-    r, src = build(tmp_path, "storage", STORAGE)
-    assert r.returncode == 0, r.stderr
-    mod = load(tmp_path / "storage.abi3.so", "storage")
-    ref = load(src, "storage_ref")
+    mod, ref = build_pair(tmp_path, "storage", STORAGE)
     rng = np.random.default_rng(4)
     A, x = rng.random((5, 4)), rng.random(4)
     got, want = np.zeros(5), np.zeros(5)
@@ -111,10 +105,7 @@ def newton(a, tol=EPS, maxit=50, lo=-1.0):
 
 
 def test_exports_that_leave_out_defaulted_parameters(tmp_path):
-    r, src = build(tmp_path, "newton", NEWTON)
-    assert r.returncode == 0, r.stderr
-    mod = load(tmp_path / "newton.abi3.so", "newton")
-    ref = load(src, "newton_ref")
+    mod, ref = build_pair(tmp_path, "newton", NEWTON)
     a = np.linspace(1.0, 50.0, 9)
     for args in [(a,), (a, 1e-3, 3)]:
         (gx, gi), (wx, wi) = mod.newton(*args), ref.newton(*args)
@@ -161,10 +152,7 @@ def f(A, b):
 
 
 def test_star_imports_submodules_and_aliases_match_cpython(tmp_path):
-    r, src = build(tmp_path, "star", STAR)
-    assert r.returncode == 0, r.stderr
-    mod = load(tmp_path / "star.abi3.so", "star")
-    ref = load(src, "star_ref")
+    mod, ref = build_pair(tmp_path, "star", STAR)
     rng = np.random.default_rng(6)
     A, b = rng.random((4, 4)), rng.random(4)
     got, want = mod.f(A, b), ref.f(A, b)
