@@ -154,12 +154,12 @@ public final class CLowering {
         }
         let t = dialect.typeName(c.dtype)
         let bytes = "(size_t)(\(size(c))) * sizeof(\(t))"
-        let grow: [CStmt] = [.expr("free(\(c.name))")] + allocation(c) + [.assign(lhs: cap, rhs: bytes)]
+        let grow: [CStmt] = [.expr("braid_free(\(c.name))")] + allocation(c) + [.assign(lhs: cap, rhs: bytes)]
         return guardNegative + [.ifElse(condition: "\(c.name) == NULL || \(bytes) > \(cap)", then: grow, orElse: [])]
     }
 
     public func frees() -> [CStmt] {
-        ownedArrays().reversed().map { .expr("free(\($0.name))") }
+        ownedArrays().reversed().map { .expr("braid_free(\($0.name))") }
     }
 
     /// Number of elements of a container, as C.

@@ -559,7 +559,7 @@ enum LAPACK {
         body += decls
         body.append(.decl(type: "int", name: "braid_la_status", initializer: "\(outOfMemory)"))
         body.append(.ifElse(condition: allocated, then: run, orElse: []))
-        body += buffers.reversed().map { .expr("free(\($0))") }
+        body += buffers.reversed().map { .expr("braid_free(\($0))") }
         body.append(.ifElse(condition: "braid_la_status != 0",
                             then: [.assign(lhs: "braid_status", rhs: "braid_la_status"), .goto("braid_exit")], orElse: []))
         return [.block(body)]

@@ -96,12 +96,9 @@ public enum HLSBackend {
         // C-simulation host side: the extension's native entry points call the top functions.
         #include <cstdlib>
 
-        static void *braid_alloc(size_t bytes)
-        {
-            void *p = NULL;
-            if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0) return NULL;
-            return p;
-        }
+        \(ModuleSource.memoryPool)
+        static void *braid_alloc(size_t bytes) { return braid_pool_alloc(bytes); }
+        static void braid_free(void *p) { braid_pool_free(p); }
 
         const char *braid_error_message(int code)
         {
@@ -269,7 +266,7 @@ public enum HLSBackend {
             body.append(.decl(type: t, name: "*" + c.name,
                               initializer: "(\(t) *)braid_alloc((size_t)(\(l.size(c))) * sizeof(\(t)))"))
         }
-        let frees: [CStmt] = scratch.reversed().map { .expr("free(\($0.name))") }
+        let frees: [CStmt] = scratch.reversed().map { .expr("braid_free(\($0.name))") }
         if !scratch.isEmpty {
             let failed = scratch.map { "\($0.name) == NULL" }.joined(separator: " || ")
             body.append(.ifElse(condition: failed, then: frees + [.return("1")], orElse: []))

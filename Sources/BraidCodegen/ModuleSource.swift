@@ -79,6 +79,150 @@ public enum ModuleSource {
         }
         """
 
+    /// The allocator of every array a call allocates (temporaries, results): blocks of at
+    /// least 4 MiB that a call frees are kept, up to a byte budget, and handed to the next
+    /// call that asks for about as much, instead of going back to the kernel. A fresh block
+    /// costs a page fault and the kernel's zeroing for every page on its first write (for an
+    /// 800 MB result, more time than the program's arithmetic); a kept one is already
+    /// mapped. Kept blocks are `madvise(MADV_FREE)`: under memory pressure the kernel takes
+    /// their pages back (a later call then faults them in again), so keeping them costs no
+    /// memory the system needs. New large blocks are aligned to 2 MiB and
+    /// `madvise(MADV_HUGEPAGE)`, as NumPy's own allocator does, so the faults they do take
+    /// are one per 2 MiB.
+    ///
+    /// The budget is `BRAID_POOL_BYTES` (bytes; 0 keeps nothing), by default an eighth of
+    /// physical memory, at most 2 GiB, per module. Blocks are reused only for requests
+    /// between 80% and 100% of their size; the least recently kept block leaves first.
+    /// `braid_pool_free` frees any pointer from `malloc`/`aligned_alloc` (a block it did not
+    /// hand out goes straight to `free`). The wrapper includes the same text (guarded), so
+    /// results and the native code share one pool.
+    public static let memoryPool = """
+        #ifndef BRAID_POOL_DEFINED
+        #define BRAID_POOL_DEFINED
+        #include <pthread.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        #include <sys/mman.h>
+        #define BRAID_POOL_MIN ((size_t)4 << 20)
+        #define BRAID_POOL_ALIGN ((size_t)2 << 20)
+        #define BRAID_POOL_KEPT 8
+        #define BRAID_POOL_LIVE 64
+        typedef struct { void *p; size_t bytes; unsigned long stamp; } braid_pool_block;
+        static braid_pool_block braid_pool_kept[BRAID_POOL_KEPT];  /* freed, kept for reuse */
+        static braid_pool_block braid_pool_live[BRAID_POOL_LIVE];  /* large blocks handed out */
+        static size_t braid_pool_kept_bytes = 0;
+        static size_t braid_pool_budget = (size_t)-1;  /* read on first use */
+        static unsigned long braid_pool_clock = 0;
+        static pthread_mutex_t braid_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+        static size_t braid_pool_budget_bytes(void)
+        {
+            if (braid_pool_budget == (size_t)-1) {
+                const char *e = getenv("BRAID_POOL_BYTES");
+                size_t b = (size_t)1 << 30;  /* where the memory size is not known */
+        #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+                long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+                if (pages > 0 && page > 0) b = (size_t)pages / 8 * (size_t)page;
+                if (b > ((size_t)2 << 30)) b = (size_t)2 << 30;
+        #endif
+                if (e != NULL && *e != '\\0') {
+                    char *end = NULL;
+                    unsigned long long v = strtoull(e, &end, 10);
+                    if (end != NULL && *end == '\\0') b = (size_t)v;
+                }
+                braid_pool_budget = b;
+            }
+            return braid_pool_budget;
+        }
+
+        static void *braid_pool_alloc(size_t bytes)
+        {
+            void *p = NULL;
+            size_t rounded;
+            int k, best = -1;
+            if (bytes < BRAID_POOL_MIN) return aligned_alloc(64, bytes ? (bytes + 63) & ~(size_t)63 : 64);
+            rounded = (bytes + BRAID_POOL_ALIGN - 1) & ~(BRAID_POOL_ALIGN - 1);
+            if (rounded < bytes) return NULL;
+            pthread_mutex_lock(&braid_pool_lock);
+            for (k = 0; k < BRAID_POOL_KEPT; k++) {
+                size_t b = braid_pool_kept[k].bytes;
+                if (braid_pool_kept[k].p != NULL && b >= rounded && b - b / 5 <= rounded
+                    && (best < 0 || b < braid_pool_kept[best].bytes)) best = k;
+            }
+            if (best >= 0) {
+                p = braid_pool_kept[best].p;
+                rounded = braid_pool_kept[best].bytes;
+                braid_pool_kept_bytes -= rounded;
+                braid_pool_kept[best].p = NULL;
+                braid_pool_kept[best].bytes = 0;
+            }
+            pthread_mutex_unlock(&braid_pool_lock);
+            if (p == NULL) {
+                p = aligned_alloc(BRAID_POOL_ALIGN, rounded);
+                if (p == NULL) return NULL;
+        #ifdef MADV_HUGEPAGE
+                (void)madvise(p, rounded, MADV_HUGEPAGE);
+        #endif
+            }
+            pthread_mutex_lock(&braid_pool_lock);
+            for (k = 0; k < BRAID_POOL_LIVE; k++) {
+                if (braid_pool_live[k].p == NULL) {
+                    braid_pool_live[k].p = p;
+                    braid_pool_live[k].bytes = rounded;
+                    break;
+                }
+            }
+            pthread_mutex_unlock(&braid_pool_lock);
+            return p;  /* not recorded when 64 large blocks are out: braid_pool_free frees it */
+        }
+
+        static void braid_pool_free(void *p)
+        {
+            void *drop[BRAID_POOL_KEPT + 1];
+            int k, n = 0, slot = -1;
+            size_t bytes = 0;
+            if (p == NULL) return;
+            pthread_mutex_lock(&braid_pool_lock);
+            for (k = 0; k < BRAID_POOL_LIVE; k++) {
+                if (braid_pool_live[k].p == p) {
+                    bytes = braid_pool_live[k].bytes;
+                    braid_pool_live[k].p = NULL;
+                    break;
+                }
+            }
+            if (bytes == 0 || bytes > braid_pool_budget_bytes()) {
+                pthread_mutex_unlock(&braid_pool_lock);
+                free(p);
+                return;
+            }
+            /* Room for it: drop the least recently kept blocks. */
+            for (;;) {
+                int oldest = -1;
+                slot = -1;
+                for (k = 0; k < BRAID_POOL_KEPT; k++) {
+                    if (braid_pool_kept[k].p == NULL) { if (slot < 0) slot = k; continue; }
+                    if (oldest < 0 || braid_pool_kept[k].stamp < braid_pool_kept[oldest].stamp) oldest = k;
+                }
+                if (slot >= 0 && braid_pool_kept_bytes + bytes <= braid_pool_budget) break;
+                drop[n++] = braid_pool_kept[oldest].p;
+                braid_pool_kept_bytes -= braid_pool_kept[oldest].bytes;
+                braid_pool_kept[oldest].p = NULL;
+                braid_pool_kept[oldest].bytes = 0;
+            }
+        #ifdef MADV_FREE
+            (void)madvise(p, bytes, MADV_FREE);
+        #endif
+            braid_pool_kept[slot].p = p;
+            braid_pool_kept[slot].bytes = bytes;
+            braid_pool_kept[slot].stamp = ++braid_pool_clock;
+            braid_pool_kept_bytes += bytes;
+            pthread_mutex_unlock(&braid_pool_lock);
+            for (k = 0; k < n; k++) free(drop[k]);
+        }
+        #endif
+
+        """
+
     /// Standard headers and helpers for C targets (after `<Python.h>`).
     public static let cHeaders = """
     #include <stdint.h>
@@ -88,12 +232,9 @@ public enum ModuleSource {
     #include <math.h>
     \(complexHeader)
 
-    static void *braid_alloc(size_t bytes)
-    {
-        void *p = NULL;
-        if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0) return NULL;
-        return p;
-    }
+    \(memoryPool)
+    static void *braid_alloc(size_t bytes) { return braid_pool_alloc(bytes); }
+    static void braid_free(void *p) { braid_pool_free(p); }
 
     /* "Kind: message": the wrapper raises the exception class NumPy raises (see PyExtensionEmitter). */
     const char *braid_error_message(int code)

@@ -273,7 +273,10 @@ private struct ModuleEmitter {
         out.line(" * no NumPy C API. Every file-scope name here starts with _braid_py_.")
         out.line(" * " + String(repeating: "=", count: 86) + " */")
         out.line("#define _BRAID_PY_NUMPY_SCALAR_SLOTS \(DType.allCases.count)  /* one per dtype */")
-        for l in helperPrelude.split(separator: "\n", omittingEmptySubsequences: false) { out.line(String(l)) }
+        // The native code's allocator goes after the includes (guarded: the native code above
+        // usually has it already).
+        let prelude = helperPrelude.replacingAll("/* BRAID_MEMORY_POOL */\n", with: ModuleSource.memoryPool)
+        for l in prelude.split(separator: "\n", omittingEmptySubsequences: false) { out.line(String(l)) }
         if needsComplexHelpers {
             for l in complexHelpers.split(separator: "\n", omittingEmptySubsequences: false) { out.line(String(l)) }
         }
@@ -1034,7 +1037,7 @@ private struct FunctionEmitter {
             o.block("") { o in
                 o.line("const int64_t dims[\(max(shape.count, 1))] = {\(dims)};  /* \(text) */")
                 o.line("if (_braid_py_new_array(fname, \(k), \(shape.count), dims, &\(d.descriptorName), "
-                    + "\(cStringLiteral(text)), &\(r.object), &\(r.view)) < 0) goto done;")
+                    + "\(cStringLiteral(text)), NULL, &\(r.object), &\(r.view)) < 0) goto done;")
                 o.line("\(r.held) = 1;")
             }
         }
@@ -1082,19 +1085,25 @@ private struct FunctionEmitter {
         for (k, r) in plan.results.enumerated() {
             guard case .dynamic(let d, let rank) = r.kind else { continue }
             // The size is known only now: a new NumPy array of the reported shape gets a copy.
+            // A large result becomes the array's storage; a small one is copied into a new array.
             o.block("") { o in
-                o.line("if (_braid_py_new_array(fname, \(k), \(rank), \(r.shape), &\(d.descriptorName), "
-                    + "\(cStringLiteral("(shape reported by the native code)")), &\(r.object), &\(r.view)) < 0) goto done;")
-                o.line("\(r.held) = 1;")
-                o.block("if (\(r.view).len > 0)") { o in
-                    o.block("if (\(r.value) == NULL)") { o in
-                        o.line("PyErr_Format(PyExc_RuntimeError, \"%s(): result \(k) has no storage (internal error)\", fname);")
-                        o.line("goto done;")
-                    }
-                    o.line("memcpy(\(r.view).buf, \(r.value), (size_t)\(r.view).len);")
-                }
-                o.line("free(\(r.value));")
+                o.line("void *_braid_py_storage = (void *)\(r.value);")
+                o.line("const int _braid_py_had_storage = _braid_py_storage != NULL;")
                 o.line("\(r.value) = NULL;")
+                o.block("if (_braid_py_new_array(fname, \(k), \(rank), \(r.shape), &\(d.descriptorName), "
+                    + "\(cStringLiteral("(shape reported by the native code)")), &_braid_py_storage, &\(r.object), &\(r.view)) < 0)") { o in
+                    o.line("braid_pool_free(_braid_py_storage);")
+                    o.line("goto done;")
+                }
+                o.line("\(r.held) = 1;")
+                o.block("if (\(r.view).len > 0 && !_braid_py_had_storage)") { o in
+                    o.line("PyErr_Format(PyExc_RuntimeError, \"%s(): result \(k) has no storage (internal error)\", fname);")
+                    o.line("goto done;")
+                }
+                o.block("if (_braid_py_storage != NULL)") { o in
+                    o.line("if (\(r.view).len > 0) memcpy(\(r.view).buf, _braid_py_storage, (size_t)\(r.view).len);")
+                    o.line("braid_pool_free(_braid_py_storage);")
+                }
             }
         }
         for r in plan.results {
@@ -1144,7 +1153,7 @@ private struct FunctionEmitter {
             case .array: o.line("if (\(r.held)) PyBuffer_Release(&\(r.view));")
             case .dynamic:
                 o.line("if (\(r.held)) PyBuffer_Release(&\(r.view));")
-                o.line("free(\(r.value));")
+                o.line("braid_pool_free(\(r.value));")
             case .scalar: break
             }
             o.line("Py_XDECREF(\(r.object));")
@@ -1171,6 +1180,7 @@ private let helperPrelude = #"""
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+/* BRAID_MEMORY_POOL */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define _BRAID_PY_UNUSED __attribute__((unused))
@@ -1822,17 +1832,133 @@ _braid_py_numpy_scalar(PyObject *value, int slot, const char *name)
     return result;
 }
 
-/* numpy.empty, imported on first use. */
+/* numpy.empty and numpy.frombuffer, imported on first use. */
 static PyObject *_braid_py_numpy_empty = NULL;
+static PyObject *_braid_py_numpy_frombuffer = NULL;
+
+/* Storage of a large result, from the memory pool (braid_pool_alloc) or handed over by the
+   native code: NumPy views it through the buffer protocol (numpy.frombuffer), and it goes
+   back to the pool when the last array on it is gone. */
+typedef struct {
+    PyObject_HEAD
+    void *data;
+    Py_ssize_t bytes;
+} _braid_py_block;
+
+static PyObject *_braid_py_block_type = NULL;
+
+static void
+_braid_py_block_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    braid_pool_free(((_braid_py_block *)self)->data);
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+static int
+_braid_py_block_getbuffer(PyObject *self, Py_buffer *view, int flags)
+{
+    _braid_py_block *b = (_braid_py_block *)self;
+    return PyBuffer_FillInfo(view, self, b->data, b->bytes, 0, flags);
+}
+
+/* The slots' functions are filled in at run time: ISO C has no cast from a function
+   pointer to `void *`, and PyType_Slot holds one (a memcpy of the pointer is portable). */
+static PyType_Slot _braid_py_block_slots[] = {
+    {Py_tp_dealloc, NULL},
+    {Py_bf_getbuffer, NULL},
+    {0, NULL},
+};
+
+static void *
+_braid_py_function_pointer(void (*f)(void))
+{
+    void *p;
+    memcpy(&p, &f, sizeof p);
+    return p;
+}
+
+#ifdef Py_TPFLAGS_DISALLOW_INSTANTIATION
+#define _BRAID_PY_BLOCK_FLAGS (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION)
+#else
+#define _BRAID_PY_BLOCK_FLAGS Py_TPFLAGS_DEFAULT
+#endif
+
+static PyType_Spec _braid_py_block_spec = {
+    "braid.block", (int)sizeof(_braid_py_block), 0, _BRAID_PY_BLOCK_FLAGS, _braid_py_block_slots,
+};
+
+/* A new C-contiguous NumPy array of `shape` and `dt` on `data` (`bytes` long, from
+   braid_pool_alloc or malloc), which the array owns from now on (also on failure). */
+static PyObject *
+_braid_py_array_on_block(void *data, Py_ssize_t bytes, PyObject *shape, const _braid_py_dtype *dt)
+{
+    _braid_py_block *b;
+    PyObject *flat, *array;
+    if (_braid_py_block_type == NULL) {
+        _braid_py_block_slots[0].pfunc = _braid_py_function_pointer((void (*)(void))_braid_py_block_dealloc);
+        _braid_py_block_slots[1].pfunc = _braid_py_function_pointer((void (*)(void))_braid_py_block_getbuffer);
+        _braid_py_block_type = PyType_FromSpec(&_braid_py_block_spec);
+        if (_braid_py_block_type == NULL) {
+            braid_pool_free(data);
+            return NULL;
+        }
+    }
+    if (_braid_py_numpy_frombuffer == NULL) {
+        PyObject *numpy = PyImport_ImportModule("numpy");
+        if (numpy != NULL) {
+            _braid_py_numpy_frombuffer = PyObject_GetAttrString(numpy, "frombuffer");
+            Py_DECREF(numpy);
+        }
+        if (_braid_py_numpy_frombuffer == NULL) {
+            braid_pool_free(data);
+            return NULL;
+        }
+    }
+    b = (_braid_py_block *)PyType_GenericAlloc((PyTypeObject *)_braid_py_block_type, 0);
+    if (b == NULL) {
+        braid_pool_free(data);
+        return NULL;
+    }
+    b->data = data;
+    b->bytes = bytes;
+    flat = PyObject_CallFunction(_braid_py_numpy_frombuffer, "Os", (PyObject *)b, dt->name);
+    Py_DECREF(b);
+    if (flat == NULL) return NULL;
+    array = PyObject_CallMethod(flat, "reshape", "O", shape);
+    Py_DECREF(flat);
+    return array;
+}
+
+/* The bytes of an array of this shape and element size (all dims >= 0); -1 past INT64_MAX. */
+static Py_ssize_t
+_braid_py_array_bytes(int ndim, const int64_t *dims, Py_ssize_t itemsize)
+{
+    Py_ssize_t bytes = itemsize;
+    int i;
+    for (i = 0; i < ndim; i++) {
+        if (dims[i] == 0) return 0;
+        if ((int64_t)bytes > INT64_MAX / dims[i]) bytes = -1;
+        else if (bytes >= 0) bytes = (Py_ssize_t)(bytes * dims[i]);
+    }
+    return bytes;
+}
 
 /* Allocates a new C-contiguous NumPy array for result number `index` and gets a writable
-   buffer on it. On success *obj and *view are held; on failure neither is. */
+   buffer on it. On success *obj and *view are held; on failure neither is. `data`, where
+   not NULL, points to storage the native code allocated for the result: a large one becomes
+   the array's storage (and *data NULL); a small one stays with the caller, who copies it. */
 static _BRAID_PY_UNUSED int
 _braid_py_new_array(const char *fn, int index, int ndim, const int64_t *dims, const _braid_py_dtype *dt,
-                    const char *dims_text, PyObject **obj, Py_buffer *view)
+                    const char *dims_text, void **data, PyObject **obj, Py_buffer *view)
 {
     PyObject *shape;
+    Py_ssize_t bytes;
+    void *block = NULL;
+    void *no_data = NULL;
     int i;
+    if (data == NULL) data = &no_data;
     for (i = 0; i < ndim; i++) {
         if (dims[i] < 0) {
             char values[512];
@@ -1859,7 +1985,18 @@ _braid_py_new_array(const char *fn, int index, int ndim, const int64_t *dims, co
         }
         PyTuple_SetItem(shape, i, d);
     }
-    *obj = PyObject_CallFunction(_braid_py_numpy_empty, "Os", shape, dt->name);
+    bytes = _braid_py_array_bytes(ndim, dims, dt->itemsize);
+    if (*data != NULL && bytes > 0 && (size_t)bytes >= BRAID_POOL_MIN) {
+        /* A large result the native code allocated: the array takes its storage. */
+        *obj = _braid_py_array_on_block(*data, bytes, shape, dt);
+        *data = NULL;
+    } else if (*data == NULL && bytes > 0 && (size_t)bytes >= BRAID_POOL_MIN
+               && (block = braid_pool_alloc((size_t)bytes)) != NULL) {
+        /* A large result from the pool (a block an earlier call freed: no page faults). */
+        *obj = _braid_py_array_on_block(block, bytes, shape, dt);
+    } else {
+        *obj = PyObject_CallFunction(_braid_py_numpy_empty, "Os", shape, dt->name);
+    }
     Py_DECREF(shape);
     if (*obj == NULL) return -1;
     if (PyObject_GetBuffer(*obj, view, PyBUF_ND | PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {

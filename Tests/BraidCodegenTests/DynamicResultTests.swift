@@ -105,10 +105,13 @@ private func module(_ p: Program) throws -> IRModule {
         let call = try #require(text.range(of: "status = "))
         let create = try #require(text.range(of: "_braid_py_new_array(fname, 0, 2, resshape_0,"))
         #expect(call.lowerBound < create.lowerBound)
-        #expect(text.contains("memcpy(outview_0.buf, res_0, (size_t)outview_0.len);"))
+        // A large result becomes the array's storage; a small one is copied, then freed.
+        #expect(text.contains("void *_braid_py_storage = (void *)res_0;"))
+        #expect(text.contains("&_braid_py_storage, &out_0, &outview_0) < 0)"))
+        #expect(text.contains("if (outview_0.len > 0) memcpy(outview_0.buf, _braid_py_storage, (size_t)outview_0.len);"))
         // Freed at the common exit, which error paths reach too.
         let done = try #require(text.range(of: "done:", options: .backwards))
-        #expect(text[done.upperBound...].contains("free(res_0);"))
+        #expect(text[done.upperBound...].contains("braid_pool_free(res_0);"))
         #expect(text[done.upperBound...].contains("if (outheld_0) PyBuffer_Release(&outview_0);"))
     }
 
