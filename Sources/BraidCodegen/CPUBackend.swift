@@ -399,6 +399,9 @@ enum BLAS {
     }
 
     static func lower(_ node: LibraryNode, _ l: CLowering) throws -> [CStmt] {
+        if case .matvecPair(let a, let x, let y, let accY, let u, let v, let accV) = node.op {
+            return try matvecPair(a, x: x, y: y, accumulateY: accY, u: u, v: v, accumulateV: accV, node.loc, l)
+        }
         guard case .matmul(let a, let b, let c, let acc) = node.op else { return try LAPACK.lower(node, l) }
         let t = l.container(c.data).dtype
         let p = t == .float32 ? "s" : "d"
@@ -432,6 +435,83 @@ enum BLAS {
             let out = try l.lvalue(c)
             return [.assign(lhs: out, rhs: acc ? "\(out) + \(dot)" : dot)]
         }
+    }
+}
+
+extension BLAS {
+    /// `y (+)= A @ x` and `v (+)= A.T @ u` in one pass over A's rows (`fuse-matvec`): each
+    /// thread takes a static block of rows; for each row it computes y[i] and then adds
+    /// u[i] * A[i, :] to its own partial sum of v while the row is in cache. The partials
+    /// (one row of v per thread, from the pool) are then added in thread order, each thread
+    /// summing a block of v's elements, so the result is the same on every run with the same
+    /// team size. Small products run on one thread.
+    static func matvecPair(_ a: Memlet, x: Memlet, y: Memlet, accumulateY: Bool, u: Memlet, v: Memlet,
+                           accumulateV: Bool, _ loc: SourceLocation, _ l: CLowering) throws -> [CStmt] {
+        let t = l.dialect.typeName(l.container(a.data).dtype)
+        let la = try layout(a, l), lx = try layout(x, l), ly = try layout(y, l), lu = try layout(u, l), lv = try layout(v, l)
+        func at(_ v: Layout, _ i: String) -> String {
+            let base = v.pointer.contains(" ") ? "(\(v.pointer))" : v.pointer
+            return v.strides[0] == "1" ? "\(base)[\(i)]" : "\(base)[(\(i)) * \(v.strides[0])]"
+        }
+        let n = "braid_mv_n", m = "braid_mv_m", part = "braid_mv_part"
+        let row = "braid_mv_row", acc = "braid_mv_acc"
+        let yi = at(ly, "braid_mv_i"), vj = at(lv, "braid_mv_j")
+        let rowsLoop: CStmt = .forLoop(pragmas: ["omp for schedule(static)"], variable: "braid_mv_i", start: "0", end: n, step: "1", body: [
+            .decl(type: "const \(t) *restrict", name: row, initializer: "\(la.pointer.contains(" ") ? "(\(la.pointer))" : la.pointer) + braid_mv_i * (\(la.strides[0]))"),
+            .comment("16 partial sums: the additions of a dot product form one dependence chain otherwise"),
+            .decl(type: t, name: "braid_mv_lane[16]", initializer: "{0}"),
+            .forLoop(pragmas: [], variable: "braid_mv_b", start: "0", end: "braid_mv_blocks", step: "16", body: [
+                .forLoop(pragmas: ["omp simd"], variable: "braid_mv_k", start: "0", end: "16", step: "1", body: [
+                    .assign(lhs: "braid_mv_lane[braid_mv_k]",
+                            rhs: "braid_mv_lane[braid_mv_k] + \(row)[braid_mv_b + braid_mv_k] * \(at(lx, "braid_mv_b + braid_mv_k"))"),
+                ]),
+            ]),
+            .decl(type: t, name: "braid_mv_d", initializer: "0"),
+            .forLoop(pragmas: [], variable: "braid_mv_j", start: "braid_mv_blocks", end: m, step: "1", body: [
+                .assign(lhs: "braid_mv_d", rhs: "braid_mv_d + \(row)[braid_mv_j] * \(at(lx, "braid_mv_j"))"),
+            ]),
+            .forLoop(pragmas: [], variable: "braid_mv_k", start: "0", end: "16", step: "1", body: [
+                .assign(lhs: "braid_mv_d", rhs: "braid_mv_d + braid_mv_lane[braid_mv_k]"),
+            ]),
+            .assign(lhs: yi, rhs: accumulateY ? "\(yi) + braid_mv_d" : "braid_mv_d"),
+            .comment("u[i] after y[i]: u may be y"),
+            .decl(type: "const \(t)", name: "braid_mv_u", initializer: at(lu, "braid_mv_i")),
+            .forLoop(pragmas: ["omp simd"], variable: "braid_mv_j", start: "0", end: m, step: "1", body: [
+                .assign(lhs: "\(acc)[braid_mv_j]", rhs: "\(acc)[braid_mv_j] + braid_mv_u * \(row)[braid_mv_j]"),
+            ]),
+        ])
+        let sumLoop: CStmt = .forLoop(pragmas: ["omp for schedule(static)"], variable: "braid_mv_j", start: "0", end: m, step: "1", body: [
+            .decl(type: t, name: "braid_mv_s", initializer: "0"),
+            .forLoop(pragmas: [], variable: "braid_mv_t", start: "0", end: "braid_mv_used", step: "1", body: [
+                .assign(lhs: "braid_mv_s", rhs: "braid_mv_s + \(part)[braid_mv_t * \(m) + braid_mv_j]"),
+            ]),
+            .assign(lhs: vj, rhs: accumulateV ? "\(vj) + braid_mv_s" : "braid_mv_s"),
+        ])
+        let region: CStmt = .block([
+            .decl(type: "const int64_t", name: "braid_mv_id", initializer: "omp_get_thread_num()"),
+            .decl(type: "\(t) *restrict", name: acc, initializer: "\(part) + braid_mv_id * \(m)"),
+            .ifElse(condition: "braid_mv_id == 0", then: [.assign(lhs: "braid_mv_used", rhs: "omp_get_num_threads()")], orElse: []),
+            .forLoop(pragmas: ["omp simd"], variable: "braid_mv_j", start: "0", end: m, step: "1", body: [
+                .assign(lhs: "\(acc)[braid_mv_j]", rhs: "0"),
+            ]),
+            rowsLoop,
+            sumLoop,
+        ])
+        return [.block([
+            .comment("y = A @ x and v = A.T @ u in one pass over the rows of A (fuse-matvec)"),
+            .decl(type: "const int64_t", name: n, initializer: la.lengths[0]),
+            .decl(type: "const int64_t", name: m, initializer: la.lengths[1]),
+            .decl(type: "const int64_t", name: "braid_mv_blocks", initializer: "\(m) / 16 * 16"),
+            .decl(type: "const int64_t", name: "braid_mv_threads",
+                  initializer: "\(n) * \(m) >= \(ParallelCost.threshold) ? omp_get_max_threads() : 1"),
+            .decl(type: "int64_t", name: "braid_mv_used", initializer: "1"),
+            .decl(type: "\(t) *", name: part,
+                  initializer: "(\(t) *)braid_alloc((size_t)braid_mv_threads * (size_t)(\(m) > 0 ? \(m) : 1) * sizeof(\(t)))"),
+            .ifElse(condition: "\(part) == NULL", then: [.assign(lhs: "braid_status", rhs: "1"), .goto("braid_exit")], orElse: []),
+            .pragma("omp parallel num_threads(braid_mv_threads)"),
+            region,
+            .expr("braid_free(\(part))"),
+        ])]
     }
 }
 

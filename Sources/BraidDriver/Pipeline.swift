@@ -20,6 +20,7 @@ public enum Pipeline {
                 LoopToMap(),
                 ScheduleMaps(schedule: .cpuParallel),
                 ReductionInterchange(),
+                FuseMatvec(),
             ]
         case .mpi:
             return [

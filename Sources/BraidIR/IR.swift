@@ -264,11 +264,17 @@ public enum LibraryOp: Hashable, Sendable {
     /// double precision (complex128 if any operand is complex) and rounded to the output's
     /// dtype. No loop-nest expansion exists: targets without LAPACK reject it.
     case linalg(LinalgFunction, inputs: [Memlet], output: Memlet)
+    /// `y = A @ x` (`+=` when `accumulateY`) and `v = A.T @ u` (`+=` when `accumulateV`) in
+    /// one pass over the rows of the 2-D view `matrix`: row i gives y[i] (a dot product) and
+    /// adds u[i] * A[i, :] to v, so A is read from memory once instead of twice. u[i] is read
+    /// after y[i] is written, so `u` may be `y` (`A.T @ (A @ x)`). Made by the CPU pass
+    /// `fuse-matvec` from two adjacent matrix-vector products; other targets never see it.
+    case matvecPair(matrix: Memlet, x: Memlet, y: Memlet, accumulateY: Bool, u: Memlet, v: Memlet, accumulateV: Bool)
 
     /// The NumPy spelling, for messages.
     public var numpyName: String {
         switch self {
-        case .matmul: return "np.matmul"
+        case .matmul, .matvecPair: return "np.matmul"
         case .linalg(let f, _, _): return "np.linalg.\(f.rawValue)"
         }
     }
@@ -279,7 +285,7 @@ public enum LibraryOp: Hashable, Sendable {
     public var canFail: Bool {
         switch self {
         case .matmul: return false
-        case .linalg: return true
+        case .linalg, .matvecPair: return true  // matvecPair: per-thread partial sums of v
         }
     }
 
@@ -288,6 +294,8 @@ public enum LibraryOp: Hashable, Sendable {
         switch self {
         case .matmul(let a, let b, let c, let acc): return .matmul(a: f(a), b: f(b), c: f(c), accumulate: acc)
         case .linalg(let fn, let ins, let out): return .linalg(fn, inputs: ins.map(f), output: f(out))
+        case .matvecPair(let a, let x, let y, let accY, let u, let v, let accV):
+            return .matvecPair(matrix: f(a), x: f(x), y: f(y), accumulateY: accY, u: f(u), v: f(v), accumulateV: accV)
         }
     }
 }
@@ -309,12 +317,15 @@ public struct LibraryNode: Hashable, Sendable {
         switch op {
         case .matmul(let a, let b, let c, let acc): return acc ? [a, b, c] : [a, b]
         case .linalg(_, let ins, _): return ins
+        case .matvecPair(let a, let x, let y, let accY, let u, let v, let accV):
+            return [a, x, u] + (accY ? [y] : []) + (accV ? [v] : [])
         }
     }
     public var outputs: [Memlet] {
         switch op {
         case .matmul(_, _, let c, _): return [c]
         case .linalg(_, _, let out): return [out]
+        case .matvecPair(_, _, let y, _, _, let v, _): return [y, v]
         }
     }
 }

@@ -40,6 +40,10 @@ public enum IRPrinter {
             case .linalg(let f, let ins, let o):
                 out += "\(indent)\(memlet(o)) = linalg.\(f.rawValue)(\(ins.map(memlet).joined(separator: ", ")))"
                 out += "  # line \(l.loc.line)\n"
+            case .matvecPair(let a, let x, let y, let accY, let u, let v, let accV):
+                out += "\(indent)\(memlet(y)) \(accY ? "+=" : "=") matmul(\(memlet(a)), \(memlet(x))); "
+                out += "\(memlet(v)) \(accV ? "+=" : "=") matmul(\(memlet(a)).T, \(memlet(u)))  [one pass over rows]"
+                out += "  # line \(l.loc.line)\n"
             }
         case .map(let m):
             let ranges = zip(m.params, m.ranges).map { "\($0) in \(range($1))" }.joined(separator: ", ")
