@@ -207,8 +207,18 @@ public enum CPUBackend {
         pthread_mutex_unlock(&braid_load_lock);
         return free_procs < 1 ? 1 : free_procs;
     }
+    /* The process that loaded the module. GNU libgomp's thread pool does not survive fork:
+       in a child forked after the parent ran a parallel region (multiprocessing's default
+       start method on Linux), a region with more than one thread waits forever for threads
+       that were not copied. Such a child runs every region on its own thread. */
+    static pid_t braid_loaded_by = 0;
+    __attribute__((constructor)) static void braid_record_loader(void) { braid_loaded_by = getpid(); }
     static int braid_teams_begin(void) {
         const int was = omp_get_max_threads();
+        if (braid_loaded_by != 0 && getpid() != braid_loaded_by) {
+            omp_set_num_threads(1);
+            return was;
+        }
         if (!braid_user_teams) {
             const int free_procs = braid_free_procs();
             if (free_procs < was) omp_set_num_threads(free_procs);

@@ -114,6 +114,22 @@ public enum ModuleSource {
         static size_t braid_pool_budget = (size_t)-1;  /* read on first use */
         static unsigned long braid_pool_clock = 0;
         static pthread_mutex_t braid_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+        static pthread_once_t braid_pool_once = PTHREAD_ONCE_INIT;
+
+        /* A fork while another thread holds the lock (multiprocessing) must not leave the
+           child's pool locked forever: the lock is taken around fork and fresh in the child. */
+        static void braid_pool_fork_prepare(void) { pthread_mutex_lock(&braid_pool_lock); }
+        static void braid_pool_fork_parent(void) { pthread_mutex_unlock(&braid_pool_lock); }
+        static void braid_pool_fork_child(void) { pthread_mutex_init(&braid_pool_lock, NULL); }
+        static void braid_pool_register(void)
+        {
+            (void)pthread_atfork(braid_pool_fork_prepare, braid_pool_fork_parent, braid_pool_fork_child);
+        }
+        static void braid_pool_enter(void)
+        {
+            (void)pthread_once(&braid_pool_once, braid_pool_register);
+            pthread_mutex_lock(&braid_pool_lock);
+        }
 
         static size_t braid_pool_budget_bytes(void)
         {
@@ -143,7 +159,7 @@ public enum ModuleSource {
             if (bytes < BRAID_POOL_MIN) return aligned_alloc(64, bytes ? (bytes + 63) & ~(size_t)63 : 64);
             rounded = (bytes + BRAID_POOL_ALIGN - 1) & ~(BRAID_POOL_ALIGN - 1);
             if (rounded < bytes) return NULL;
-            pthread_mutex_lock(&braid_pool_lock);
+            braid_pool_enter();
             for (k = 0; k < BRAID_POOL_KEPT; k++) {
                 size_t b = braid_pool_kept[k].bytes;
                 if (braid_pool_kept[k].p != NULL && b >= rounded && b - b / 5 <= rounded
@@ -164,7 +180,7 @@ public enum ModuleSource {
                 (void)madvise(p, rounded, MADV_HUGEPAGE);
         #endif
             }
-            pthread_mutex_lock(&braid_pool_lock);
+            braid_pool_enter();
             for (k = 0; k < BRAID_POOL_LIVE; k++) {
                 if (braid_pool_live[k].p == NULL) {
                     braid_pool_live[k].p = p;
@@ -182,7 +198,7 @@ public enum ModuleSource {
             int k, n = 0, slot = -1;
             size_t bytes = 0;
             if (p == NULL) return;
-            pthread_mutex_lock(&braid_pool_lock);
+            braid_pool_enter();
             for (k = 0; k < BRAID_POOL_LIVE; k++) {
                 if (braid_pool_live[k].p == p) {
                     bytes = braid_pool_live[k].bytes;

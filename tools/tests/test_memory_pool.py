@@ -123,3 +123,32 @@ def test_pool_budget_from_the_environment(pair, budget):
     env = {"BRAID_POOL_BYTES": budget, "PATH": "/usr/bin:/bin"}
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def _child_call(path, q):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pool", path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    a = inputs(7)
+    t = np.exp(a * 0.5)
+    q.put(bool(np.allclose(m.chain(a, 3.0), (t[::-1, :] + 3.0) * t, rtol=1e-12)))
+
+
+def test_forked_children_use_the_pool(pair):
+    # Blocks the parent keeps are valid in a forked child, and the child's pool lock is fresh
+    # (pthread_atfork), so a child allocates, frees and reuses blocks as the parent does. The
+    # parent has run OpenMP regions: GNU libgomp's threads do not survive fork, so the child
+    # runs its regions on one thread (with more, this call waited forever).
+    import multiprocessing
+    compiled, _ = pair
+    for k in range(3):
+        compiled.chain(inputs(k), 1.0)  # leave blocks in the parent's pool
+    ctx = multiprocessing.get_context("fork")
+    for _ in range(2):
+        q = ctx.Queue()
+        child = ctx.Process(target=_child_call, args=(compiled.__file__, q))
+        child.start()
+        assert q.get(timeout=120) is True
+        child.join(timeout=120)
+        assert child.exitcode == 0
