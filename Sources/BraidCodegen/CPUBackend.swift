@@ -383,6 +383,19 @@ enum BLAS {
         var pointer: String
         var lengths: [String]
         var strides: [String]
+
+        /// The pointer, parenthesized when it is an expression.
+        var base: String { pointer.contains(" ") ? "(\(pointer))" : pointer }
+
+        /// The element at kept-dimension indices `i` (and `j` for a matrix), as a C lvalue.
+        func element(_ i: String, _ j: String? = nil) -> String {
+            func term(_ index: String, _ stride: String) -> String {
+                stride == "1" ? index : "\(index.contains(" ") ? "(\(index))" : index) * \(stride)"
+            }
+            var terms = [term(i, strides[0])]
+            if let j, strides.count > 1 { terms.append(term(j, strides[1])) }
+            return "\(base)[\(terms.joined(separator: " + "))]"
+        }
     }
 
     static func layout(_ m: Memlet, _ l: CLowering) throws -> Layout {
@@ -459,33 +472,29 @@ extension BLAS {
                            accumulateV: Bool, _ loc: SourceLocation, _ l: CLowering) throws -> [CStmt] {
         let t = l.dialect.typeName(l.container(a.data).dtype)
         let la = try layout(a, l), lx = try layout(x, l), ly = try layout(y, l), lu = try layout(u, l), lv = try layout(v, l)
-        func at(_ v: Layout, _ i: String) -> String {
-            let base = v.pointer.contains(" ") ? "(\(v.pointer))" : v.pointer
-            return v.strides[0] == "1" ? "\(base)[\(i)]" : "\(base)[(\(i)) * \(v.strides[0])]"
-        }
         let n = "braid_mv_n", m = "braid_mv_m", part = "braid_mv_part"
         let row = "braid_mv_row", acc = "braid_mv_acc"
-        let yi = at(ly, "braid_mv_i"), vj = at(lv, "braid_mv_j")
+        let yi = ly.element("braid_mv_i"), vj = lv.element("braid_mv_j")
         let rowsLoop: CStmt = .forLoop(pragmas: ["omp for schedule(static)"], variable: "braid_mv_i", start: "0", end: n, step: "1", body: [
-            .decl(type: "const \(t) *restrict", name: row, initializer: "\(la.pointer.contains(" ") ? "(\(la.pointer))" : la.pointer) + braid_mv_i * (\(la.strides[0]))"),
+            .decl(type: "const \(t) *restrict", name: row, initializer: "\(la.base) + braid_mv_i * (\(la.strides[0]))"),
             .comment("16 partial sums: the additions of a dot product form one dependence chain otherwise"),
             .decl(type: t, name: "braid_mv_lane[16]", initializer: "{0}"),
             .forLoop(pragmas: [], variable: "braid_mv_b", start: "0", end: "braid_mv_blocks", step: "16", body: [
                 .forLoop(pragmas: ["omp simd"], variable: "braid_mv_k", start: "0", end: "16", step: "1", body: [
                     .assign(lhs: "braid_mv_lane[braid_mv_k]",
-                            rhs: "braid_mv_lane[braid_mv_k] + \(row)[braid_mv_b + braid_mv_k] * \(at(lx, "braid_mv_b + braid_mv_k"))"),
+                            rhs: "braid_mv_lane[braid_mv_k] + \(row)[braid_mv_b + braid_mv_k] * \(lx.element("braid_mv_b + braid_mv_k"))"),
                 ]),
             ]),
             .decl(type: t, name: "braid_mv_d", initializer: "0"),
             .forLoop(pragmas: [], variable: "braid_mv_j", start: "braid_mv_blocks", end: m, step: "1", body: [
-                .assign(lhs: "braid_mv_d", rhs: "braid_mv_d + \(row)[braid_mv_j] * \(at(lx, "braid_mv_j"))"),
+                .assign(lhs: "braid_mv_d", rhs: "braid_mv_d + \(row)[braid_mv_j] * \(lx.element("braid_mv_j"))"),
             ]),
             .forLoop(pragmas: [], variable: "braid_mv_k", start: "0", end: "16", step: "1", body: [
                 .assign(lhs: "braid_mv_d", rhs: "braid_mv_d + braid_mv_lane[braid_mv_k]"),
             ]),
             .assign(lhs: yi, rhs: accumulateY ? "\(yi) + braid_mv_d" : "braid_mv_d"),
             .comment("u[i] after y[i]: u may be y"),
-            .decl(type: "const \(t)", name: "braid_mv_u", initializer: at(lu, "braid_mv_i")),
+            .decl(type: "const \(t)", name: "braid_mv_u", initializer: lu.element("braid_mv_i")),
             .forLoop(pragmas: ["omp simd"], variable: "braid_mv_j", start: "0", end: m, step: "1", body: [
                 .assign(lhs: "\(acc)[braid_mv_j]", rhs: "\(acc)[braid_mv_j] + braid_mv_u * \(row)[braid_mv_j]"),
             ]),
@@ -556,13 +565,6 @@ enum LAPACK {
             throw BackendError(node.loc, "internal: np.linalg.\(f.rawValue) needs a 2-D matrix")
         }
         let n = "braid_la_n", lda = "(lapack_int)braid_imax(1, braid_la_n)"
-        func at(_ v: BLAS.Layout, _ i: String, _ j: String?) -> String {
-            func term(_ index: String, _ stride: String) -> String { stride == "1" ? index : "\(index) * \(stride)" }
-            var terms = [term(i, v.strides[0])]
-            if let j, v.strides.count > 1 { terms.append(term(j, v.strides[1])) }
-            let base = v.pointer.contains(" ") ? "(\(v.pointer))" : v.pointer
-            return "\(base)[\(terms.joined(separator: " + "))]"
-        }
         func loops(_ rows: String, _ cols: String, _ body: CStmt) -> CStmt {
             .forLoop(pragmas: [], variable: "braid_la_j", start: "0", end: cols, step: "1", body: [
                 .forLoop(pragmas: [], variable: "braid_la_i", start: "0", end: rows, step: "1", body: [body]),
@@ -573,7 +575,7 @@ enum LAPACK {
             return .decl(type: ty, name: "*" + name, initializer: "(\(ty) *)braid_alloc((size_t)(\(count)) * sizeof(\(ty)))")
         }
         /// scratch[i + j*n] = A[i, j]: the matrix in column-major order.
-        let copyA = loops(n, n, .assign(lhs: "braid_la_a[braid_la_i + braid_la_j * braid_la_n]", rhs: at(a, "braid_la_i", "braid_la_j")))
+        let copyA = loops(n, n, .assign(lhs: "braid_la_a[braid_la_i + braid_la_j * braid_la_n]", rhs: a.element("braid_la_i", "braid_la_j")))
         func status(_ info: String, positive: Int) -> CStmt {
             .assign(lhs: "braid_la_status", rhs: "\(info) < 0 ? \(invalidArgument) : \(info) > 0 ? \(positive) : 0")
         }
@@ -588,7 +590,7 @@ enum LAPACK {
                 let b = try BLAS.layout(inputs[1], l)
                 rhs = b.lengths.count == 2 ? b.lengths[1] : "1"
                 run.append(loops(n, "braid_la_k", .assign(lhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]",
-                                                          rhs: at(b, "braid_la_i", "braid_la_j"))))
+                                                          rhs: b.element("braid_la_i", "braid_la_j"))))
             } else {
                 run.append(loops(n, n, .assign(lhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]",
                                                rhs: "braid_la_i == braid_la_j ? 1 : 0")))
@@ -602,7 +604,7 @@ enum LAPACK {
                       initializer: "LAPACKE_\(x)gesv_work(LAPACK_COL_MAJOR, (lapack_int)\(n), (lapack_int)braid_la_k, braid_la_a, \(lda), braid_la_ipiv, braid_la_b, \(lda))"),
                 status("braid_la_info", positive: singular),
                 .ifElse(condition: "braid_la_status == 0", then: [
-                    loops(n, "braid_la_k", .assign(lhs: at(out, "braid_la_i", "braid_la_j"),
+                    loops(n, "braid_la_k", .assign(lhs: out.element("braid_la_i", "braid_la_j"),
                                                    rhs: "braid_la_b[braid_la_i + braid_la_j * braid_la_n]")),
                 ], orElse: []),
             ]
@@ -613,7 +615,7 @@ enum LAPACK {
                 status("braid_la_info", positive: notPositiveDefinite),
                 .comment("L is the lower triangle; the upper one is zero."),
                 .ifElse(condition: "braid_la_status == 0", then: [
-                    loops(n, n, .assign(lhs: at(out, "braid_la_i", "braid_la_j"),
+                    loops(n, n, .assign(lhs: out.element("braid_la_i", "braid_la_j"),
                                         rhs: "braid_la_i >= braid_la_j ? braid_la_a[braid_la_i + braid_la_j * braid_la_n] : 0")),
                 ], orElse: []),
             ]

@@ -1084,8 +1084,8 @@ private struct FunctionEmitter {
         o.line("/* Results. */")
         for (k, r) in plan.results.enumerated() {
             guard case .dynamic(let d, let rank) = r.kind else { continue }
-            // The size is known only now: a new NumPy array of the reported shape gets a copy.
-            // A large result becomes the array's storage; a small one is copied into a new array.
+            // The size is known only now: a large result becomes the storage of the NumPy
+            // array of the reported shape; a small one is copied into a new array.
             o.block("") { o in
                 o.line("void *_braid_py_storage = (void *)\(r.value);")
                 o.line("const int _braid_py_had_storage = _braid_py_storage != NULL;")

@@ -88,27 +88,22 @@ public struct FuseMatvec: Pass {
             var out: [Node] = []
             var k = 0
             while k < nodes.count {
-                if case .library(let a) = nodes[k], Self.product(a, p) != nil {
-                    // The partner may come a few statements later (`x1 += A @ y` is a product
-                    // and then a map adding it): it moves up when those statements neither
-                    // write what it reads nor touch what it writes.
+                // The partner may come a few statements later (`x1 += A @ y` is a product and
+                // then a map adding it): it moves up when those statements neither write what
+                // it reads nor touch what it writes.
+                if case .library(let a) = nodes[k], let matrix = Self.product(a, p)?.matrix.data {
                     for j in (k + 1)..<min(nodes.count, k + 5) {
                         guard case .library(let b) = nodes[j], let fused = Self.fuse(a, b, p) else { continue }
                         guard Self.canHoist(b, over: Array(nodes[(k + 1)..<j])) else { break }
                         remarks.append(Remark(a.loc, pass: name, .fused,
-                                              "matrix-vector products of lines \(a.loc.line) and \(b.loc.line) share one pass over the rows of '\(Self.product(a, p)!.matrix.data)' (read from memory once, not twice)"))
+                                              "matrix-vector products of lines \(a.loc.line) and \(b.loc.line) share one pass over the rows of '\(matrix)' (read from memory once, not twice)"))
                         nodes.remove(at: j)
                         nodes[k] = .library(fused)
                         changed = true
                         break
                     }
-                    if case .library(let f) = nodes[k], case .matvecPair = f.op {
-                        out.append(nodes[k])
-                        k += 1
-                        continue
-                    }
                 }
-                out.append(visit(nodes[k]))
+                out.append(visit(nodes[k]))  // a library node has no child blocks
                 k += 1
             }
             return out
