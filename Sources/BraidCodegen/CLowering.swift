@@ -8,6 +8,10 @@ public final class CLowering {
     let containerIndex: [String: Container]
     /// Python source line of the node being lowered, for `// line N` comments.
     var lastLine = -1
+    /// Where a `fail` jumps inside a map whose failures end only their iteration
+    /// (`MapScope.failsEndIteration`): a label at the end of the iteration's body.
+    var failLabel: String?
+    var failLabels = 0
     /// Names the temporaries of each complex absolute value apart.
     var absCounter = 0
 
@@ -41,7 +45,7 @@ public final class CLowering {
             params.append(c.isScalar ? ("\(dialect.typeName(c.dtype)) *", r) : ("\(dialect.typeName(c.dtype)) *\(dialect.pointerQualifier)", r))
         }
         var body: [CStmt] = [.decl(type: "int", name: "braid_status", initializer: "0")]
-        body += declarations(mapLocals: Set(allMapLocals(program.body)))
+        body += declarations(mapLocals: Set(allMapLocals(program.body)).subtracting(namesOutsideMaps(program.body)))
         body += allocations()
         body += try stmts(program.body)
         body.append(.label("braid_exit"))
@@ -63,6 +67,54 @@ public final class CLowering {
             default: break
             }
         }
+        return out
+    }
+
+    /// Containers and symbols that code outside every map mentions: a map local that is also
+    /// one of these (a loop's private scalar, when the loop also runs as written) is declared
+    /// at function scope too.
+    func namesOutsideMaps(_ nodes: [Node]) -> Set<String> {
+        var out = Set<String>()
+        func memlet(_ m: Memlet) -> Memlet {
+            out.insert(m.data)
+            for s in m.subset {
+                switch s {
+                case .index(.sym(let e)): out.formUnion(e.freeSymbols)
+                case .index(.dynamic(let e)): expr(e)
+                case .range(let a, let b, let c): out.formUnion(a.freeSymbols + b.freeSymbols + c.freeSymbols)
+                }
+            }
+            return m
+        }
+        func expr(_ e: ScalarExpr) {
+            e.visitLoads { _ = memlet($0) }
+            _ = e.mapSymbols { out.formUnion($0.freeSymbols); return $0 }
+        }
+        func range(_ r: SymRange) { out.formUnion(r.start.freeSymbols + r.end.freeSymbols + r.step.freeSymbols) }
+        func visit(_ nodes: [Node]) {
+            for n in nodes {
+                switch n {
+                case .tasklet(let t):
+                    _ = memlet(t.output)
+                    expr(t.value)
+                case .library(let l): _ = l.op.mapMemlets(memlet)
+                case .map(let m): m.ranges.forEach(range)
+                case .forLoop(let f):
+                    range(f.range)
+                    visit(f.body)
+                case .whileLoop(let w):
+                    expr(w.condition)
+                    visit(w.body)
+                case .branch(let b):
+                    expr(b.condition)
+                    visit(b.then)
+                    visit(b.orElse)
+                case .allocate(let a): out.formUnion([a.container] + (a.takeFrom.map { [$0] } ?? []))
+                case .breakLoop, .continueLoop, .returnProgram, .fail: break
+                }
+            }
+        }
+        visit(nodes)
         return out
     }
 
@@ -207,6 +259,7 @@ public final class CLowering {
         case .continueLoop: return [.continue]
         case .returnProgram: return [.goto("braid_exit")]
         case .fail(let f, let loc):
+            if let failLabel { return lineComment(loc) + [.goto(failLabel)] }
             return lineComment(loc) + [.assign(lhs: "braid_status", rhs: "\(f.statusCode)"), .goto("braid_exit")]
         case .allocate(let a):
             return lineComment(a.loc) + reallocation(a)
@@ -306,7 +359,15 @@ public final class CLowering {
     /// A map as a loop nest; the dialect's pragmas go on the outermost loop.
     public func map(_ m: MapScope) throws -> [CStmt] {
         var body: [CStmt] = m.locals.map { .decl(type: dialect.typeName(container($0).dtype), name: $0, initializer: zero(container($0).dtype)) }
+        let outerLabel = failLabel
+        defer { failLabel = outerLabel }
+        failLabel = nil
+        if m.failsEndIteration {
+            failLabels += 1
+            failLabel = "braid_next_\(failLabels)"
+        }
         body += try stmts(m.body)
+        if let failLabel { body.append(.label(failLabel)) }
         // Ranges that don't depend on other params of the same map can be collapsed.
         let rectangular = m.ranges.allSatisfy { r in
             Set([r.start, r.end, r.step].flatMap(\.freeSymbols)).isDisjoint(with: m.params)

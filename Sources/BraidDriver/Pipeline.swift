@@ -18,6 +18,7 @@ public enum Pipeline {
                 VersionBoundsChecks(),
                 MapFusion(),
                 LoopToMap(),
+                SpeculateChecks(),
                 ScheduleMaps(schedule: .cpuParallel),
                 ReductionInterchange(),
                 FuseMatvec(),

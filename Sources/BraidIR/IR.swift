@@ -365,16 +365,22 @@ public struct MapScope: Hashable, Sendable {
     public var locals: [String]
     /// Containers written with WCR by iterations (combined across iterations).
     public var reductions: [String: WCR]
+    /// A `fail` in the body ends only its own iteration (the other iterations run on), instead
+    /// of the program: a speculative map, whose body records the failure in a reduction before
+    /// each `fail` and whose caller redoes the work sequentially when one was recorded.
+    public var failsEndIteration: Bool
     public var loc: SourceLocation
 
     public init(params: [String], ranges: [SymRange], schedule: Schedule, body: [Node],
-                locals: [String] = [], reductions: [String: WCR] = [:], loc: SourceLocation) {
+                locals: [String] = [], reductions: [String: WCR] = [:], failsEndIteration: Bool = false,
+                loc: SourceLocation) {
         self.params = params
         self.ranges = ranges
         self.schedule = schedule
         self.body = body
         self.locals = locals
         self.reductions = reductions
+        self.failsEndIteration = failsEndIteration
         self.loc = loc
     }
 }

@@ -49,6 +49,7 @@ public enum IRPrinter {
             let ranges = zip(m.params, m.ranges).map { "\($0) in \(range($1))" }.joined(separator: ", ")
             out += "\(indent)map[\(m.schedule.rawValue)] \(ranges)"
             if !m.locals.isEmpty { out += " locals(\(m.locals.joined(separator: ", ")))" }
+            if m.failsEndIteration { out += " fail-ends-iteration" }
             if !m.reductions.isEmpty {
                 out += " reduce(" + m.reductions.keys.sorted().map { "\($0): \(m.reductions[$0]!.rawValue)" }
                     .joined(separator: ", ") + ")"

@@ -124,7 +124,8 @@ public struct ScheduleMaps: Pass {
                 case .returnProgram(let loc):
                     fail("the loop returns from the function (line \(loc.line))")
                 case .fail(_, let loc):
-                    fail("an iteration can raise an error (line \(loc.line), e.g. an index check)")
+                    // A speculative map's failure ends its iteration only (recorded in a reduction).
+                    if !m.failsEndIteration { fail("an iteration can raise an error (line \(loc.line), e.g. an index check)") }
                 case .allocate(let a):
                     fail("an iteration allocates the array '\(a.container)' (line \(a.loc.line))")
                 case .breakLoop, .continueLoop:

@@ -21,6 +21,8 @@ public struct VersionBoundsChecks: Pass {
 
     public func run(_ program: inout Program, remarks: inout [Remark]) throws -> Bool {
         var changed = false
+        var uses: [String: Int] = [:]
+        for a in TreeFacts(program.body).accesses { uses[a.memlet.data, default: 0] += 1 }
         /// The rewritten block, and whether a loop inside it was versioned.
         func visit(_ nodes: [Node]) -> ([Node], Bool) {
             var out: [Node] = []
@@ -32,7 +34,7 @@ public struct VersionBoundsChecks: Pass {
                     inner = inner || v
                     return b
                 }
-                if !inner, case .forLoop(let f) = rewritten, let (fast, dropped) = Self.version(f) {
+                if !inner, case .forLoop(let f) = rewritten, let (fast, dropped) = Self.version(f, &program, uses: uses) {
                     out.append(fast)
                     versionedInside = true
                     changed = true
@@ -66,7 +68,9 @@ public struct VersionBoundsChecks: Pass {
 
     /// The loop with its hoistable checks taken out, behind the condition under which none of
     /// them can fail, and the original loop otherwise; nil when no check can be hoisted.
-    static func version(_ f: ForLoop) -> (Node, Int)? {
+    /// Scalars that only the loop uses get their own names in the fast copy (new containers
+    /// of `p`): each copy's temporaries then stay private to it, as they were to the loop.
+    static func version(_ f: ForLoop, _ p: inout Program, uses: [String: Int]) -> (Node, Int)? {
         guard f.range.step == .one else { return nil }
         let k = f.variable
         let bound = boundNames(f.body).union([k])
@@ -98,7 +102,21 @@ public struct VersionBoundsChecks: Pass {
                 conditions.append(c)
             }
         }
-        let rewriter = TreeRewriter(symbol: { dropWraps($0, nonNegative) })
+        let facts = TreeFacts(f.body)
+        var renamed: [String: String] = [:]
+        for name in facts.written.sorted() {
+            guard let c = p.container(name), c.isScalar, c.role == .transient,
+                  uses[name] == facts.accesses.filter({ $0.memlet.data == name }).count else { continue }
+            var k = 1
+            while p.container("\(name)_v\(k)") != nil { k += 1 }
+            var copy = c
+            copy.name = "\(name)_v\(k)"
+            p.containers.append(copy)
+            renamed[name] = copy.name
+        }
+        let substitution = renamed.mapValues { SymExpr.sym($0) }
+        let rewriter = TreeRewriter(symbol: { dropWraps($0.substituting(substitution), nonNegative) },
+                                    memlet: { m in Memlet(data: renamed[m.data] ?? m.data, subset: m.subset) })
         var fast = f
         fast.body = rewriter.nodes(body)
         let all = conditions.dropFirst().reduce(conditions[0]) { .binary(.and, $0, $1, .bool) }
