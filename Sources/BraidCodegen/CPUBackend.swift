@@ -106,7 +106,9 @@ public enum CPUBackend {
 
     /// The native C of every program (entry points with the extension calling convention).
     public static func nativeCode(_ module: IRModule) throws -> String {
-        var out = ModuleSource.cHeaders + "#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
+        // lapacke.h is large (a tenth of a second of the C compiler's time): only where needed.
+        let lapack = ModuleSource.usesLAPACK(module) ? "#include <lapacke.h>\n" : ""
+        var out = ModuleSource.cHeaders + "#include <cblas.h>\n" + lapack + "\n" + CLowering.prelude + "\n"
         out += reductionDeclarations + "\n" + vectorMath + loadAdaptiveTeams
         for p in module.programs {
             var f = try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p))

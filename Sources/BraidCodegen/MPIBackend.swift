@@ -66,7 +66,8 @@ public enum MPIBackend {
 
     /// The native C (`--emit c`): entry points with the extension calling convention.
     public static func source(_ module: IRModule) throws -> String {
-        var out = ModuleSource.cHeaders + "#include <mpi.h>\n#include <cblas.h>\n#include <lapacke.h>\n\n" + CLowering.prelude + "\n"
+        let lapack = ModuleSource.usesLAPACK(module) ? "#include <lapacke.h>\n" : ""
+        var out = ModuleSource.cHeaders + "#include <mpi.h>\n#include <cblas.h>\n" + lapack + "\n" + CLowering.prelude + "\n"
         out += MPIDistribution.prelude + "\n"
         for p in module.programs {
             var f = try CLowering(program: p, dialect: dialect).entryFunction(name: ModuleSource.nativeName(p))

@@ -19,6 +19,23 @@ public enum ModuleSource {
         return String(p.name[..<r.lowerBound])
     }
 
+    /// Whether a program of the module calls LAPACK (an `np.linalg` library node).
+    public static func usesLAPACK(_ module: IRModule) -> Bool {
+        func visit(_ nodes: [Node]) -> Bool {
+            nodes.contains { n in
+                switch n {
+                case .library(let l): if case .linalg = l.op { return true } else { return false }
+                case .map(let m): return visit(m.body)
+                case .forLoop(let f): return visit(f.body)
+                case .whileLoop(let w): return visit(w.body)
+                case .branch(let b): return visit(b.then) || visit(b.orElse)
+                case .tasklet, .breakLoop, .continueLoop, .returnProgram, .fail, .allocate: return false
+                }
+            }
+        }
+        return module.programs.contains { visit($0.body) }
+    }
+
     /// The extension wrapper's view of a program.
     public static func extensionFunction(_ p: Program, doc: String) -> ExtensionFunction {
         // Shapes may name integer parameters; the wrapper knows them by their Python names.
