@@ -7,8 +7,9 @@ public struct CDialect: Sendable {
     public var typeName: @Sendable (DType) -> String
     /// Qualifier for array pointer parameters (`restrict` in C, `__global` in OpenCL, ...).
     public var pointerQualifier: String
-    /// Pragmas placed before the outermost loop of a map with this schedule.
-    public var mapPragmas: @Sendable (MapScope, _ collapse: Int) -> [String]
+    /// Pragmas placed before the outermost loop of a map with this schedule (the lowering
+    /// gives containers' shapes, for array-section clauses).
+    public var mapPragmas: @Sendable (MapScope, _ collapse: Int, CLowering) -> [String]
     /// Pragmas placed inside the innermost loop of a map or a sequential loop (HLS pipelining).
     public var innerLoopPragmas: @Sendable (_ isInnermost: Bool) -> [String]
     /// Pragmas placed before the loop of a map's last parameter when the map has several
@@ -28,7 +29,7 @@ public struct CDialect: Sendable {
     public var expression: (@Sendable (ScalarExpr, CLowering) throws -> String?)?
 
     public init(name: String, typeName: @escaping @Sendable (DType) -> String, pointerQualifier: String,
-                mapPragmas: @escaping @Sendable (MapScope, Int) -> [String],
+                mapPragmas: @escaping @Sendable (MapScope, Int, CLowering) -> [String],
                 innerLoopPragmas: @escaping @Sendable (Bool) -> [String] = { _ in [] },
                 overloadedMath: Bool, supportsComplex: Bool,
                 library: (@Sendable (LibraryNode, CLowering) throws -> [CStmt])? = nil,

@@ -375,7 +375,7 @@ public final class CLowering {
         let collapse = rectangular ? m.params.count : 1
         let innermost = !containsLoop(m.body)
         for (k, (p, r)) in zip(m.params, m.ranges).enumerated().reversed() {
-            let pragmas = k == 0 ? dialect.mapPragmas(m, collapse)
+            let pragmas = k == 0 ? dialect.mapPragmas(m, collapse, self)
                 : k == m.params.count - 1 ? dialect.innerMapPragmas(m, collapse) : []
             let inner = k == m.params.count - 1 ? dialect.innerLoopPragmas(innermost).map { CStmt.pragma($0) } : []
             body = [.forLoop(pragmas: pragmas, variable: p, start: sym(r.start), end: sym(r.end), step: sym(r.step),

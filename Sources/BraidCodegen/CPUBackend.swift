@@ -80,7 +80,7 @@ public enum CPUBackend {
         name: "cpu",
         typeName: { $0.cType },
         pointerQualifier: "restrict",
-        mapPragmas: { m, collapse in
+        mapPragmas: { m, collapse, l in
             if m.schedule == .simd {
                 let clauses = m.reductions.sorted { $0.key < $1.key }.map { "reduction(\(ParallelCost.clause($0.value)):\($0.key))" }
                 return ["omp simd " + clauses.joined(separator: " ")]
@@ -95,7 +95,11 @@ public enum CPUBackend {
             // Small instances of a map whose size is only known at run time take the plain
             // loop nest next to this one (see `lowerMap`).
             for (name, op) in m.reductions.sorted(by: { $0.key < $1.key }) {
-                p += " reduction(\(ParallelCost.clause(op)):\(name))"
+                // An array (histogram bins): each thread adds into its own copy of the whole
+                // array, and the copies are summed at the end (an array-section reduction).
+                let c = l.container(name)
+                let section = c.isScalar ? "" : "[:\(l.sym(ParallelCost.elements(c)))]"
+                p += " reduction(\(ParallelCost.clause(op)):\(name)\(section))"
             }
             return [p]
         },
@@ -321,16 +325,33 @@ enum ParallelCost {
     /// thread. An OpenMP `if` clause would do the same but still enters the runtime (about a
     /// microsecond per region, measured); a small map inside a sequential loop (a row of
     /// Gauss-Seidel, one step of a substitution) then spends more there than on its work.
+    ///
+    /// A map reducing into arrays also needs the arrays small: every thread gets a copy of each
+    /// (OpenMP places it on the thread's stack), and adds it to the result at the end. It runs in
+    /// parallel only when they have at most `arrayReductionLimit` elements in all and the map's
+    /// work is at least 8 times that.
     static func sizedByWork(_ m: MapScope, _ l: CLowering) throws -> [CStmt]? {
         guard m.schedule == .cpuParallel else { return nil }
         let (trips, weight) = work(m)
-        guard trips.constant == nil else { return nil }
+        let arrays = m.reductions.keys.sorted().map(l.container).filter { !$0.isScalar }
+        guard trips.constant == nil || !arrays.isEmpty else { return nil }
         let n = l.sym(trips)
         var plain = m
         plain.schedule = .sequential
         plain.reductions = [:]
-        return [.ifElse(condition: "(\(n)) * \(weight) >= \(threshold)", then: try l.map(m), orElse: try l.map(plain))]
+        var condition = "(\(n)) * \(weight) >= \(threshold)"
+        if !arrays.isEmpty {
+            let size = l.sym(arrays.map(elements).reduce(SymExpr.zero, +))
+            condition += " && (\(size)) <= \(arrayReductionLimit) && (\(size)) * 8 <= (\(n)) * \(weight)"
+        }
+        return [.ifElse(condition: condition, then: try l.map(m), orElse: try l.map(plain))]
     }
+
+    /// The most elements of arrays a parallel map reduces into (per thread: 256 KiB of doubles).
+    static let arrayReductionLimit = 32_768
+
+    /// The number of elements of an array container.
+    static func elements(_ c: Container) -> SymExpr { c.shape.reduce(SymExpr.one, *) }
 
     static func count(_ r: SymRange) -> SymExpr {
         r.step == .one ? r.end - r.start : SymExpr.floorDivide(r.end - r.start + r.step - 1, r.step)

@@ -40,7 +40,7 @@ public enum HLSBackend {
         typeName: { $0.cType },
         pointerQualifier: "",
         // A pipelined map is a plain loop nest; Vitis flattens perfect nests by itself.
-        mapPragmas: { _, _ in [] },
+        mapPragmas: { _, _, _ in [] },
         innerLoopPragmas: { innermost in innermost ? ["HLS PIPELINE II=1"] : [] },
         overloadedMath: true,
         supportsComplex: false,

@@ -58,7 +58,7 @@ public enum MPIBackend {
         name: "mpi",
         typeName: { $0.cType },
         pointerQualifier: "restrict",
-        mapPragmas: { _, _ in [] },
+        mapPragmas: { _, _, _ in [] },
         overloadedMath: false,
         supportsComplex: true,
         library: { node, lowering in try BLAS.lower(node, lowering) },

@@ -42,7 +42,7 @@ public enum OpenCLBackend {
         name: "opencl",
         typeName: { $0 == .bool ? "bool" : deviceType($0) },
         pointerQualifier: "restrict",
-        mapPragmas: { _, _ in [] },
+        mapPragmas: { _, _, _ in [] },
         overloadedMath: true,
         supportsComplex: false,
         expression: { e, lw in try OpenCLComplex.expression(e, lw) })
@@ -53,7 +53,7 @@ public enum OpenCLBackend {
         name: "opencl",
         typeName: { $0.cType },
         pointerQualifier: "restrict",
-        mapPragmas: { _, _ in [] },
+        mapPragmas: { _, _, _ in [] },
         overloadedMath: false,
         supportsComplex: true)
 

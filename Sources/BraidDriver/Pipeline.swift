@@ -17,7 +17,7 @@ public enum Pipeline {
                 StrengthReduction(),
                 VersionBoundsChecks(),
                 MapFusion(),
-                LoopToMap(),
+                LoopToMap(arrayReductions: true),
                 SpeculateChecks(),
                 ScheduleMaps(schedule: .cpuParallel),
                 ReductionInterchange(),

@@ -26,7 +26,7 @@ public struct ScheduleMaps: Pass {
             case .map(var m):
                 var parallel = false
                 if !insideParallel, m.schedule != schedule {
-                    switch Self.check(m, p) {
+                    switch Self.check(m, p, arrayReductions: schedule == .cpuParallel) {
                     case .success(let reductions):
                         m.schedule = schedule
                         m.reductions = reductions
@@ -67,8 +67,9 @@ public struct ScheduleMaps: Pass {
     }
 
     /// The reductions the map needs if its iterations are independent, else the dependence
-    /// (or control flow) that prevents running them in parallel.
-    public static func check(_ m: MapScope, _ p: Program) -> Result<[String: WCR], Dependence> {
+    /// (or control flow) that prevents running them in parallel. With `arrayReductions` (the
+    /// CPU target), an array written only by `a[X] (wcr +)= e` updates is a reduction too.
+    public static func check(_ m: MapScope, _ p: Program, arrayReductions: Bool = false) -> Result<[String: WCR], Dependence> {
         var locals = Set(m.locals)
         collectLocals(m.body, into: &locals)
         var reductions = m.reductions
@@ -88,6 +89,11 @@ public struct ScheduleMaps: Pass {
                     if locals.contains(t.output.data) { continue }
                     if let w = t.wcr, t.output.subset.isEmpty, reductions[t.output.data] == nil || reductions[t.output.data] == w {
                         reductions[t.output.data] = w
+                        continue
+                    }
+                    if arrayReductions, t.wcr == .add, p.container(t.output.data)?.isScalar == false,
+                       reductions[t.output.data] == nil || reductions[t.output.data] == .add {
+                        reductions[t.output.data] = .add
                         continue
                     }
                     if t.wcr != nil && reductions[t.output.data] != nil {
@@ -135,6 +141,9 @@ public struct ScheduleMaps: Pass {
         }
         walk(m.body, loopVars: [])
         if let problem { return .failure(Dependence(message: problem)) }
+        if let both = writes.keys.sorted().first(where: { reductions[$0] != nil }) {
+            return .failure(Dependence(message: "'\(both)' is both accumulated across iterations and written at line \(writeLines[both]!)"))
+        }
         // A container written by the map may only be read at exactly the written element, or
         // at elements of the same iteration: every access to it holds, for each parameter, one
         // dimension with the same `c*param + invariant` (a row written then read by inner loops).

@@ -82,7 +82,7 @@ public struct SpeculateChecks: Pass {
         for a in TreeFacts(unchecked.body).accesses { u[a.memlet.data, default: 0] += 1 }
         var ignoredChange = false
         var ignored: [Remark] = []
-        let converted = LoopToMap().convert([.forLoop(unchecked)], p, uses: u, changed: &ignoredChange, remarks: &ignored)
+        let converted = LoopToMap(arrayReductions: true).convert([.forLoop(unchecked)], p, uses: u, changed: &ignoredChange, remarks: &ignored)
         guard converted.count == 1, case .map(let uncheckedMap) = converted[0] else { return nil }
         // Its private scalars (also those of maps nested in it) and its accumulators.
         var privates = Set(uncheckedMap.locals)
@@ -91,7 +91,7 @@ public struct SpeculateChecks: Pass {
         func collectUpdates(_ nodes: [Node]) {
             for n in nodes {
                 switch n {
-                case .tasklet(let t): if let w = t.wcr, t.output.subset.isEmpty { accumulators[t.output.data] = w }
+                case .tasklet(let t): if let w = t.wcr { accumulators[t.output.data] = w }
                 case .map: break
                 default: _ = withChildBlocks(n) { collectUpdates($0); return $0 }
                 }
@@ -132,13 +132,13 @@ public struct SpeculateChecks: Pass {
         ScheduleMaps.collectLocals(body, into: &nested)
         let speculative = MapScope(params: [l.variable], ranges: [l.range], schedule: .sequential, body: body,
                                    locals: privates.subtracting(nested).sorted(), failsEndIteration: true, loc: l.loc)
-        guard case .success = ScheduleMaps.check(speculative, q) else { return nil }
+        guard case .success = ScheduleMaps.check(speculative, q, arrayReductions: true) else { return nil }
 
         // What the loop writes is saved before and restored after a failed attempt.
         let writtenArrays = facts.written.filter { q.container($0)?.isScalar == false }.sorted()
         var save: [Node] = [], restore: [Node] = []
         var savedSize = SymExpr.zero
-        for name in writtenArrays + accumulators.keys.sorted() {
+        for name in Set(writtenArrays).union(accumulators.keys).sorted() {
             guard let c = q.container(name), !c.isDynamic else { return nil }
             let copy = declare("_saved_\(name)", like: c)
             let params = c.shape.indices.map { "_sv\(copy.dropFirst("_saved_".count))_\($0)" }
