@@ -3,21 +3,16 @@ data they give NumPy's results; with an index out of bounds they raise Python's 
 leave every written array exactly as Python leaves it (the earlier iterations' writes done, none
 of the later ones), at sizes on both sides of the one-thread threshold."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from test_numpy_surface import build_pair
 
-SOURCE = '''
-import numpy as np
-
-#pythran export spmv(int, int32[:], int32[:], float64[:], float64[:], float64[:])
-def spmv(n, rowptr, col, val, x, y):
-    for i in range(n):
-        s = 0.0
-        for k in range(rowptr[i], rowptr[i + 1]):
-            s += val[k] * x[col[k]]
-        y[i] = s
+# The corpus kernel itself (plain NumPy, `spmv` exported), then loops written for these tests.
+SPMV = Path(__file__).resolve().parents[2] / "corpus" / "kernels" / "spmv.py"
+SOURCE = SPMV.read_text() + '''
 
 #pythran export gather_sum(float64[:], int64[:], float64[:])
 def gather_sum(x, idx, out):
