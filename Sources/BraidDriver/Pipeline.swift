@@ -22,6 +22,7 @@ public enum Pipeline {
                 ScheduleMaps(schedule: .cpuParallel),
                 ReductionInterchange(),
                 FuseMatvec(),
+                NarrowIntegers(),
             ]
         case .mpi:
             return [
