@@ -103,46 +103,8 @@ public struct NarrowIntegers: Pass {
 
     /// Loads of the narrowed scalars read int16 and cast back to the type they had.
     static func rewriteLoads(_ nodes: [Node], _ narrowed: Set<String>) -> [Node] {
-        func expr(_ e: ScalarExpr) -> ScalarExpr {
-            switch e {
-            case .literal, .symbol: return e
-            case .load(let m, let t):
-                if m.subset.isEmpty, narrowed.contains(m.data) { return .cast(.load(m, .int16), t) }
-                return .load(memlet(m), t)
-            case .unary(let op, let a, let t): return .unary(op, expr(a), t)
-            case .binary(let op, let a, let b, let t): return .binary(op, expr(a), expr(b), t)
-            case .call(let f, let args, let t): return .call(f, args.map(expr), t)
-            case .select(let c, let a, let b, let t): return .select(expr(c), expr(a), expr(b), t)
-            case .cast(let a, let t): return .cast(expr(a), t)
-            }
-        }
-        func memlet(_ m: Memlet) -> Memlet {
-            Memlet(data: m.data, subset: m.subset.map { s in
-                if case .index(.dynamic(let e)) = s { return .index(.dynamic(expr(e))) }
-                return s
-            })
-        }
-        return nodes.map { n in
-            switch n {
-            case .tasklet(var t):
-                t.value = expr(t.value)
-                t.output = memlet(t.output)
-                return .tasklet(t)
-            case .library(var l):
-                l.op = l.op.mapMemlets(memlet)
-                return .library(l)
-            case .whileLoop(var w):
-                w.condition = expr(w.condition)
-                w.body = rewriteLoads(w.body, narrowed)
-                return .whileLoop(w)
-            case .branch(var b):
-                b.condition = expr(b.condition)
-                b.then = rewriteLoads(b.then, narrowed)
-                b.orElse = rewriteLoads(b.orElse, narrowed)
-                return .branch(b)
-            default:
-                return withChildBlocks(n) { rewriteLoads($0, narrowed) }
-            }
-        }
+        TreeRewriter(load: { m, t in
+            m.subset.isEmpty && narrowed.contains(m.data) ? .cast(.load(m, .int16), t) : nil
+        }).nodes(nodes)
     }
 }

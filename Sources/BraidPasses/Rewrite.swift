@@ -8,12 +8,16 @@ struct TreeRewriter {
     var symbol: (SymExpr) -> SymExpr = { $0 }
     /// Applied to every memlet after its symbols were rewritten.
     var memlet: (Memlet) -> Memlet = { $0 }
+    /// Replaces a load (its memlet rewritten) when it returns an expression.
+    var load: (Memlet, DType) -> ScalarExpr? = { _, _ in nil }
 
     func expr(_ e: ScalarExpr) -> ScalarExpr {
         switch e {
         case .literal: return e
         case .symbol(let s): return .symbol(symbol(s))
-        case .load(let m, let t): return .load(memletRewritten(m), t)
+        case .load(let m, let t):
+            let rewritten = memletRewritten(m)
+            return load(rewritten, t) ?? .load(rewritten, t)
         case .unary(let op, let a, let t): return .unary(op, expr(a), t)
         case .binary(let op, let a, let b, let t): return .binary(op, expr(a), expr(b), t)
         case .call(let f, let args, let t): return .call(f, args.map(expr), t)
