@@ -9,8 +9,8 @@ import BraidIR
 ///     if the arrays the loop writes are not much larger than what it writes:
 ///         save the arrays the loop writes (and its accumulators)
 ///         failed = 0
-///         map i: the body, where a failing check clears the iteration's `ok` and skips the
-///                rest of the iteration; failed = max over iterations of (1 - ok)
+///         map i: the body, where a failing check sets `failed` (a max reduction) and ends
+///                only its own iteration (`MapScope.failsEndIteration`)
 ///         if failed: restore the saved arrays
 ///     if failed: the loop as written (sequential; it raises at the same iteration, after
 ///                the same writes, as Python)
@@ -19,11 +19,10 @@ import BraidIR
 /// - the body neither returns, allocates, calls a library function that can fail, nor has a
 ///   check inside a nested map, and it has no `break`/`continue` of its own;
 /// - the body without its checks is a map by `LoopToMap` (independent iterations, private
-///   scalars, reductions), and the guarded body is a map by `ScheduleMaps.check` with the
-///   same private scalars (it runs the same statements in the same order, some skipped);
+///   scalars, reductions), and the body with its checks is a map by `ScheduleMaps.check` with
+///   the same private scalars (it runs the same statements in the same order, only stopping
+///   an iteration early);
 /// - no saved array is dynamic (its storage could not be saved before the loop).
-/// A skipped rest of an iteration reads and writes nothing the checks protect: each access of
-/// the IR comes after the checks of its own indices in its own iteration (see `guarded`).
 /// The save is only made when the arrays' total size is at most twice the trip count times
 /// the number of array writes in the body; otherwise the loop runs as written.
 /// Runs after `loop-to-map`, on the loops it left sequential, outermost first.
@@ -173,7 +172,7 @@ public struct SpeculateChecks: Pass {
     }
 
     /// Whether the tree returns, allocates, calls a library function that can fail, or has a
-    /// check inside a map (where the inspector could not stop its iteration).
+    /// check inside a nested map (which could not end the outer iteration).
     static func hasBlocker(_ nodes: [Node]) -> Bool {
         nodes.contains { n in
             switch n {
@@ -188,8 +187,8 @@ public struct SpeculateChecks: Pass {
         }
     }
 
-    /// The body with its checks removed (the inspector proved that none fails), and the
-    /// branches left empty by that.
+    /// The body with its checks removed, and the branches left empty by that: the loop whose
+    /// independence proves the speculative map's.
     static func withoutChecks(_ nodes: [Node]) -> [Node] {
         nodes.compactMap { n -> Node? in
             switch n {
